@@ -1,0 +1,68 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   - the main job end to end on the embedded default (moto + local Splunk/ServiceNow)
+#   make test   - ruff, mypy, bandit, pytest
+# Both create and reuse .venv with the pinned dependencies of requirements-dev.txt.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PLUGIN_ID := $(shell $(PYTHON) -c "import json;print(json.load(open('manifest.json'))['id'])")
+VERSION := $(shell $(PYTHON) -c "import json;print(json.load(open('manifest.json'))['version'])")
+STAGE := build/pkg/$(PLUGIN_ID)
+ARCHIVE := dist/$(PLUGIN_ID)-$(VERSION).tar.gz
+# Files and folders of this repository that make up the plugin (everything else is dev tooling).
+PLUGIN_FILES := __init__.py main.py manifest.json icon.png CHANGELOG.md utils
+PYTEST_WORKERS ?= 2
+
+.PHONY: venv demo test lint typecheck security pytest stage package bench soak clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+demo: venv
+	$(BIN)/python -m devkit demo
+
+test: lint typecheck security pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv stage
+	$(BIN)/mypy -p $(PLUGIN_ID)
+	$(BIN)/mypy devkit bench
+
+security: venv
+	$(BIN)/bandit -q -c pyproject.toml -r main.py utils
+
+pytest: venv
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS)
+
+# Copy exactly the plugin's files into build/pkg/<id>/ (no tests, dev tooling or caches).
+stage:
+	rm -rf build/pkg && mkdir -p $(STAGE)
+	cp -r $(PLUGIN_FILES) $(STAGE)/
+	find $(STAGE) -name '__pycache__' -prune -exec rm -rf {} +
+	find $(STAGE) -name '*.pyc' -delete
+
+package: venv stage
+	$(BIN)/python -m devkit vendor --target $(STAGE)/lib
+	mkdir -p dist
+	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime='2026-01-01 00:00Z' \
+	    -C build/pkg -czf $(ARCHIVE) $(PLUGIN_ID)
+	@echo "built $(ARCHIVE)"
+
+bench: venv
+	$(BIN)/python -m bench
+
+soak: venv
+	$(BIN)/python -m devkit soak
+
+clean:
+	rm -rf build dist .state .bench .soak

@@ -1,0 +1,1 @@
+"""AWS Role Session Identity: a Netskope Cloud Exchange CTO source plugin."""

@@ -1,0 +1,4 @@
+"""Development kit: CE SDK stand-in, local CE runner, emulators and offline CLIs.
+
+Nothing under ``devkit/`` ships in the plugin archive.
+"""

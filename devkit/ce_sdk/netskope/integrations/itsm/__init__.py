@@ -1,0 +1,1 @@
+"""Stand-in for ``netskope.integrations.itsm`` (Ticket Orchestrator)."""

@@ -1,0 +1,1 @@
+"""Stand-in for ``netskope.plugins``: where CE imports uploaded plugins from."""

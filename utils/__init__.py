@@ -1,0 +1,1 @@
+"""Plugin internals, one module per responsibility (see README, "Architecture")."""
