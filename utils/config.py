@@ -1,0 +1,174 @@
+"""Typed view of ``self.configuration`` (keyed by manifest step), with manifest defaults applied.
+
+CE hands the plugin a dict of dicts; everything downstream reads these frozen dataclasses
+instead, so field names and defaults live in one place (the manifest) and secrets are kept
+out of ``repr`` (a config object can end up in a traceback or a debug log).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .constants import MANIFEST
+
+AUTH_DEFAULT_CHAIN = "deployed_on_aws"
+AUTH_ACCESS_KEYS = "access_keys"
+SCOPE_SINGLE = "single_account"
+SCOPE_ORGANIZATION = "organization"
+SOURCE_S3 = "s3"
+SOURCE_SQS = "sqs"
+SOURCE_LOOKUP = "lookup_events"
+SOURCE_NONE = "none"
+
+
+def manifest_defaults() -> dict[str, dict[str, Any]]:
+    """``{step: {key: default}}`` from the manifest."""
+    return {
+        step["name"]: {f["key"]: f.get("default") for f in step.get("fields", [])}
+        for step in MANIFEST["configuration"]
+    }
+
+
+_DEFAULTS = manifest_defaults()
+
+
+def _step(configuration: Mapping[str, Any] | None, name: str) -> dict[str, Any]:
+    values = dict(_DEFAULTS.get(name, {}))
+    given = (configuration or {}).get(name) or {}
+    values.update({k: v for k, v in given.items() if v is not None})
+    return values
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def split_list(value: Any) -> tuple[str, ...]:
+    """Comma- or newline-separated text (or a list) as a tuple of non-empty trimmed items."""
+    items = value if isinstance(value, list | tuple) else re.split(r"[,\n]", _text(value))
+    return tuple(s for s in (str(i).strip() for i in items) if s)
+
+
+@dataclass(frozen=True)
+class AwsConfig:
+    authentication_method: str
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    role_arn: str
+    external_id: str = field(repr=False)
+    regions: tuple[str, ...]
+    account_scope: str
+    member_role_name: str
+
+    @classmethod
+    def from_step(cls, values: Mapping[str, Any]) -> AwsConfig:
+        return cls(
+            authentication_method=_text(values.get("authentication_method")) or AUTH_DEFAULT_CHAIN,
+            access_key_id=_text(values.get("access_key_id")),
+            secret_access_key=_text(values.get("secret_access_key")),
+            role_arn=_text(values.get("role_arn")),
+            external_id=_text(values.get("external_id")),
+            regions=split_list(values.get("regions")),
+            account_scope=_text(values.get("account_scope")) or SCOPE_SINGLE,
+            member_role_name=_text(values.get("member_role_name")),
+        )
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.secret_access_key, self.external_id) if s)
+
+
+@dataclass(frozen=True)
+class CloudTrailConfig:
+    source: str
+    bucket_name: str
+    bucket_prefix: str
+    sqs_queue_url: str
+    lookback_hours: int
+    index_budget_mb: int
+
+    @classmethod
+    def from_step(cls, values: Mapping[str, Any]) -> CloudTrailConfig:
+        return cls(
+            source=_text(values.get("source")) or SOURCE_S3,
+            bucket_name=_text(values.get("bucket_name")),
+            bucket_prefix=_text(values.get("bucket_prefix")).strip("/"),
+            sqs_queue_url=_text(values.get("sqs_queue_url")),
+            lookback_hours=int(values.get("lookback_hours") or 24),
+            index_budget_mb=int(values.get("index_budget_mb") or 8),
+        )
+
+
+@dataclass(frozen=True)
+class RuleConfig:
+    alert_kinds: frozenset[str]
+    activity_scope: str
+    sensitive_actions: tuple[str, ...]
+    exempt_role_patterns: tuple[str, ...]
+    aggregation_window_minutes: int
+    max_alerts_per_pull: int
+
+    @classmethod
+    def from_step(cls, values: Mapping[str, Any]) -> RuleConfig:
+        return cls(
+            alert_kinds=frozenset(split_list(values.get("alert_kinds"))),
+            activity_scope=_text(values.get("activity_scope")) or "all",
+            sensitive_actions=split_list(values.get("sensitive_actions")),
+            exempt_role_patterns=split_list(values.get("exempt_role_patterns")),
+            aggregation_window_minutes=int(values.get("aggregation_window_minutes") or 60),
+            max_alerts_per_pull=int(values.get("max_alerts_per_pull") or 1000),
+        )
+
+    def is_sensitive(self, action: str) -> bool:
+        """Whether ``service:Action`` matches a configured pattern (case-insensitive globs)."""
+        action = action.lower()
+        return any(fnmatch.fnmatchcase(action, p.lower()) for p in self.sensitive_actions)
+
+
+@dataclass(frozen=True)
+class SplunkConfig:
+    hec_url: str
+    hec_token: str = field(repr=False)
+    index: str
+    sourcetype: str
+    use_ack: bool
+
+    @classmethod
+    def from_step(cls, values: Mapping[str, Any]) -> SplunkConfig:
+        return cls(
+            hec_url=_text(values.get("hec_url")).rstrip("/"),
+            hec_token=_text(values.get("hec_token")),
+            index=_text(values.get("index")),
+            sourcetype=_text(values.get("sourcetype")) or "netskope:ce:aws:rolesession",
+            use_ack=_text(values.get("use_ack")) == "yes",
+        )
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.hec_url)
+
+
+@dataclass(frozen=True)
+class PluginConfig:
+    aws: AwsConfig
+    cloudtrail: CloudTrailConfig
+    rule: RuleConfig
+    splunk: SplunkConfig
+
+    @classmethod
+    def from_configuration(cls, configuration: Mapping[str, Any] | None) -> PluginConfig:
+        return cls(
+            aws=AwsConfig.from_step(_step(configuration, "aws")),
+            cloudtrail=CloudTrailConfig.from_step(_step(configuration, "cloudtrail")),
+            rule=RuleConfig.from_step(_step(configuration, "rule")),
+            splunk=SplunkConfig.from_step(_step(configuration, "splunk")),
+        )
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every configured secret value, for redaction."""
+        return (*self.aws.secrets, *((self.splunk.hec_token,) if self.splunk.hec_token else ()))
