@@ -1,0 +1,1 @@
+"""Alert kinds (one catalogue) and the builders that turn findings into CE alerts."""
