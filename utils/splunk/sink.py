@@ -1,0 +1,94 @@
+"""The one call ``pull_alerts`` makes for Splunk: format alerts, queue them, deliver.
+
+Kept apart from the client and the outbox so ``main.py`` stays a thin shell and the order
+that bounds the crash window lives in one place: everything is enqueued first (pure, cannot
+fail on the network), then a single ``flush`` sends and reports. Call it as the last step of
+the pull, right before returning the alerts to CE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, MutableMapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..config import SplunkConfig
+from .cim import to_envelope
+from .errors import HecConfigError
+from .hec_client import HecClient
+from .outbox import Drop, DropReason, EventSender, FlushReport, Outbox, OutboxLimits
+
+
+def hec_client_for(
+    config: SplunkConfig,
+    *,
+    user_agent: str,
+    proxies: Mapping[str, str] | None,
+    verify: bool | str,
+    **options: Any,
+) -> HecClient:
+    """A ``HecClient`` for the plugin's ``splunk`` step (``options`` go to the client)."""
+    return HecClient(
+        config.hec_url,
+        config.hec_token,
+        user_agent=user_agent,
+        proxies=proxies,
+        verify=verify,
+        index=config.index,
+        use_ack=config.use_ack,
+        **options,
+    )
+
+
+def deliver_alerts(
+    alerts: Iterable[Mapping[str, Any] | BaseModel],
+    storage: MutableMapping[str, Any],
+    config: SplunkConfig,
+    *,
+    now: float,
+    user_agent: str,
+    proxies: Mapping[str, str] | None,
+    verify: bool | str,
+    host: str | None = None,
+    limits: OutboxLimits | None = None,
+    sender: EventSender | None = None,
+) -> FlushReport:
+    """Queue this pull's alerts in ``storage["outbox"]`` and send everything pending.
+
+    Never raises for Splunk's sake: a bad alert is reported as dropped, a HEC outage or a
+    configuration error as ``report.error``; the caller logs ``report.summary()`` (and, with
+    ``report.exception``, the details) and returns the alerts to CE regardless.
+    ``sender`` replaces the HEC client (tests, dry runs).
+    """
+    outbox = Outbox(storage, limits)
+    for alert in alerts:
+        data = alert.model_dump() if isinstance(alert, BaseModel) else alert
+        try:
+            envelope = to_envelope(
+                data, index=config.index, sourcetype=config.sourcetype, host=host
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            outbox.record_drop(
+                Drop(str(data.get("id", "?")), "", DropReason.MALFORMED, type(error).__name__)
+            )
+            continue
+        outbox.enqueue(str(data["id"]), envelope, now)
+    if sender is not None:
+        return outbox.flush(sender, now)
+    try:
+        client = hec_client_for(config, user_agent=user_agent, proxies=proxies, verify=verify)
+    except HecConfigError as error:
+        return outbox.flush(_Refusing(error), now)
+    with client:
+        return outbox.flush(client, now)
+
+
+class _Refusing:
+    """A sender for a configuration no client can be built from: the flush reports why."""
+
+    def __init__(self, error: HecConfigError) -> None:
+        self._error = error
+
+    def send(self, events: object) -> Any:
+        raise self._error
