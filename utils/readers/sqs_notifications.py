@@ -540,7 +540,7 @@ class SqsNotificationReader:
             self.stats.problem("object_unreadable", f"Skipped {batch_id}: {reason}")
             return
         obj.status = _FAILED
-        obj.reason = reason
+        obj.reason = f"s3://{obj.ref.bucket}/{obj.ref.key} is not a readable trail file ({reason})"
 
     def commit(self) -> None:
         """Record finished messages for deletion by the next pull; release the rest."""
