@@ -1,0 +1,352 @@
+"""The outbox in CE storage: bounded, oldest first, idempotent, and lossless across outages.
+
+``pull()`` below plays CE: it copies the saved storage, runs the plugin's delivery step and
+saves the storage back only when that step returned, exactly as CE's core does.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+from netskope.plugins.custom_plugins.aws_role_session_cto.utils.splunk.cim import to_envelope
+from netskope.plugins.custom_plugins.aws_role_session_cto.utils.splunk.errors import (
+    HecConfigError,
+    HecUnavailableError,
+    Rejection,
+    SendResult,
+)
+from netskope.plugins.custom_plugins.aws_role_session_cto.utils.splunk.hec_client import (
+    HecClient,
+    HecEvent,
+    RetryPolicy,
+)
+from netskope.plugins.custom_plugins.aws_role_session_cto.utils.splunk.outbox import (
+    DropReason,
+    Enqueued,
+    Outbox,
+    OutboxLimits,
+)
+
+from devkit.emulators.hec import HecEmulator
+
+from .conftest import TOKEN, FakeClock
+
+NOW = 1_795_856_400.0
+
+
+class FakeSender:
+    """Records what it was asked to send; delivers everything unless told otherwise."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+        self.reject: set[str] = set()
+        self.unack: set[str] = set()
+        self.error: Exception | None = None
+
+    def send(self, events: Sequence[HecEvent]) -> SendResult:
+        keys = [e.key for e in events]
+        self.calls.append(keys)
+        if self.error is not None:
+            raise self.error
+        return SendResult(
+            delivered=[k for k in keys if k not in self.reject | self.unack],
+            rejected=[Rejection(k, 6, "Invalid data format") for k in keys if k in self.reject],
+            unacknowledged=[k for k in keys if k in self.unack],
+        )
+
+
+def envelope(alert_id: str, detail: str = "listed MySensitiveBucket") -> dict[str, Any]:
+    return {"time": NOW, "sourcetype": "s", "event": {"id": alert_id, "detail": detail}}
+
+
+def enqueue_all(outbox: Outbox, ids: Sequence[str], now: float = NOW) -> list[Enqueued]:
+    return [outbox.enqueue(i, envelope(i), now) for i in ids]
+
+
+def test_pending_alerts_are_sent_oldest_first() -> None:
+    outbox, sender = Outbox({}), FakeSender()
+    enqueue_all(outbox, ["a", "b", "c"])
+    report = outbox.flush(sender, NOW)
+    assert sender.calls == [["a", "b", "c"]]
+    assert report.delivered == ["a", "b", "c"] and report.pending == 0 and report.ok
+
+
+def test_a_full_outbox_drops_the_oldest_and_reports_each_drop_once() -> None:
+    storage: dict[str, Any] = {}
+    outbox = Outbox(storage, OutboxLimits(max_pending=3))
+    enqueue_all(outbox, ["a", "b", "c", "d", "e"])
+    assert outbox.pending_ids == ["c", "d", "e"]
+    sender = FakeSender()
+    sender.error = HecUnavailableError("down", attempts=5)
+    report = outbox.flush(sender, NOW)
+    assert [(d.alert_id, d.reason) for d in report.dropped] == [
+        ("a", DropReason.OUTBOX_FULL),
+        ("b", DropReason.OUTBOX_FULL),
+    ]
+    assert "dropped 2: a (outbox full" in report.summary()
+    assert outbox.totals["dropped_outbox_full"] == 2
+    assert outbox.flush(sender, NOW).dropped == []
+
+
+def test_the_outbox_is_also_bounded_in_bytes() -> None:
+    outbox = Outbox({}, OutboxLimits(max_pending_bytes=300, max_event_bytes=200))
+    enqueue_all(outbox, ["a", "b", "c", "d"])
+    assert outbox.pending_bytes <= 300
+    assert outbox.pending_ids[-1] == "d"
+
+
+def test_drops_beyond_the_itemised_limit_are_still_counted() -> None:
+    outbox = Outbox({}, OutboxLimits(max_pending=1, max_itemised_drops=2))
+    enqueue_all(outbox, ["a", "b", "c", "d", "e"])
+    report = outbox.flush(FakeSender(), NOW)
+    assert len(report.dropped) == 2 and report.drops_not_itemised == 2
+    assert "dropped 4" in report.summary()
+
+
+def test_an_event_larger_than_a_request_is_dropped_at_enqueue_and_reported() -> None:
+    outbox = Outbox({}, OutboxLimits(max_event_bytes=100))
+    assert outbox.enqueue("big", envelope("big", "x" * 200), NOW) is Enqueued.TOO_LARGE
+    report = outbox.flush(FakeSender(), NOW)
+    assert [(d.alert_id, d.reason) for d in report.dropped] == [("big", DropReason.TOO_LARGE)]
+
+
+def test_the_same_content_is_not_queued_twice() -> None:
+    outbox = Outbox({})
+    assert enqueue_all(outbox, ["a", "a"]) == [Enqueued.QUEUED, Enqueued.ALREADY_PENDING]
+    assert outbox.pending_ids == ["a"]
+
+
+def test_a_changed_alert_replaces_its_unsent_older_version_in_place() -> None:
+    outbox = Outbox({})
+    enqueue_all(outbox, ["a", "b"])
+    assert outbox.enqueue("a", envelope("a", "listed twice"), NOW) is Enqueued.SUPERSEDED
+    assert outbox.pending_ids == ["a", "b"]
+    sender = FakeSender()
+    outbox.flush(sender, NOW)
+    assert sender.calls == [["a", "b"]]
+
+
+def test_a_delivered_alert_is_not_sent_again_but_its_changed_version_is() -> None:
+    outbox, sender = Outbox({}), FakeSender()
+    enqueue_all(outbox, ["a"])
+    outbox.flush(sender, NOW)
+    assert outbox.enqueue("a", envelope("a"), NOW + 60) is Enqueued.ALREADY_DELIVERED
+    assert outbox.enqueue("a", envelope("a", "now also deleted"), NOW + 60) is Enqueued.QUEUED
+    outbox.flush(sender, NOW + 60)
+    assert sender.calls == [["a"], ["a"]]
+
+
+def test_an_alert_reverted_to_the_delivered_content_is_not_resent() -> None:
+    outbox, sender = Outbox({}), FakeSender()
+    enqueue_all(outbox, ["a"])
+    outbox.flush(sender, NOW)
+    outbox.enqueue("a", envelope("a", "changed"), NOW)
+    assert outbox.enqueue("a", envelope("a"), NOW) is Enqueued.ALREADY_DELIVERED
+    assert outbox.pending_ids == []
+
+
+def test_delivered_ids_are_forgotten_after_the_window() -> None:
+    outbox, sender = Outbox({}, OutboxLimits(delivered_ttl_seconds=3600)), FakeSender()
+    enqueue_all(outbox, ["a"])
+    outbox.flush(sender, NOW)
+    outbox.flush(sender, NOW + 3601)
+    assert outbox.delivered_version("a") is None
+    assert outbox.enqueue("a", envelope("a"), NOW + 3601) is Enqueued.QUEUED
+
+
+def test_the_delivered_window_keeps_only_the_newest_ids() -> None:
+    outbox = Outbox({}, OutboxLimits(delivered_max=2))
+    enqueue_all(outbox, ["a", "b", "c"])
+    outbox.flush(FakeSender(), NOW)
+    assert [outbox.delivered_version(i) is not None for i in "abc"] == [False, True, True]
+
+
+def test_events_splunk_rejects_are_dropped_with_their_alert_id_and_reason() -> None:
+    outbox, sender = Outbox({}), FakeSender()
+    sender.reject = {"b"}
+    enqueue_all(outbox, ["a", "b", "c"])
+    report = outbox.flush(sender, NOW)
+    assert report.delivered == ["a", "c"] and report.pending == 0
+    assert [(d.alert_id, d.reason, d.code) for d in report.dropped] == [
+        ("b", DropReason.REJECTED, 6)
+    ]
+
+
+def test_unacknowledged_events_stay_queued_for_the_next_pull() -> None:
+    outbox, sender = Outbox({}), FakeSender()
+    sender.unack = {"b"}
+    enqueue_all(outbox, ["a", "b"])
+    report = outbox.flush(sender, NOW)
+    assert report.unacknowledged == ["b"] and outbox.pending_ids == ["b"]
+    sender.unack = set()
+    assert outbox.flush(sender, NOW).delivered == ["b"]
+
+
+def test_a_configuration_error_is_reported_with_its_field_and_nothing_is_lost() -> None:
+    outbox, sender = Outbox({}), FakeSender()
+    sender.error = HecConfigError("Index", "refused")
+    enqueue_all(outbox, ["a"])
+    report = outbox.flush(sender, NOW)
+    assert (report.error, report.error_field) == ("Index: refused", "Index")
+    assert outbox.pending_ids == ["a"]
+
+
+def test_flush_never_raises_even_on_an_unexpected_error() -> None:
+    outbox, sender = Outbox({}), FakeSender()
+    sender.error = RuntimeError("bug")
+    enqueue_all(outbox, ["a"])
+    report = outbox.flush(sender, NOW)
+    assert report.error == "unexpected RuntimeError while sending to Splunk HEC"
+    assert isinstance(report.exception, RuntimeError)
+    assert outbox.pending_ids == ["a"]
+
+
+def test_partial_delivery_before_an_outage_is_remembered() -> None:
+    outbox, sender = Outbox({}), FakeSender()
+    error = HecUnavailableError("down", attempts=5)
+    error.partial = SendResult(delivered=["a"])
+    sender.error = error
+    enqueue_all(outbox, ["a", "b"])
+    report = outbox.flush(sender, NOW)
+    assert report.delivered == ["a"] and outbox.pending_ids == ["b"]
+
+
+def test_the_storage_is_plain_json_with_ids_only_in_values() -> None:
+    storage: dict[str, Any] = {}
+    outbox = Outbox(storage)
+    outbox.enqueue("aws-rsi:posture:1.2", envelope("aws-rsi:posture:1.2"), NOW)
+    outbox.enqueue("b", envelope("b"), NOW)
+    outbox.flush(FakeSender(), NOW)
+    outbox.enqueue("c", envelope("c"), NOW)
+    assert json.loads(json.dumps(storage)) == storage
+
+    def keys(value: Any) -> set[str]:
+        if isinstance(value, dict):
+            return set(value) | {k for v in value.values() for k in keys(v)}
+        if isinstance(value, list):
+            return {k for v in value for k in keys(v)}
+        return set()
+
+    assert not any("." in k or k.startswith("$") for k in keys(storage))
+    reloaded = Outbox(json.loads(json.dumps(storage)))
+    assert reloaded.pending_ids == ["c"]
+    assert reloaded.delivered_version("aws-rsi:posture:1.2") is not None
+
+
+def test_an_unreadable_outbox_entry_is_reported_not_fatal() -> None:
+    storage = {"outbox": {"schema": 1, "pending": [{"id": "x", "body": 3}, "junk"]}}
+    report = Outbox(storage).flush(FakeSender(), NOW)
+    assert [d.reason for d in report.dropped] == [DropReason.UNREADABLE] * 2
+
+
+# --------------------------------------------------------------------------- across pulls
+
+
+class CE:
+    """Saves the storage only when a pull returns, like CE's core."""
+
+    def __init__(self) -> None:
+        self.saved: dict[str, Any] = {}
+
+    def pull(self, step: Callable[[dict[str, Any]], Any]) -> Any:
+        storage = copy.deepcopy(self.saved)
+        result = step(storage)
+        self.saved = storage
+        return result
+
+
+def hec_client(hec: HecEmulator, clock: FakeClock) -> HecClient:
+    return HecClient(
+        hec.url,
+        TOKEN,
+        user_agent="test",
+        proxies={},
+        verify=True,
+        retry=RetryPolicy(max_attempts=3),
+        sleep=clock.sleep,
+        monotonic=clock.monotonic,
+    )
+
+
+def delivery(
+    alerts: list[dict[str, Any]], hec: HecEmulator, clock: FakeClock, now: float = NOW
+) -> Callable[[dict[str, Any]], Any]:
+    def step(storage: dict[str, Any]) -> Any:
+        outbox = Outbox(storage)
+        for alert in alerts:
+            outbox.enqueue(alert["id"], to_envelope(alert), now)
+        return outbox.flush(hec_client(hec, clock), now)
+
+    return step
+
+
+def received_ids(hec: HecEmulator) -> list[str]:
+    return [e["event"]["id"] for e in hec.events]
+
+
+def test_hec_down_for_a_whole_pull_loses_nothing_and_the_next_pull_delivers_once(
+    hec: HecEmulator, alerts: list[dict[str, Any]], clock: FakeClock
+) -> None:
+    ce = CE()
+    hec.add_fault({"kind": "busy", "count": None})
+    report = ce.pull(delivery(alerts, hec, clock))
+    assert report.error is not None and "HEC code 9, Server is busy" in report.error
+    assert report.pending == len(alerts) and received_ids(hec) == []
+    hec.faults.clear()
+    second = ce.pull(delivery(alerts, hec, clock, NOW + 60))
+    third = ce.pull(delivery(alerts, hec, clock, NOW + 120))
+    assert sorted(received_ids(hec)) == sorted(a["id"] for a in alerts)
+    assert len(second.delivered) == len(alerts) and third.delivered == []
+
+
+def test_a_retried_pull_does_not_resend_what_was_delivered(
+    hec: HecEmulator, alerts: list[dict[str, Any]], clock: FakeClock
+) -> None:
+    ce = CE()
+    ce.pull(delivery(alerts, hec, clock))
+    ce.pull(delivery(alerts, hec, clock, NOW + 60))
+    assert len(received_ids(hec)) == len(alerts)
+
+
+def test_a_pull_that_fails_after_delivery_resends_with_the_same_id_and_version(
+    hec: HecEmulator, alerts: list[dict[str, Any]], clock: FakeClock
+) -> None:
+    """The documented at-least-once window: CE discards the storage of a failed pull."""
+    ce = CE()
+
+    def failing(storage: dict[str, Any]) -> None:
+        delivery(alerts, hec, clock)(storage)
+        raise RuntimeError("the pull died after delivering")
+
+    with pytest.raises(RuntimeError):
+        ce.pull(failing)
+    ce.pull(delivery(alerts, hec, clock, NOW + 60))
+    copies = {(e["event"]["id"], e["event"]["alert_version"]) for e in hec.events}
+    assert len(hec.events) == 2 * len(alerts)
+    assert len(copies) == len(alerts)  # `| dedup id alert_version` leaves one of each
+
+
+def test_an_outage_in_the_middle_of_a_flush_delivers_the_rest_on_the_next_pull(
+    hec: HecEmulator, alerts: list[dict[str, Any]], clock: FakeClock
+) -> None:
+    ce = CE()
+    hec.add_fault({"kind": "invalid_event", "position": 99})  # consumes request 1: delivered
+    hec.add_fault({"kind": "busy", "count": None})
+
+    def small_batches(storage: dict[str, Any]) -> Any:
+        outbox = Outbox(storage)
+        for alert in alerts:
+            outbox.enqueue(alert["id"], to_envelope(alert), NOW)
+        client = hec_client(hec, clock)
+        client.max_batch_events = 2
+        return outbox.flush(client, NOW)
+
+    first = ce.pull(small_batches)
+    assert len(first.delivered) == 2 and first.pending == len(alerts) - 2
+    hec.faults.clear()
+    ce.pull(delivery(alerts, hec, clock, NOW + 60))
+    assert sorted(received_ids(hec)) == sorted(a["id"] for a in alerts)
