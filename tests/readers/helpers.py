@@ -32,10 +32,16 @@ def client_error(code: str, operation: str, message: str = "") -> ClientError:
 class SpyClient:
     """Delegates to a real boto3 client, records every call, raises injected faults."""
 
-    def __init__(self, client: Any, faults: dict[str, Fault] | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        faults: dict[str, Fault] | None = None,
+        on_call: Callable[[str, str, dict[str, Any]], None] | None = None,
+    ) -> None:
         self._client = client
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.faults = faults if faults is not None else {}
+        self._on_call = on_call
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._client, name)
@@ -44,6 +50,8 @@ class SpyClient:
 
         def call(**kwargs: Any) -> Any:
             self.calls.append((name, kwargs))
+            if self._on_call is not None:
+                self._on_call(name, self._client.meta.region_name, kwargs)
             fault = self.faults.get(name)
             error = fault(kwargs) if fault else None
             if error is not None:
@@ -65,6 +73,7 @@ class Factory:
         self.faults: dict[str, dict[str, Fault]] = {}
         self.spies: dict[str, list[SpyClient]] = {}
         self.clients: dict[tuple[str, str | None], Any] = {}
+        self.on_call: Callable[[str, str, dict[str, Any]], None] | None = None
 
     @property
     def account_id(self) -> str:
@@ -74,7 +83,7 @@ class Factory:
         real = self.clients.get((service, region)) or self._session.client(
             service, region_name=region or "us-east-1"
         )
-        spy = SpyClient(real, self.faults.setdefault(service, {}))
+        spy = SpyClient(real, self.faults.setdefault(service, {}), self.on_call)
         self.spies.setdefault(service, []).append(spy)
         return spy
 

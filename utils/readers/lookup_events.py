@@ -259,6 +259,8 @@ class LookupEventsReader:
         if self._started:
             raise RuntimeError("batches() can be called once per reader; build one per pull")
         self._started = True
+        # One "now" for the whole pull: every account/Region window ends at the same instant.
+        now = self._clock().astimezone(UTC).replace(microsecond=0)
         for factory in self._factories:
             try:
                 account = factory.account_id
@@ -270,12 +272,13 @@ class LookupEventsReader:
                 )
                 continue
             for region in self._regions:
-                yield from self._scope(factory, account, region)
+                yield from self._scope(factory, account, region, now)
 
-    def _scope(self, factory: ClientFactory, account: str, region: str) -> Iterator[RawBatch]:
+    def _scope(
+        self, factory: ClientFactory, account: str, region: str, now: datetime
+    ) -> Iterator[RawBatch]:
         key = f"{account}:{region}"
         scope = _Scope.load(self._stored.get(key)) or _Scope()
-        now = self._clock().astimezone(UTC).replace(microsecond=0)
         try:
             client = factory.client("cloudtrail", region)
         except (PluginError, *AWS_ERRORS) as error:
