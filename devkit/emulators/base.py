@@ -17,8 +17,8 @@ A fault (JSON or ``Fault(...)``): ``{"kind": ..., "count": 1, "duration": null, 
 with kinds ``status`` (``status``, ``body``, ``headers``), ``slow`` (``delay`` seconds, then
 normal processing) and ``drop`` (``phase`` ``before``: nothing processed; ``after``: processed,
 response lost) plus each emulator's own kinds. ``count`` requests are affected (``null`` = no
-limit), for at most ``duration`` seconds when given. ``paths`` are path prefixes; empty means
-the emulator's main endpoint for that kind.
+limit), for at most ``duration`` seconds when given. ``paths`` are exact paths, or prefixes
+when they end with ``/``; empty means the emulator's main endpoints for that kind.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import json
 import socket
 import ssl
 import struct
+import sys
 import threading
 import time
 from collections import deque
@@ -129,7 +130,7 @@ class FaultPlan:
             self._expire()
             for fault in self._faults:
                 paths = fault.paths or self._default_paths.get(fault.kind, ())
-                if not any(path.startswith(prefix) for prefix in paths):
+                if not any(_path_matches(path, pattern) for pattern in paths):
                     continue
                 if fault.count is not None:
                     fault.count -= 1
@@ -145,6 +146,11 @@ class FaultPlan:
             for f in self._faults
             if (f.expires_at is None or f.expires_at > now) and (f.count is None or f.count > 0)
         ]
+
+
+def _path_matches(path: str, pattern: str) -> bool:
+    """A pattern ending in ``/`` is a prefix; any other pattern is an exact path."""
+    return path.startswith(pattern) if pattern.endswith("/") else path == pattern
 
 
 @dataclass(frozen=True)
@@ -336,6 +342,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     emulator: Emulator
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (timeout, reset) is routine here, not worth a traceback."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -53,13 +53,15 @@ def deliver_alerts(
     host: str | None = None,
     limits: OutboxLimits | None = None,
     sender: EventSender | None = None,
+    client_options: Mapping[str, Any] | None = None,
 ) -> FlushReport:
     """Queue this pull's alerts in ``storage["outbox"]`` and send everything pending.
 
     Never raises for Splunk's sake: a bad alert is reported as dropped, a HEC outage or a
     configuration error as ``report.error``; the caller logs ``report.summary()`` (and, with
     ``report.exception``, the details) and returns the alerts to CE regardless.
-    ``sender`` replaces the HEC client (tests, dry runs).
+    ``sender`` replaces the HEC client (tests, dry runs); ``client_options`` go to
+    ``HecClient`` (retry and ack policies, timeouts).
     """
     outbox = Outbox(storage, limits)
     for alert in alerts:
@@ -77,7 +79,13 @@ def deliver_alerts(
     if sender is not None:
         return outbox.flush(sender, now)
     try:
-        client = hec_client_for(config, user_agent=user_agent, proxies=proxies, verify=verify)
+        client = hec_client_for(
+            config,
+            user_agent=user_agent,
+            proxies=proxies,
+            verify=verify,
+            **dict(client_options or {}),
+        )
     except HecConfigError as error:
         return outbox.flush(_Refusing(error), now)
     with client:
