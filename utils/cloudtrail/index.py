@@ -1,0 +1,482 @@
+"""The issuance index: every session key seen issued, the events waiting for one, the trust
+timeline — and its form in CE storage (``storage["index"]``), kept within a byte budget.
+
+Pure data structure: no I/O, no clock. Time is CloudTrail event time (epoch seconds); the
+*watermark* is the latest event time the resolver has seen, which decides what has expired.
+
+Stored form (JSON-able, compact lists rather than objects because the budget is bytes)::
+
+    {"v": 1, "watermark": 1688990087,
+     "sessions": [[key, kind, origin..., parent_key, role_arn, session_name, account, region,
+                   issued_at, expires_at, source_identity, assumed_role_id, shared_event_id,
+                   caller_copy], ...],
+     "console": [[principal_id, creation_date, origin..., role_arn, session_name, account,
+                  expires_at], ...],
+     "held": [[[awaited, ...], deadline, event], ...],
+     "timeline": {"<account>/<role name>": [[at, enforces], ...]}}
+
+Within the budget (default 8 MB serialized) sessions expired longer ago than the retention go
+first; then held events beyond a quarter of the budget (handed back to the resolver, which
+reports them unresolved rather than losing them); then live sessions, oldest issued first;
+then the oldest roles' timelines. Every drop is counted in the ``SaveReport``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from .events import TrailEvent, to_dict
+from .resolution import Origin
+from .stdlib_model import RecordError, event_from_mapping
+from .timeline import TrustTimeline
+from .timeparse import format_iso, parse_iso
+
+STORAGE_VERSION: Final = 1
+DEFAULT_BUDGET_BYTES: Final = 8 * 1024 * 1024
+HELD_SHARE: Final = 0.25  # of the budget, at most, for held events
+_SEPARATORS: Final = (",", ":")
+
+
+@dataclass(slots=True)
+class IssuedSession:
+    """One issued key and what issued it (one hop of a chain)."""
+
+    access_key_id: str
+    kind: str  # the issuing API: AssumeRole, AssumeRoleWithSAML, GetFederationToken, …
+    origin: Origin  # the caller of the issuing API
+    parent_key: str | None  # the caller's key when the caller was itself a session
+    role_arn: str | None
+    session_name: str | None
+    account_id: str | None
+    region: str | None
+    issued_at: float
+    expires_at: float
+    source_identity: str | None
+    assumed_role_id: str | None  # AROA…:session, with issued_at the console group
+    shared_event_id: str | None
+    caller_copy: bool  # False: learnt from the role account's copy (caller partly unknown)
+
+
+@dataclass(slots=True)
+class ConsoleSwitch:
+    """A console role switch: its session group and the identity it switched from."""
+
+    principal_id: str
+    creation_date: str
+    origin: Origin
+    role_arn: str | None
+    session_name: str | None
+    account_id: str | None
+    expires_at: float
+
+
+@dataclass(slots=True)
+class HeldEvent:
+    """An event waiting until ``deadline`` (event time) for any of ``awaited`` to arrive: the
+    issuance of a key, the caller's copy of a shared event, or a console session group."""
+
+    event: TrailEvent
+    awaited: tuple[str, ...]
+    deadline: float
+
+
+@dataclass(slots=True)
+class SaveReport:
+    bytes: int = 0
+    sessions: int = 0
+    held: int = 0
+    expired_dropped: int = 0
+    live_evicted: int = 0
+    timeline_dropped: int = 0
+    console_dropped: int = 0
+    held_overflow: list[HeldEvent] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LoadReport:
+    sessions: int = 0
+    held: int = 0
+    skipped: int = 0  # malformed entries ignored
+    reset: bool = False  # the stored index was unusable (other version, not an object)
+
+
+class IssuanceIndex:
+    """Sessions by key, console groups, held events and the trust timeline."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, IssuedSession] = {}
+        self.console: dict[tuple[str, str], ConsoleSwitch] = {}
+        self.timeline = TrustTimeline()
+        self.watermark = 0.0
+        self._groups: dict[tuple[str, str], str] = {}  # (AROA…:session, issued iso) → key
+        self._shared: dict[str, str] = {}  # sharedEventID → key
+        self._expiry: list[tuple[float, str]] = []  # heap of (expires_at, key)
+        self._held: dict[int, HeldEvent] = {}  # insertion order = age
+        self._deadlines: list[tuple[float, int]] = []  # heap of (deadline, held number)
+        self._waiting: dict[str, set[int]] = {}
+        self._next_held = 0
+
+    # sessions -------------------------------------------------------------------------
+
+    def add(self, session: IssuedSession) -> bool:
+        """Record a session; True when new or better (the caller's copy replacing the role
+        account's). A known caller copy is never replaced."""
+        key = session.access_key_id
+        known = self.sessions.get(key)
+        if known is not None and (known.caller_copy or not session.caller_copy):
+            if known.shared_event_id is None and session.shared_event_id is not None:
+                known.shared_event_id = session.shared_event_id
+                self._shared[session.shared_event_id] = key
+            return False
+        self.sessions[key] = session
+        heapq.heappush(self._expiry, (session.expires_at, key))
+        if session.shared_event_id is not None:
+            self._shared[session.shared_event_id] = key
+        if session.assumed_role_id is not None:
+            group = (session.assumed_role_id, format_iso(session.issued_at))
+            other = self._groups.get(group)
+            if other is None or other == key:
+                self._groups[group] = key
+            else:
+                known_other = self.sessions.get(other)
+                if known_other is None or known_other.origin != session.origin:
+                    self._groups[group] = ""  # two callers, one group: ambiguous
+        return True
+
+    def get(self, key: str) -> IssuedSession | None:
+        return self.sessions.get(key)
+
+    def key_of_shared_event(self, shared_event_id: str) -> str | None:
+        return self._shared.get(shared_event_id)
+
+    def group_session(self, principal_id: str, creation_date: str) -> IssuedSession | None:
+        """The session issued as ``principal_id`` at ``creation_date`` (±1 s), if unambiguous."""
+        key = self._groups.get((principal_id, creation_date))
+        if key is None:
+            at = parse_iso(creation_date)
+            if at is None:
+                return None
+            for delta in (-1, 1):
+                key = self._groups.get((principal_id, format_iso(at + delta)))
+                if key is not None:
+                    break
+        return self.sessions.get(key) if key else None
+
+    def prune(self, before: float) -> int:
+        """Drop sessions and console switches that expired before ``before``."""
+        dropped = 0
+        expiry = self._expiry
+        while expiry and expiry[0][0] < before:
+            expires_at, key = heapq.heappop(expiry)
+            session = self.sessions.get(key)
+            if session is not None and session.expires_at == expires_at:
+                self._forget(session)
+                dropped += 1
+        for group, switch in list(self.console.items()):
+            if switch.expires_at < before:
+                del self.console[group]
+        return dropped
+
+    def _forget(self, session: IssuedSession) -> None:
+        key = session.access_key_id
+        del self.sessions[key]
+        if session.shared_event_id is not None and self._shared.get(session.shared_event_id) == key:
+            del self._shared[session.shared_event_id]
+        if session.assumed_role_id is not None:
+            group = (session.assumed_role_id, format_iso(session.issued_at))
+            if self._groups.get(group) == key:
+                del self._groups[group]
+
+    # held events ------------------------------------------------------------------------
+
+    @property
+    def held_count(self) -> int:
+        return len(self._held)
+
+    def hold(self, held: HeldEvent) -> None:
+        number = self._next_held
+        self._next_held += 1
+        self._held[number] = held
+        heapq.heappush(self._deadlines, (held.deadline, number))
+        for key in held.awaited:
+            self._waiting.setdefault(key, set()).add(number)
+
+    def release(self, key: str) -> list[HeldEvent]:
+        """The events waiting for ``key``, oldest first, no longer held."""
+        numbers = self._waiting.get(key)
+        if not numbers:
+            return []
+        return [self._unhold(number) for number in sorted(numbers)]
+
+    def expire(self, deadline: float) -> list[HeldEvent]:
+        """The held events whose deadline is at or before ``deadline``, no longer held."""
+        due: list[HeldEvent] = []
+        deadlines = self._deadlines
+        while deadlines and deadlines[0][0] <= deadline:
+            _, number = heapq.heappop(deadlines)
+            if number in self._held:
+                due.append(self._unhold(number))
+        return due
+
+    def evict_oldest(self, count: int) -> list[HeldEvent]:
+        numbers = list(self._held)[:count]
+        return [self._unhold(number) for number in numbers]
+
+    def _unhold(self, number: int) -> HeldEvent:
+        held = self._held.pop(number)
+        for key in held.awaited:
+            waiting = self._waiting.get(key)
+            if waiting is not None:
+                waiting.discard(number)
+                if not waiting:
+                    del self._waiting[key]
+        return held
+
+    # storage ---------------------------------------------------------------------------
+
+    def to_storage(
+        self, *, budget_bytes: int = DEFAULT_BUDGET_BYTES, retention_seconds: float = 7200.0
+    ) -> tuple[dict[str, Any], SaveReport]:
+        """The index as stored, within ``budget_bytes`` serialized (see module docstring).
+
+        Held events that do not fit are removed and returned in ``SaveReport.held_overflow``.
+        """
+        report = SaveReport()
+        horizon = self.watermark - retention_seconds
+        before = len(self.sessions)
+        consoles = len(self.console)
+        self.prune(horizon)
+        report.expired_dropped = before - len(self.sessions)
+        report.console_dropped = consoles - len(self.console)
+        report.timeline_dropped = self.timeline.trim(horizon)
+
+        sessions = sorted(self.sessions.values(), key=lambda s: s.issued_at)
+        session_rows = [_session_row(s) for s in sessions]
+        held_rows = [
+            [list(h.awaited), int(h.deadline), to_dict(h.event)] for h in self._held.values()
+        ]
+        console_rows = [_console_row(c) for c in self.console.values()]
+        document: dict[str, Any] = {
+            "v": STORAGE_VERSION,
+            "watermark": int(self.watermark),
+            "sessions": session_rows,
+            "console": console_rows,
+            "held": held_rows,
+            "timeline": self.timeline.to_storage(),
+        }
+        size = _size(document)
+        if size > budget_bytes:
+            size = self._fit(document, sessions, budget_bytes, size, report)
+        report.bytes = size
+        report.sessions = len(document["sessions"])
+        report.held = len(document["held"])
+        return document, report
+
+    def _fit(
+        self,
+        document: dict[str, Any],
+        sessions: list[IssuedSession],
+        budget: int,
+        size: int,
+        report: SaveReport,
+    ) -> int:
+        held_rows: list[list[Any]] = document["held"]
+        held_size = _size(held_rows)
+        held_limit = int(budget * HELD_SHARE)
+        if held_size > held_limit:
+            numbers = list(self._held)
+            drop = 0
+            while held_size > held_limit and drop < len(held_rows):
+                held_size -= _size(held_rows[drop]) + 1
+                drop += 1
+            report.held_overflow = [self._unhold(number) for number in numbers[:drop]]
+            document["held"] = held_rows[drop:]
+            size = _size(document)
+        rows: list[list[Any]] = document["sessions"]
+        evict = 0
+        while size > budget and evict < len(rows):
+            size -= _size(rows[evict]) + 1
+            evict += 1
+        if evict:
+            for session in sessions[:evict]:
+                self._forget(session)
+            document["sessions"] = rows[evict:]
+            report.live_evicted = evict
+            size = _size(document)
+        while size > budget and len(self.timeline):
+            report.timeline_dropped += self.timeline.drop_oldest_roles(
+                max(1, len(self.timeline) // 10)
+            )
+            document["timeline"] = self.timeline.to_storage()
+            size = _size(document)
+        return size
+
+    @classmethod
+    def from_storage(cls, data: object) -> tuple[IssuanceIndex, LoadReport]:
+        """The index stored by ``to_storage``; unusable parts are skipped and counted."""
+        index = cls()
+        report = LoadReport()
+        if data is None:
+            return index, report
+        if not isinstance(data, dict) or data.get("v") != STORAGE_VERSION:
+            report.reset = True
+            return index, report
+        watermark = data.get("watermark")
+        index.watermark = float(watermark) if isinstance(watermark, int | float) else 0.0
+        for row in _rows(data.get("sessions")):
+            session = _session_from_row(row)
+            if session is None:
+                report.skipped += 1
+            else:
+                index.add(session)
+        for row in _rows(data.get("console")):
+            switch = _console_from_row(row)
+            if switch is None:
+                report.skipped += 1
+            else:
+                index.console[(switch.principal_id, switch.creation_date)] = switch
+        for row in _rows(data.get("held")):
+            held = _held_from_row(row)
+            if held is None:
+                report.skipped += 1
+            else:
+                index.hold(held)
+        index.timeline, skipped = TrustTimeline.from_storage(data.get("timeline"))
+        report.skipped += skipped
+        report.sessions = len(index.sessions)
+        report.held = index.held_count
+        return index, report
+
+
+def _size(value: object) -> int:
+    return len(json.dumps(value, separators=_SEPARATORS))
+
+
+def _rows(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _origin_row(origin: Origin) -> list[Any]:
+    return [
+        origin.type,
+        origin.arn,
+        origin.user_name,
+        origin.account_id,
+        origin.principal_id,
+        origin.provider,
+    ]
+
+
+def _origin_from(values: list[Any]) -> Origin | None:
+    if not isinstance(values[0], str) or not all(_opt_str(v) for v in values[1:6]):
+        return None
+    return Origin(*values[:6])
+
+
+def _session_row(s: IssuedSession) -> list[Any]:
+    return [
+        s.access_key_id,
+        s.kind,
+        *_origin_row(s.origin),
+        s.parent_key,
+        s.role_arn,
+        s.session_name,
+        s.account_id,
+        s.region,
+        int(s.issued_at),
+        int(s.expires_at),
+        s.source_identity,
+        s.assumed_role_id,
+        s.shared_event_id,
+        1 if s.caller_copy else 0,
+    ]
+
+
+_SESSION_FIELDS: Final = 19
+
+
+def _session_from_row(row: object) -> IssuedSession | None:
+    if not isinstance(row, list) or len(row) != _SESSION_FIELDS:
+        return None
+    key, kind = row[0], row[1]
+    origin = _origin_from(row[2:8])
+    strings = row[8:13] + row[15:18]
+    times = row[13:15]
+    if (
+        not isinstance(key, str)
+        or not isinstance(kind, str)
+        or origin is None
+        or not all(_opt_str(v) for v in strings)
+        or not all(isinstance(t, int | float) and not isinstance(t, bool) for t in times)
+        or row[18] not in (0, 1)
+    ):
+        return None
+    parent, role_arn, session_name, account, region = row[8:13]
+    source_identity, assumed_role_id, shared = row[15:18]
+    return IssuedSession(
+        key,
+        kind,
+        origin,
+        parent,
+        role_arn,
+        session_name,
+        account,
+        region,
+        float(times[0]),
+        float(times[1]),
+        source_identity,
+        assumed_role_id,
+        shared,
+        row[18] == 1,
+    )
+
+
+def _console_row(c: ConsoleSwitch) -> list[Any]:
+    return [
+        c.principal_id,
+        c.creation_date,
+        *_origin_row(c.origin),
+        c.role_arn,
+        c.session_name,
+        c.account_id,
+        int(c.expires_at),
+    ]
+
+
+def _console_from_row(row: object) -> ConsoleSwitch | None:
+    if not isinstance(row, list) or len(row) != 12:
+        return None
+    origin = _origin_from(row[2:8])
+    if (
+        not isinstance(row[0], str)
+        or not isinstance(row[1], str)
+        or origin is None
+        or not all(_opt_str(v) for v in row[8:11])
+        or not isinstance(row[11], int | float)
+    ):
+        return None
+    return ConsoleSwitch(row[0], row[1], origin, row[8], row[9], row[10], float(row[11]))
+
+
+def _held_from_row(row: object) -> HeldEvent | None:
+    if not isinstance(row, list) or len(row) != 3:
+        return None
+    awaited, deadline, event = row
+    if (
+        not isinstance(awaited, list)
+        or not awaited
+        or not all(isinstance(key, str) for key in awaited)
+        or not isinstance(deadline, int | float)
+    ):
+        return None
+    try:
+        return HeldEvent(event_from_mapping(event), tuple(awaited), float(deadline))
+    except RecordError:
+        return None
+
+
+def _opt_str(value: object) -> bool:
+    return value is None or isinstance(value, str)

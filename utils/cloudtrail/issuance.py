@@ -1,0 +1,171 @@
+"""The facts an event establishes for later events: issued keys, trust changes, role switches.
+
+Pure readers, one per kind of event; the resolver records what they return in the index.
+A failed call (``errorCode``) establishes nothing and never reaches these functions.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .events import (
+    ASSUMED_ROLE,
+    AWS_ACCOUNT,
+    FEDERATED_USER,
+    SAML_USER,
+    WEB_IDENTITY_USER,
+    TrailEvent,
+)
+from .identities import (
+    arn_account,
+    origin_from_arn,
+    origin_of,
+    session_name_of,
+    session_name_of_identity,
+)
+from .index import ConsoleSwitch, IssuedSession
+from .resolution import Origin
+from .timeparse import format_iso, parse_expiration, parse_iso
+
+ISSUING_CALLS: Final = frozenset(
+    {"AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "GetFederationToken"}
+)
+FEDERATION_CALLS: Final = frozenset(
+    {"AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "GetFederationToken"}
+)
+TRUST_CHANGES: Final = {
+    "CreateRole": "assumeRolePolicyDocument",
+    "UpdateAssumeRolePolicy": "policyDocument",
+}
+# STS defaults when an expiration cannot be read: AssumeRole* 1 h, GetFederationToken 12 h.
+_DEFAULT_DURATION: Final = {"GetFederationToken": 43200.0}
+_DEFAULT_SESSION_SECONDS: Final = 3600.0
+CONSOLE_SESSION_SECONDS: Final = 43200.0
+_SESSION_TYPES: Final = frozenset({ASSUMED_ROLE, FEDERATED_USER})
+
+
+def issued_session(event: TrailEvent, fallback_time: float) -> IssuedSession | None:
+    """The session an STS issuing call created (None: no key in its response).
+
+    ``fallback_time`` stands in for an unreadable ``eventTime``. The caller is the signer,
+    except for SAML / web identity, where the identity provider's subject is.
+    """
+    response = event.responseElements
+    credentials = response.credentials if response is not None else None
+    key = credentials.accessKeyId if credentials is not None else None
+    if not key or response is None or credentials is None:
+        return None
+    request = event.requestParameters
+    identity = event.userIdentity
+    kind = event.eventName
+    issued_at = parse_iso(event.eventTime) or fallback_time
+    duration = request.durationSeconds if request is not None else None
+    expires_at = parse_expiration(credentials.expiration) or issued_at + (
+        duration or _DEFAULT_DURATION.get(kind, _DEFAULT_SESSION_SECONDS)
+    )
+    assumed = response.assumedRoleUser
+    assumed_arn = assumed.arn if assumed is not None else None
+    role_arn = request.roleArn if request is not None else None
+    session_name = session_name_of(assumed_arn)
+    if kind == "GetFederationToken":
+        federated = response.federatedUser
+        role_arn = None
+        session_name = request.name if request is not None else None
+        if session_name is None and federated is not None and federated.arn:
+            session_name = federated.arn.rsplit("/", 1)[-1]
+    elif session_name is None and request is not None:
+        session_name = request.roleSessionName
+    parent_key: str | None = None
+    caller_copy = True
+    if kind == "AssumeRoleWithSAML":
+        origin = Origin(
+            SAML_USER,
+            user_name=response.subject or (identity.userName if identity else None),
+            principal_id=identity.principalId if identity else None,
+            provider=(request.principalArn if request else None)
+            or (identity.identityProvider if identity else None),
+        )
+    elif kind == "AssumeRoleWithWebIdentity":
+        origin = Origin(
+            WEB_IDENTITY_USER,
+            user_name=response.subjectFromWebIdentityToken
+            or (identity.userName if identity else None),
+            principal_id=identity.principalId if identity else None,
+            provider=response.provider or (identity.identityProvider if identity else None),
+        )
+    elif identity is None:
+        origin = Origin("Unknown")
+    else:
+        origin = origin_of(identity)
+        caller_copy = identity.type != AWS_ACCOUNT
+        if identity.type in _SESSION_TYPES:
+            parent_key = identity.accessKeyId or None
+    source_identity = response.sourceIdentity or (request.sourceIdentity if request else None)
+    if source_identity is None and identity is not None:
+        context = identity.sessionContext
+        source_identity = context.sourceIdentity if context is not None else None
+    return IssuedSession(
+        access_key_id=key,
+        kind=kind,
+        origin=origin,
+        parent_key=parent_key,
+        role_arn=role_arn,
+        session_name=session_name,
+        account_id=arn_account(role_arn) or arn_account(assumed_arn) or event.recipientAccountId,
+        region=event.awsRegion,
+        issued_at=issued_at,
+        expires_at=expires_at,
+        source_identity=source_identity,
+        assumed_role_id=assumed.assumedRoleId if assumed is not None else None,
+        shared_event_id=event.sharedEventID,
+        caller_copy=caller_copy,
+    )
+
+
+def trust_change(event: TrailEvent) -> tuple[str, str, float, str] | None:
+    """``(account, role name, time, trust policy document)`` of a CreateRole or
+    UpdateAssumeRolePolicy event."""
+    request = event.requestParameters
+    field = TRUST_CHANGES.get(event.eventName)
+    if request is None or field is None or not request.roleName:
+        return None
+    document = getattr(request, field)
+    at = parse_iso(event.eventTime)
+    identity = event.userIdentity
+    account = event.recipientAccountId or (identity.accountId if identity else None)
+    if not isinstance(document, str) or not document or at is None or not account:
+        return None
+    return account, request.roleName, at, document
+
+
+def console_switch(event: TrailEvent, fallback_time: float) -> ConsoleSwitch | None:
+    """The console session group a ``SwitchRole`` opened, and who switched (``SwitchFrom``)."""
+    identity = event.userIdentity
+    extra = event.additionalEventData
+    source = extra.SwitchFrom if extra is not None else None
+    if identity is None or not identity.principalId or not source:
+        return None
+    context = identity.sessionContext
+    attributes = context.attributes if context is not None else None
+    created = (attributes.creationDate if attributes is not None else None) or event.eventTime
+    issuer = context.sessionIssuer if context is not None else None
+    at = parse_iso(created) or fallback_time
+    return ConsoleSwitch(
+        principal_id=identity.principalId,
+        creation_date=format_iso(at),
+        origin=origin_from_arn(source),
+        role_arn=issuer.arn if issuer is not None else None,
+        session_name=session_name_of_identity(identity),
+        account_id=identity.accountId,
+        expires_at=at + CONSOLE_SESSION_SECONDS,
+    )
+
+
+def shared_wait_key(shared_event_id: str) -> str:
+    """What a role account's copy waits for: the caller's copy of the same call."""
+    return f"shared:{shared_event_id}"
+
+
+def console_wait_key(principal_id: str, creation_date: str) -> str:
+    """What a console request waits for: a known session of its group."""
+    return f"console:{principal_id}@{creation_date}"

@@ -1,0 +1,163 @@
+"""The event model over ``json.loads`` output: lazy, read-only views (stdlib only).
+
+Why views and not copies: building objects for every declared field costs about as much as
+``json.loads`` itself, while the resolver reads five fields of most events. A view checks the
+few fields that decide whether a record is usable when it is built (``event_from_mapping``)
+and every other field when it is read, where a value of the wrong type reads as ``None`` —
+the same answer the fast path's typed decoder gives, since it hands every record it cannot
+type to this module.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, TypeVar, cast
+
+from .events import (
+    REQUIRED_FIELDS,
+    Field,
+    Model,
+    TrailEvent,
+    UserIdentity,
+    fields_of,
+)
+
+M = TypeVar("M", bound=Model)
+
+
+class RecordError(ValueError):
+    """A record cannot be used; the message names the field (never a value)."""
+
+
+class View:
+    """Base of the generated views: one slot holding the record's (sub-)dict."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+
+def _scalar_reader(name: str, scalar: type) -> property:
+    def read(self: View) -> Any:
+        value = self._data.get(name)
+        return value if type(value) is scalar else None
+
+    return property(read, doc=f"``{name}`` ({scalar.__name__}), or None when absent or mistyped")
+
+
+def _part_reader(name: str, view: type[View]) -> property:
+    def read(self: View) -> Any:
+        value = self._data.get(name)
+        return view(value) if type(value) is dict else None
+
+    return property(read, doc=f"``{name}`` as a view, or None when absent or not an object")
+
+
+def _install_readers(cls: type, fields: tuple[Field, ...]) -> None:
+    for field in fields:
+        if field.part is not None:
+            setattr(cls, field.name, _part_reader(field.name, view_class(field.part)))
+        elif field.scalar is not None:
+            setattr(cls, field.name, _scalar_reader(field.name, field.scalar))
+
+
+_VIEWS: dict[type[Model], type[View]] = {}
+
+
+def view_class(part: type[Model]) -> type[View]:
+    """The view class implementing the declaration ``part`` (built once)."""
+    view = _VIEWS.get(part)
+    if view is None:
+        view = type(f"{part.__name__}View", (part, View), {"__slots__": ()})
+        _install_readers(view, fields_of(part))
+        _VIEWS[part] = view
+    return view
+
+
+_UserIdentityView: Final = view_class(UserIdentity)
+
+
+class _EventView(TrailEvent, View):
+    """The event view; the fields every consumer reads are resolved once, when built."""
+
+    __slots__ = ("eventID", "eventName", "eventSource", "eventTime", "userIdentity")
+
+    def __init__(
+        self,
+        data: dict[str, Any],
+        event_id: str,
+        event_name: str,
+        event_source: str,
+        event_time: str,
+        identity: UserIdentity | None,
+    ) -> None:
+        self._data = data
+        self.eventID = event_id
+        self.eventName = event_name
+        self.eventSource = event_source
+        self.eventTime = event_time
+        self.userIdentity = identity
+
+
+_install_readers(
+    _EventView,
+    tuple(f for f in fields_of(TrailEvent) if f.name not in _EventView.__slots__),
+)
+_VIEWS[TrailEvent] = _EventView
+
+
+def event_from_mapping(record: object) -> TrailEvent:
+    """The event of one decoded record, or ``RecordError`` naming what makes it unusable."""
+    if type(record) is not dict:
+        raise RecordError(f"is a JSON {_json_kind(record)}, not an object")
+    get = record.get
+    event_id = get("eventID")
+    name = get("eventName")
+    source = get("eventSource")
+    time = get("eventTime")
+    if type(event_id) is not str or type(name) is not str or type(source) is not str:
+        raise RecordError(_required_problem(record))
+    if type(time) is not str:
+        raise RecordError(_required_problem(record))
+    data = get("userIdentity")
+    identity: UserIdentity | None = None
+    if data is not None:
+        if type(data) is not dict:
+            raise RecordError(f"event {_shown(event_id)}: userIdentity is not an object")
+        identity = cast(UserIdentity, _UserIdentityView(data))
+    return _EventView(record, event_id, name, source, time, identity)
+
+
+def view_of(part: type[M], data: dict[str, Any]) -> M:
+    """A view of ``data`` as the declaration ``part`` (used to read stored sub-objects)."""
+    return cast(M, view_class(part)(data))
+
+
+def _required_problem(record: dict[str, Any]) -> str:
+    event_id = record.get("eventID")
+    where = f"event {_shown(event_id)}" if type(event_id) is str else "record"
+    for name in REQUIRED_FIELDS:
+        value = record.get(name)
+        if value is None:
+            return f"{where}: {name} is missing"
+        if type(value) is not str:
+            return f"{where}: {name} is a JSON {_json_kind(value)}, not a string"
+    return f"{where}: unusable"  # pragma: no cover - callers only come here with a problem
+
+
+def _shown(event_id: str) -> str:
+    return repr(event_id[:64])
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"

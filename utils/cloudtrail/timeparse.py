@@ -1,0 +1,65 @@
+"""CloudTrail's time formats, parsed to epoch seconds without the locale or the clock.
+
+``eventTime`` and ``creationDate`` are ISO-8601 UTC (``2023-07-10T11:54:47Z``);
+``credentials.expiration`` is whatever the STS front end rendered — in public trails an
+``en_US`` string such as ``Jul 30, 2024, 9:46:15 PM`` (UTC, sometimes with a narrow no-break
+space before ``PM``), elsewhere ISO-8601. ``time.strptime`` would depend on the process
+locale, so the month names are matched here.
+"""
+
+from __future__ import annotations
+
+import re
+from calendar import timegm
+from datetime import datetime
+from typing import Final
+
+_MONTHS: Final = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        start=1,
+    )
+}
+_LOCALE_TIME: Final = re.compile(
+    r"\s*([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4}),?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?"
+    r"\s*([AaPp])\.?[Mm]\.?\s*(?:UTC|GMT|Z)?\s*"
+)
+
+
+def parse_iso(text: str | None) -> float | None:
+    """Epoch seconds of an ISO-8601 time (naive times are UTC), or None."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return timegm(moment.timetuple()) + moment.microsecond / 1e6
+    return moment.timestamp()
+
+
+def parse_expiration(text: str | None) -> float | None:
+    """Epoch seconds of a ``credentials.expiration`` value (locale string or ISO), or None."""
+    if not text:
+        return None
+    match = _LOCALE_TIME.fullmatch(text)
+    if match is None:
+        return parse_iso(text)
+    month = _MONTHS.get(match.group(1).lower())
+    day, year, hour, minute = (int(match.group(i)) for i in (2, 3, 4, 5))
+    second = int(match.group(6) or 0)
+    if month is None or not 1 <= hour <= 12 or minute > 59 or second > 60:
+        return None
+    hour = hour % 12 + (12 if match.group(7) in "Pp" else 0)
+    try:
+        moment = datetime(year, month, day, hour, minute, min(second, 59))
+    except ValueError:
+        return None
+    return float(timegm(moment.timetuple()))
+
+
+def format_iso(epoch: float) -> str:
+    """``epoch`` as CloudTrail writes times (whole seconds, UTC, ``Z``)."""
+    return datetime.utcfromtimestamp(int(epoch)).strftime("%Y-%m-%dT%H:%M:%SZ")
