@@ -201,6 +201,8 @@ class Emulator:
         self.faults = FaultPlan(self.fault_kinds, self.default_fault_paths)
         self._requests: deque[dict[str, Any]] = deque(maxlen=2000)
         self.lock = threading.RLock()
+        self._in_flight = 0
+        self._idle = threading.Condition()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -259,8 +261,12 @@ class Emulator:
     def add_fault(self, fault: Fault | Mapping[str, Any]) -> Fault:
         return self.faults.add(fault if isinstance(fault, Fault) else Fault.from_json(fault))
 
-    def reset(self) -> None:
+    def reset(self, settle_timeout: float = 5.0) -> None:
+        """Clear faults, then wait for requests still being served (a ``slow`` one a client
+        gave up on) so they cannot land in the next test's data, then forget everything."""
         self.faults.clear()
+        with self._idle:
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout=settle_timeout)
         with self.lock:
             self._requests.clear()
             self.reset_state()
@@ -305,6 +311,16 @@ class Emulator:
     def _serve(self, request: Request) -> Response:
         if request.path.startswith(CONTROL_PREFIX + "/"):
             return self._control(request)
+        with self._idle:
+            self._in_flight += 1
+        try:
+            return self._serve_with_faults(request)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def _serve_with_faults(self, request: Request) -> Response:
         fault = self.faults.take(request.path)
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay)
