@@ -67,7 +67,8 @@ def probe_hec(
             raise HecConfigError(
                 FIELD_URL,
                 f"could not reach Splunk HEC ({health.text}). Check the host and port "
-                "(8088 by default), the scheme (https or http), and CE's proxy settings.",
+                "(8088 by default), the scheme (https or http), that Cloud Exchange trusts "
+                "the certificate's issuer, and CE's proxy settings.",
             )
         try:
             client.probe_token()
