@@ -35,11 +35,6 @@ class SendResult:
     rejected: list[Rejection] = field(default_factory=list)
     unacknowledged: list[str] = field(default_factory=list)
 
-    def merge(self, other: SendResult) -> None:
-        self.delivered.extend(other.delivered)
-        self.rejected.extend(other.rejected)
-        self.unacknowledged.extend(other.unacknowledged)
-
 
 class HecError(PluginError):
     """Base of Splunk HEC failures; ``partial`` says what was achieved before the failure."""

@@ -168,6 +168,8 @@ class Outbox:
         self._totals: dict[str, int] = {
             k: v for k, v in dict(state.get("totals") or {}).items() if isinstance(v, int)
         }
+        not_itemised = state.get("drops_not_itemised")
+        self._not_itemised = not_itemised if isinstance(not_itemised, int) else 0
         self._pending: list[_Entry] = []
         for item in _list(state.get("pending")):
             entry = _entry_from_json(item)
@@ -288,7 +290,7 @@ class Outbox:
                 report.exception = error
             self._apply(result, report, now)
         report.dropped = [_drop_from_json(d) for d in self._drops]
-        report.drops_not_itemised = self._totals.pop("drops_not_itemised", 0)
+        report.drops_not_itemised, self._not_itemised = self._not_itemised, 0
         self._drops.clear()
         report.pending = len(self._pending)
         if self._pending:
@@ -356,7 +358,7 @@ class Outbox:
                 }
             )
         else:
-            self._count("drops_not_itemised", 1)
+            self._not_itemised += 1
 
     def _count(self, name: str, amount: int) -> None:
         if amount:
@@ -372,6 +374,7 @@ class Outbox:
         if delivered:
             self._state["delivered"] = [[k, v, at] for k, (v, at) in self._delivered.items()]
         self._state["drops"] = self._drops
+        self._state["drops_not_itemised"] = self._not_itemised
         self._state["totals"] = self._totals
 
 
