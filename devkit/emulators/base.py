@@ -23,6 +23,7 @@ when they end with ``/``; empty means the emulator's main endpoints for that kin
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import socket
@@ -452,6 +453,35 @@ class _Handler(BaseHTTPRequestHandler):
     def finish(self) -> None:
         with contextlib.suppress(OSError):  # the connection was aborted on purpose
             super().finish()
+
+
+def server_arguments(description: str, default_port: int) -> argparse.ArgumentParser:
+    """The command-line options every emulator shares (host, port, TLS)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=default_port)
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
+    return parser
+
+
+def server_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "host": args.host,
+        "port": args.port,
+        "tls_cert": args.tls_cert,
+        "tls_key": args.tls_key,
+    }
+
+
+def serve_until_interrupted(emulator: Emulator, label: str) -> None:
+    """Run a started emulator in the foreground (``python -m ...``) until Ctrl-C."""
+    print(f"{label} listening on {emulator.url} (Ctrl-C to stop)", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        emulator.stop()
 
 
 def first(query: Mapping[str, list[str]], name: str) -> str | None:

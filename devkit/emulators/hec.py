@@ -23,7 +23,6 @@ Run it alone: ``python -m devkit.emulators.hec --port 8088 --token <value>``.
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 import math
@@ -34,7 +33,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from devkit.emulators.base import Emulator, Fault, Request, Response, first
+from devkit.emulators.base import (
+    Emulator,
+    Fault,
+    Request,
+    Response,
+    first,
+    serve_until_interrupted,
+    server_arguments,
+    server_options,
+)
 from devkit.loader import plugin_module
 
 hec = plugin_module("utils.splunk.hec_protocol")
@@ -289,31 +297,16 @@ class HecEmulator(Emulator):
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8088)
+    parser = server_arguments(__doc__.split("\n")[0], 8088)
     parser.add_argument("--token", action="append", required=True, help="accepted token value")
     parser.add_argument("--indexes", default="", help="allowed indexes, comma-separated")
     parser.add_argument("--default-index", default="main")
     parser.add_argument("--ack", action="store_true", help="tokens use indexer acknowledgement")
-    parser.add_argument("--tls-cert")
-    parser.add_argument("--tls-key")
     args = parser.parse_args(argv)
     indexes = tuple(i.strip() for i in args.indexes.split(",") if i.strip())
     spec = TokenSpec("cli", indexes, args.default_index, args.ack)
-    emulator = HecEmulator(
-        dict.fromkeys(args.token, spec),
-        host=args.host,
-        port=args.port,
-        tls_cert=args.tls_cert,
-        tls_key=args.tls_key,
-    ).start()
-    print(f"Splunk HEC emulator listening on {emulator.url} (Ctrl-C to stop)", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        emulator.stop()
+    emulator = HecEmulator(dict.fromkeys(args.token, spec), **server_options(args))
+    serve_until_interrupted(emulator.start(), "Splunk HEC emulator")
 
 
 if __name__ == "__main__":

@@ -26,18 +26,25 @@ Run it alone: ``python -m devkit.emulators.servicenow --port 8443 --user admin -
 
 from __future__ import annotations
 
-import argparse
 import base64
 import binascii
 import re
 import secrets
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from devkit.emulators.base import Emulator, Fault, Request, Response, first
+from devkit.emulators.base import (
+    Emulator,
+    Fault,
+    Request,
+    Response,
+    first,
+    serve_until_interrupted,
+    server_arguments,
+    server_options,
+)
 
 TABLE_PREFIX = "/api/now/table/"
 SCALE_1_3 = frozenset({"1", "2", "3"})
@@ -318,27 +325,12 @@ class ServiceNowEmulator(Emulator):
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8443)
+    parser = server_arguments(__doc__.split("\n")[0], 8443)
     parser.add_argument("--user", default="admin")
     parser.add_argument("--password", required=True)
-    parser.add_argument("--tls-cert")
-    parser.add_argument("--tls-key")
     args = parser.parse_args(argv)
-    emulator = ServiceNowEmulator(
-        {args.user: args.password},
-        host=args.host,
-        port=args.port,
-        tls_cert=args.tls_cert,
-        tls_key=args.tls_key,
-    ).start()
-    print(f"ServiceNow emulator listening on {emulator.url} (Ctrl-C to stop)", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        emulator.stop()
+    emulator = ServiceNowEmulator({args.user: args.password}, **server_options(args))
+    serve_until_interrupted(emulator.start(), "ServiceNow emulator")
 
 
 if __name__ == "__main__":
