@@ -263,8 +263,9 @@ _ENTRIES: Final = (
         Code.EVERY_GRANT_DEAD,
         "No AWS principal can satisfy the policy",
         Severity.LOW,
-        "Every Allow for AWS principals is unusable (see the other reasons), so no AWS "
-        "principal can assume the role; the intended access is broken.",
+        "IAM grants a request only through an Allow that matches it [EVAL]; every Allow for "
+        "AWS principals is unusable (see the other reasons), so no AWS principal can assume "
+        "the role and the intended access is broken.",
         "Fix the statements named in the other reasons so the intended users can assume the "
         "role under the condition.",
         "No AWS principal can assume this role under this policy.",
