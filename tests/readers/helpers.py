@@ -138,7 +138,7 @@ def trail_key(
 def trail_bytes(records: list[dict[str, Any]] | None = None, *, gz: bool = True) -> bytes:
     """A project-authored trail object (tests that need real records read the datasets)."""
     raw = json.dumps({"Records": records or [{"eventID": "e"}]}).encode()
-    return gzip.compress(raw) if gz else raw
+    return gzip.compress(raw, mtime=0) if gz else raw  # mtime=0: byte-identical every call
 
 
 def decode_like_pipeline(batch: RawBatch) -> None:

@@ -235,11 +235,11 @@ def test_denied_object_is_retried_while_inside_the_look_back(s3, factory, clock,
     assert pull(store, factory, clock)[0] == []
 
 
-def test_unreadable_object_is_abandoned_and_reported_once_it_leaves_the_look_back(
+def test_denied_object_is_abandoned_and_reported_once_it_leaves_the_look_back(
     s3, factory, clock, store
 ):
     key = put(s3, trail_key(at("2026-11-29T10:00:00"), account=A))
-    factory.faults["s3"] = {"get_object": lambda kw: client_error("InternalError", "GetObject")}
+    factory.faults["s3"] = {"get_object": lambda kw: client_error("AccessDenied", "GetObject")}
     assert pull(store, factory, clock)[0] == []
 
     clock.advance(5 * 3600)  # 10:00 is now older than the 6-hour look-back
@@ -250,6 +250,27 @@ def test_unreadable_object_is_abandoned_and_reported_once_it_leaves_the_look_bac
     factory.faults["s3"].clear()
     names, reader = pull(store, factory, clock)
     assert names == [] and reader.stats.objects_abandoned == 0
+
+
+def test_transient_read_failure_during_a_catch_up_is_retried_not_abandoned(
+    s3, factory, clock, store
+):
+    put(s3, trail_key(at("2026-11-29T11:00:00"), account=A))
+    pull(store, factory, clock)
+    keys = [put(s3, trail_key(at(f"2026-11-29T{h}:00:00"), account=A)) for h in range(13, 16)]
+    clock.now = at("2026-11-30T06:00:00")  # all three are older than the look-back now
+    factory.faults["s3"] = {
+        "get_object": lambda kw: (
+            client_error("InternalError", "GetObject") if kw["Key"] == keys[1] else None
+        )
+    }
+    names, reader = pull(store, factory, clock)
+    assert names == [keys[0], keys[2]]
+    assert reader.stats.objects_abandoned == 0
+
+    factory.faults["s3"].clear()
+    assert pull(store, factory, clock)[0] == [keys[1]]
+    assert pull(store, factory, clock)[0] == []
 
 
 def test_backlog_is_split_across_pulls_by_the_budget_without_repeats(s3, factory, clock, store):

@@ -13,11 +13,13 @@ Checkpoint model, per account/Region folder (a "prefix"), kept in
   the event is reported) — bounded storage and bounded work rather than re-reading
   the same files every pull.
 
-The first pull of a prefix starts ``lookback_hours`` back. Keys are handed out oldest
-first, merged across prefixes by delivery minute (an AssumeRole in one Region then tends
-to reach the resolver before the use of its key in another), at most
-``max_objects_per_pull`` per pull; the rest follow on later pulls. Nothing is written to
-storage before ``commit()``.
+An object that cannot be read is retried on later pulls: after a transient failure until
+it succeeds, after AccessDenied while it is inside the look-back window (then it is
+reported as abandoned). The first pull of a prefix starts ``lookback_hours`` back. Keys
+are handed out oldest first, merged across prefixes by delivery minute (an AssumeRole in
+one Region then tends to reach the resolver before the use of its key in another), at
+most ``max_objects_per_pull`` per pull; the rest follow on later pulls. Nothing is
+written to storage before ``commit()``.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ _SEEN = "seen"  # already in the processed-key record
 _SKIP = "skip"  # not a trail log file; never recorded
 _PENDING = "pending"  # a candidate not handed out (yet)
 _DONE = "done"  # handed out, or permanently skipped (too large, deleted): recorded
-_ERROR = "error"  # could not be read this pull (denied, throttled, network): retried
+_ERROR = "error"  # transient failure (throttled, network, 5xx): retried next pull
+_DENIED = "denied"  # access denied: retried while inside the look-back, then given up
 
 
 @dataclass(eq=False)
@@ -391,9 +394,9 @@ class S3TrailReader:
             cand.run.status[cand.key] = _DONE
             self.stats.objects_skipped["deleted"] += 1
             return
-        cand.run.status[cand.key] = _ERROR
         self.stats.objects_errored += 1
         if kind is ErrorKind.ACCESS_DENIED:
+            cand.run.status[cand.key] = _DENIED
             self.stats.access_denied[self._scope(cand.run.prefix, "")] += 1
             self.stats.problem(
                 "access_denied",
@@ -403,6 +406,7 @@ class S3TrailReader:
                 "pulls while it is inside the look-back window.",
             )
             return
+        cand.run.status[cand.key] = _ERROR
         if kind is ErrorKind.THROTTLED:
             self.stats.throttles += 1
         self.stats.problem(
@@ -434,7 +438,7 @@ class S3TrailReader:
         for path, run in self._runs.items():
             after, seen = self._advance(run)
             prefixes[path] = (run.prefix, after, seen)
-            errors.extend((path, k) for k in run.listed if run.status.get(k) == _ERROR)
+            errors.extend((path, k) for k in run.listed if run.status.get(k) in (_ERROR, _DENIED))
         prefixes = self._cap(prefixes)
         for path, key in errors:
             if key <= prefixes[path][1]:
@@ -463,15 +467,20 @@ class S3TrailReader:
     def _advance(self, run: _Run) -> tuple[str, set[str]]:
         """The new ``(after, seen)`` of one prefix.
 
-        ``after`` moves to the last key before the first one still to do (not reached,
-        or failed with a retryable error inside the look-back), but never past the
-        look-back horizon, and never backwards.
+        ``after`` moves to the last key before the first one still to do, but never past
+        the look-back horizon, and never backwards. Still to do: keys not reached (the
+        budget ran out), keys that failed transiently (retried on every pull, even during
+        a catch-up older than the look-back; only the record's cap can give up on them)
+        and denied keys inside the look-back. A denied key older than the look-back is
+        given up (a permission is not fixed by retrying) and reported as abandoned.
         """
         frontier = run.after
         finished = run.complete
         for key in run.listed:
             status = run.status[key]
-            if status in (_SEEN, _SKIP, _DONE) or (status == _ERROR and key <= run.horizon):
+            # A denied key never holds the cursor back: ``after`` stays ≤ the horizon, so
+            # the key is retried while inside the look-back and abandoned once older.
+            if status in (_SEEN, _SKIP, _DONE, _DENIED):
                 frontier = key
             else:
                 finished = False
