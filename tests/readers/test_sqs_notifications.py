@@ -328,6 +328,25 @@ def test_visibility_is_extended_while_objects_are_slow(sqs, queue, s3, factory, 
     assert reader.stats.visibility_extensions >= 3
 
 
+def test_poison_messages_are_not_kept_invisible_while_others_are_extended(
+    sqs, queue, s3, factory, clock, store
+):
+    send(sqs, queue, s3_event(KEY))  # never uploaded: poison
+    for m in range(2):
+        send(sqs, queue, s3_event(put_object(s3, trail_key(at(f"2026-11-29T11:5{m}:00")))))
+    storage: dict = {}
+    reader = make_reader(factory, storage, clock, queue, visibility_timeout=60, fetch_workers=1)
+    drain(reader, on_batch=lambda _b: clock.advance(40))
+    extended = {
+        e["ReceiptHandle"]
+        for call in factory.calls("sqs", "change_message_visibility_batch")
+        for e in call["Entries"]
+    }
+    received = factory.calls("sqs", "receive_message")
+    assert received and len(extended) == 2  # the two good messages, not the poison one
+    assert reader.stats.visibility_extensions >= 2
+
+
 def test_no_extension_when_objects_are_fast(sqs, queue, s3, factory, clock, store):
     send(sqs, queue, s3_event(put_object(s3, KEY)))
     drain(make_reader(factory, {}, clock, queue, visibility_timeout=60))

@@ -313,7 +313,8 @@ class LookupEventsReader:
                     "event (no events are repeated).",
                 )
                 if window.oldest is not None:
-                    window.end = min(window.end, window.oldest + timedelta(seconds=1))
+                    lowered = max(window.oldest, window.start) + timedelta(seconds=1)
+                    window.end = min(window.end, lowered)
                 window.token = ""
                 continue
             if response is None:
