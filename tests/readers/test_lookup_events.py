@@ -141,7 +141,7 @@ def test_checkpoint_moves_to_the_window_end_only_after_its_last_page(clock, stor
     tenant.page("us-east-1", params(*window, "t1"), [event("e2", NOW - timedelta(hours=1))], "t2")
     assert pull(store, [tenant], clock, max_pages_per_pull=2)[0] == ["e3", "e2"]
     assert scope(store)["cursor"] is None
-    assert scope(store)["window"]["token"] == "t2"
+    assert scope(store)["window"]["next_page"] == "t2"
 
     clock.advance(60)  # the next pull continues the same window with the same parameters
     tenant.page("us-east-1", params(*window, "t2"), [event("e1", NOW - timedelta(hours=5))])
@@ -280,7 +280,7 @@ def test_rejected_token_restarts_the_window_below_what_was_handed_out(clock, sto
     tenant.done()
     assert ids == ["e3"]
     assert scope(store)["cursor"] == "2026-11-29T12:00:00Z"
-    assert any(p.code == "token_expired" for p in reader.stats.problems)
+    assert any(p.code == "page_expired" for p in reader.stats.problems)
 
 
 def test_access_denied_in_one_region_is_reported_and_the_others_are_read(clock, store):

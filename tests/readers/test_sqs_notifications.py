@@ -363,8 +363,9 @@ def test_messages_per_pull_are_bounded(sqs, queue, s3, factory, clock, store):
 
 
 def test_long_polling_waits_on_the_first_receive(sqs, queue, s3, factory, clock, store):
-    pull(store, factory, clock, queue, wait_time_seconds=1)
-    assert factory.calls("sqs", "receive_message")[0]["WaitTimeSeconds"] == 1
+    send(sqs, queue, s3_event(put_object(s3, KEY)))  # present: the receive returns at once
+    pull(store, factory, clock, queue, wait_time_seconds=20, max_messages_per_pull=1)
+    assert factory.calls("sqs", "receive_message")[0]["WaitTimeSeconds"] == 20
 
 
 def test_duplicate_notifications_of_one_object_hand_it_out_once(

@@ -21,7 +21,7 @@ class ErrorKind(enum.Enum):
     ACCESS_DENIED = "access_denied"
     THROTTLED = "throttled"
     NOT_FOUND = "not_found"
-    INVALID_TOKEN = "invalid_token"  # noqa: S105 - a pagination token, not a secret
+    STALE_PAGE = "stale_page"  # a NextToken the service no longer accepts
     OTHER = "other"
 
 
@@ -68,7 +68,7 @@ _NOT_FOUND = frozenset(
         "QueueDoesNotExist",
     }
 )
-_INVALID_TOKEN = frozenset({"InvalidNextTokenException", "InvalidNextToken"})
+_STALE_PAGE = frozenset({"InvalidNextTokenException", "InvalidNextToken"})
 
 
 def error_code(error: BaseException) -> str:
@@ -86,8 +86,8 @@ def classify(error: BaseException) -> ErrorKind:
         return ErrorKind.THROTTLED
     if code in _NOT_FOUND:
         return ErrorKind.NOT_FOUND
-    if code in _INVALID_TOKEN:
-        return ErrorKind.INVALID_TOKEN
+    if code in _STALE_PAGE:
+        return ErrorKind.STALE_PAGE
     return ErrorKind.OTHER
 
 

@@ -86,13 +86,13 @@ class _Window:
     start: datetime
     end: datetime  # EndTime sent to AWS (lowered when a token is rejected)
     until: datetime  # where the cursor moves when the window is complete
-    token: str = ""
+    next_page: str = ""  # the NextToken that continues this window
     oldest: datetime | None = None  # oldest event time handed out from this window
 
     def dump(self) -> dict[str, str]:
         dumped = {"start": _iso(self.start), "end": _iso(self.end), "until": _iso(self.until)}
-        if self.token:
-            dumped["token"] = self.token
+        if self.next_page:
+            dumped["next_page"] = self.next_page
         if self.oldest is not None:
             dumped["oldest"] = _iso(self.oldest)
         return dumped
@@ -105,9 +105,9 @@ class _Window:
         until = _parse(raw.get("until"))
         if start is None or end is None or until is None:
             return None
-        token = raw.get("token")
-        token = token if isinstance(token, str) else ""
-        return cls(start, end, until, token, _parse(raw.get("oldest")))
+        next_page = raw.get("next_page")
+        next_page = next_page if isinstance(next_page, str) else ""
+        return cls(start, end, until, next_page, _parse(raw.get("oldest")))
 
 
 @dataclass
@@ -163,7 +163,7 @@ class _Scope:
         return cls(cursor=_parse(raw.get("cursor")), window=window, ids=ids)
 
 
-class _InvalidToken(Exception):
+class _StalePage(Exception):
     pass
 
 
@@ -300,14 +300,14 @@ class LookupEventsReader:
                 params["LookupAttributes"] = [
                     {"AttributeKey": self._attribute[0], "AttributeValue": self._attribute[1]}
                 ]
-            if window.token:
-                params["NextToken"] = window.token
+            if window.next_page:
+                params["NextToken"] = window.next_page
             pages += 1
             try:
                 response = self._call(client, account, region, params)
-            except _InvalidToken:
+            except _StalePage:
                 self.stats.problem(
-                    "token_expired",
+                    "page_expired",
                     f"LookupEvents rejected the stored page token for account {account} "
                     f"Region {region}; the window is read again from its oldest handed-out "
                     "event (no events are repeated).",
@@ -315,13 +315,13 @@ class LookupEventsReader:
                 if window.oldest is not None:
                     lowered = max(window.oldest, window.start) + timedelta(seconds=1)
                     window.end = min(window.end, lowered)
-                window.token = ""
+                window.next_page = ""
                 continue
             if response is None:
                 return  # reported; this account/Region resumes from its checkpoint next pull
             self.stats.pages_read += 1
             batch = self._page(scope, window, response, account, region)
-            if not window.token:
+            if not window.next_page:
                 self._window_done(scope, window)
             if batch is not None:
                 yield batch
@@ -375,7 +375,7 @@ class LookupEventsReader:
             ids.append(event_id)
             if window.oldest is None or when < window.oldest:
                 window.oldest = when
-        window.token = str(response.get("NextToken") or "")
+        window.next_page = str(response.get("NextToken") or "")
         self._bound(scope)
         if not payload:
             return None
@@ -415,8 +415,8 @@ class LookupEventsReader:
                 return response
             except AWS_ERRORS as error:
                 kind = classify(error)
-                if kind is ErrorKind.INVALID_TOKEN and "NextToken" in params:
-                    raise _InvalidToken from None
+                if kind is ErrorKind.STALE_PAGE and "NextToken" in params:
+                    raise _StalePage from None
                 if kind is ErrorKind.THROTTLED:
                     self.stats.throttles += 1
                     if attempt < self._max_attempts:
