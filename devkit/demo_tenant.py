@@ -132,6 +132,17 @@ class RoleVerdict:
     why: str
 
 
+@dataclass(frozen=True)
+class ScenarioStep:
+    """One row of the scenario table the demo prints: who did what, and what it should yield."""
+
+    who: str
+    role: str
+    session_name: str
+    what: str
+    expected: str
+
+
 @dataclass
 class DemoUser:
     """An IAM user of the tenant (no secret: the secret key stays inside the seeding run)."""
@@ -161,6 +172,7 @@ class DemoTenant:
     expected: list[ExpectedFinding]
     absent: list[ExpectedFinding]
     posture: dict[str, RoleVerdict]
+    scenario: list[ScenarioStep] = field(default_factory=list)
     partner_account_id: str = PARTNER_ACCOUNT_ID
     local_dir: Path | None = None
     record_count: int = 0
@@ -831,9 +843,49 @@ def seed_demo_tenant(
         expected=posture_findings + expected,
         absent=absent,
         posture=posture,
+        scenario=_scenario(sdk_session),
         local_dir=local_dir,
         record_count=len(recorder.records),
     )
+
+
+def _scenario(sdk_session: str) -> list[ScenarioStep]:
+    """The scenario as a table (same order as it is performed, times relative to start)."""
+    rows = [
+        ("support_user", "MyBucketRole", sdk_session,
+         "+0:05 AssumeRole (4 h); +3:10 ListObjects mysensitivebucket",
+         "noncompliant_activity → support_user (the seed's case)"),
+        ("alice", "CompliantRole", "alice", "+0:20 AssumeRole; ListBuckets, GetObject",
+         "none (role enforces the rule)"),
+        ("bob", "ChainIntermediateRole → ChainTargetRole", "bob → deploy-pipeline",
+         "+1:00 two-hop chain; ListUsers, ListBuckets with the final key (issuance late)",
+         "noncompliant_activity → bob via the chain"),
+        ("mallory", "MyBucketRole", "alice",
+         "+1:30 AssumeRole as 'alice'; GetObject customers/… (issuance late)",
+         "session_spoofing + noncompliant_activity → mallory"),
+        ("carol", "EnforcedRole", "admin, then carol",
+         "+2:00 AssumeRole denied (AccessDenied); retries with her own name",
+         "denied_assume_role → carol"),
+        ("dave", "DriftRole", "dave",
+         "+4:00 CreateRole (compliant), AssumeRole, ListBuckets",
+         "none (enforced at the time)"),
+        ("dave", "DriftRole", "-", "+5:00 UpdateAssumeRolePolicy removes the condition",
+         "trust_policy_weakened → dave"),
+        ("alice", "DriftRole", "nightly-job", "+6:00 AssumeRole; ListObjects, GetObject",
+         "noncompliant_activity → alice"),
+        ("dave", "OpsAdminRole", "dave",
+         "+7:00 ConsoleLogin, SwitchRole; ListRoles, ListBuckets (fresh key per request)",
+         "noncompliant_activity → dave (via SwitchFrom)"),
+        ("erin@example.com (Identity Center)", SSO_ROLE_NAME, "erin@example.com",
+         "+8:00 GetRoleCredentials (redacted); ListBuckets, GetObject",
+         "none (exempt role)"),
+        ("EC2 instance " + EC2_INSTANCE_ID, "Ec2AppRole", EC2_INSTANCE_ID,
+         "+9:00 AWSService AssumeRole; ListObjects, GetObject", "none (exempt role)"),
+        (f"partner-ci ({PARTNER_ACCOUNT_ID})", "PartnerAuditRole", "audit-run",
+         "+10:00 cross-account AssumeRole; ListBuckets, GetBucketAcl",
+         "noncompliant_activity → partner-ci"),
+    ]  # fmt: skip
+    return [ScenarioStep(*row) for row in rows]
 
 
 def _service_linked_role(iam: Any, recorder: TrailRecorder) -> str:
@@ -994,6 +1046,7 @@ __all__ = [
     "ExpectedFinding",
     "PARTNER_ACCOUNT_ID",
     "RoleVerdict",
+    "ScenarioStep",
     "SENSITIVE_BUCKET",
     "load_managed_policies",
     "seed_demo_tenant",

@@ -263,8 +263,10 @@ class SessionPrincipal:
     mfa_authenticated: bool = False
     chained: bool = False
     parent_key: str | None = None
+    # Console sessions mark each record with a top-level ``sessionCredentialFromConsole``.
+    console: bool = False
     # Extra keys of ``sessionContext`` (``ec2RoleDelivery``) and of ``userIdentity``
-    # (``sessionCredentialFromConsole``, ``onBehalfOf``), as the issuing path adds them.
+    # (``onBehalfOf``), as the issuing path adds them.
     context_extra: tuple[tuple[str, Any], ...] = ()
     identity_extra: tuple[tuple[str, Any], ...] = ()
 
@@ -682,13 +684,19 @@ class TrailRecorder:
         read_only: bool,
         management: bool,
         host: str | None,
-        request_id: str,
+        request_id: str | None,
         resources: list[dict[str, Any]] | None = None,
         shared_event_id: str | None = None,
         event_type: str = "AwsApiCall",
+        from_console: bool = False,
     ) -> dict[str, Any]:
+        """Append the trailing fields in CloudTrail's order and keep the record.
+
+        Console sign-in events carry no ``requestID`` (as in the public trails).
+        """
         recipient = record.pop("_recipient")
-        record["requestID"] = request_id
+        if request_id is not None:
+            record["requestID"] = request_id
         record["eventID"] = self._uuid()
         record["readOnly"] = read_only
         if resources:
@@ -699,6 +707,8 @@ class TrailRecorder:
         if shared_event_id:
             record["sharedEventID"] = shared_event_id
         record["eventCategory"] = "Management" if management else "Data"
+        if from_console:
+            record["sessionCredentialFromConsole"] = "true"
         if host is not None:
             record["tlsDetails"] = {**DEFAULT_TLS, "clientProvidedHostHeader": host}
         self.records.append(record)
@@ -779,6 +789,7 @@ class TrailRecorder:
             request_id=request_id,
             resources=resources,
             shared_event_id=shared,
+            from_console=isinstance(caller, SessionPrincipal) and caller.console,
         )
         if cross_account:
             self._role_account_copy(final)
@@ -1062,7 +1073,7 @@ class TrailRecorder:
                 read_only=False,
                 management=True,
                 host="signin.aws.amazon.com",
-                request_id=self._uuid(),
+                request_id=None,
                 event_type="AwsConsoleSignIn",
             )
         switched_at = self.clock.tick()
@@ -1072,7 +1083,7 @@ class TrailRecorder:
             session_name=user.user_name,
             access_key_id=credentials.access_key_id,
             created=switched_at,
-            identity_extra=(("sessionCredentialFromConsole", "true"),),
+            console=True,
         )
         self._principals[credentials.access_key_id] = session
         record = self._base_record(
@@ -1097,7 +1108,7 @@ class TrailRecorder:
             read_only=False,
             management=True,
             host="signin.aws.amazon.com",
-            request_id=self._uuid(),
+            request_id=None,
             event_type="AwsConsoleSignIn",
         )
         return ConsoleSession(self, session, actor)

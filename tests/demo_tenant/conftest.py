@@ -1,8 +1,9 @@
 """Fixtures for the demo tenant: one seeded moto per test worker, kept out of others' resets.
 
-The seeded tenant lives on its own moto server (not the shared ``moto_server``), because
-other test modules reset the shared server between tests; seeding once per worker keeps the
-whole directory to a few seconds.
+The seeded tenant lives in its own moto *process*: thread servers in one process share moto's
+module-level backends, so another test's reset of the shared ``moto_server`` would wipe it.
+The process is started with ``MOTO_IAM_LOAD_MANAGED_POLICIES=true`` (the documented way for a
+process server). Seeding once per worker keeps the whole directory to a few seconds.
 """
 
 from __future__ import annotations
@@ -34,10 +35,10 @@ class SeededDemo:
 
 @pytest.fixture(scope="session")
 def seeded_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeededDemo]:
-    server = MotoServer().start_thread()
+    server = MotoServer().start_process({"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"})
     local_dir: Path = tmp_path_factory.mktemp("demo-trail")
     with patched_env(server.env()):
-        tenant = seed_demo_tenant(server=server, prefix="org-trail", local_dir=local_dir)
+        tenant = seed_demo_tenant(prefix="org-trail", local_dir=local_dir)
         s3 = boto3.client("s3")
         files = {
             key: json.loads(

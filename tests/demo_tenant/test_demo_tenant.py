@@ -283,3 +283,10 @@ def test_tenant_config_is_what_the_local_ce_runner_loads(demo: SeededDemo, tmp_p
     manifest = json.loads((REPO_ROOT / "manifest.json").read_text("utf-8"))
     for step in manifest["configuration"]:
         assert {f["key"] for f in step["fields"]} == set(loaded.configuration[step["name"]])
+
+
+def test_scenario_table_lists_each_planted_case_in_order(demo: SeededDemo) -> None:
+    rows = demo.tenant.scenario
+    assert rows[0].who == "support_user" and rows[0].role == "MyBucketRole"
+    assert rows[0].session_name.startswith("botocore-session-")
+    assert [r.who for r in rows].count("dave") == 3
