@@ -122,9 +122,9 @@ class ExpectedFinding:
 class RoleVerdict:
     """The posture a role should get, in the vocabulary of aws-semantics.md §1.
 
-    ``status=None`` where the rule leaves the label to the evaluator (a statement-less
-    policy: nobody can assume the role); ``alert`` is whether a posture alert is implied
-    (``None`` = either is defensible).
+    ``alert`` is whether a posture alert is implied; ``None`` where either is defensible
+    (``unsatisfiable`` roles: nobody can assume them, so there is no attribution gap, but
+    the trust policy is still broken).
     """
 
     status: str | None
@@ -962,7 +962,7 @@ def _posture(role_arns: Mapping[str, str]) -> dict[str, RoleVerdict]:
         "Ec2AppRole": RoleVerdict("exempt", False, "trusted only by a Service principal"),
         "AWSServiceRoleForAutoScaling": RoleVerdict("exempt", False, "service-linked role"),
         "NoStatementRole": RoleVerdict(
-            None, False, "no statement: nobody can assume it (valid document)"
+            "unsatisfiable", None, "no statement: nobody can assume it (valid document)"
         ),
         "LegacyVersionRole": RoleVerdict(
             "unsatisfiable",
