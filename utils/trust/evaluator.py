@@ -60,6 +60,7 @@ from .policy import (
     SetQualifier,
     Statement,
     TrustPolicy,
+    clear_parse_cache,
     parse_policy,
 )
 from .principals import (
@@ -187,6 +188,28 @@ class PolicyVerdict:
     account_id: str | None = None
     partition: str | None = None
     policy: TrustPolicy | None = field(default=None, compare=False)
+
+    def with_policy(self, policy: TrustPolicy | None) -> PolicyVerdict:
+        """This verdict, attached to ``policy`` (the caller's document, for remediation).
+
+        Built field by field: ``dataclasses.replace`` is several times slower, and this runs
+        once per role.
+        """
+        return PolicyVerdict(
+            self.status,
+            self.reasons,
+            self.offending_statements,
+            self.publicly_assumable,
+            self.cross_account_unpinned,
+            self.role_principals_without_username,
+            self.one_character_user_names,
+            self.set_operator_misuse,
+            self.version,
+            self.duplicate_keys,
+            self.account_id,
+            self.partition,
+            policy,
+        )
 
     @property
     def codes(self) -> tuple[Code, ...]:
@@ -652,7 +675,7 @@ def _unevaluated(info: _Info) -> list[Reason]:
     ]
 
 
-def _analyse(policy: TrustPolicy, account_id: str | None, partition: str | None) -> PolicyVerdict:
+def _analyse(policy: TrustPolicy, partition: str | None) -> _Analysis:
     variables = policy.variables_enabled
     infos = [_info(s, partition) for s in policy.statements]
     allows = [i for i in infos if i.statement.effect is Effect.ALLOW and i.covers]
@@ -687,7 +710,7 @@ def _analyse(policy: TrustPolicy, account_id: str | None, partition: str | None)
             status = TrustStatus.UNSATISFIABLE
             code = Code.EVERY_GRANT_DEAD if aws_allows else Code.NOTHING_GRANTS_ASSUMPTION
             reasons.insert(0, Reason(code))
-        return flags.verdict(status, reasons, (), policy, account_id, partition)
+        return flags.verdict(status, reasons, (), policy, partition)
 
     usernames = _generic_usernames(infos, variables)
     callers: dict[Caller, None] = {}
@@ -737,7 +760,7 @@ def _analyse(policy: TrustPolicy, account_id: str | None, partition: str | None)
                     )
 
     _role_and_user_reasons(live, outcome, usernames, variables, reasons, flags)
-    _exposure_flags(live, denies, outcome, usernames, account_id, reasons, flags)
+    _exposure_flags(live, denies, outcome, usernames, reasons, flags)
 
     if offending:
         not_enforced = any(r.code in _NOT_ENFORCED_CODES for rs in offending.values() for r in rs)
@@ -748,7 +771,7 @@ def _analyse(policy: TrustPolicy, account_id: str | None, partition: str | None)
     else:
         status = TrustStatus.ENFORCED_BY_DENY if outcome.blocked else TrustStatus.ENFORCED
         reasons[:0] = _enforced_reasons(allows, denies, outcome)
-    return flags.verdict(status, reasons, tuple(sorted(offending)), policy, account_id, partition)
+    return flags.verdict(status, reasons, tuple(sorted(offending)), policy, partition)
 
 
 def _guard_gap_reasons(
@@ -853,12 +876,20 @@ def _role_and_user_reasons(
             flags.one_character.extend(short)
 
 
+@dataclass(frozen=True, slots=True)
+class _AccountBound:
+    """A trusted principal whose account is known; cross-account once the role's is known."""
+
+    statement: StatementRef
+    entry: str
+    account: str
+
+
 def _exposure_flags(
     live: list[_Info],
     denies: list[_Info],
     outcome: _Outcome,
     usernames: tuple[str, ...],
-    account_id: str | None,
     reasons: list[Reason],
     flags: _Flags,
 ) -> None:
@@ -873,18 +904,13 @@ def _exposure_flags(
                 shown = ("*",) if not info.statement.not_principal else ("NotPrincipal",)
                 reasons.append(Reason(Code.PUBLICLY_ASSUMABLE, info.ref, shown))
             continue
-        if account_id is None:
-            continue
-        foreign = [
-            e.text
+        flags.account_bound.extend(
+            _AccountBound(info.ref, e.text, e.account)
             for e in info.entries
             if e.kind is not EntryKind.DEAD
-            and e.account not in (None, account_id)
+            and e.account is not None
             and _entered_via(outcome, info, e, usernames)
-        ]
-        if foreign:
-            reasons.append(Reason(Code.CROSS_ACCOUNT_UNPINNED, info.ref, tuple(foreign)))
-            flags.cross_account.extend(foreign)
+        )
 
 
 _SEVERITY_ORDER: Final = tuple(Severity)
@@ -901,7 +927,7 @@ class _Flags:
 
     version: str | None = None
     public: bool = False
-    cross_account: list[str] = field(default_factory=list)
+    account_bound: list[_AccountBound] = field(default_factory=list)
     role_principals: list[str] = field(default_factory=list)
     one_character: list[str] = field(default_factory=list)
     set_operators: list[str] = field(default_factory=list)
@@ -912,22 +938,58 @@ class _Flags:
         reasons: list[Reason],
         offending: tuple[int, ...],
         policy: TrustPolicy,
-        account_id: str | None,
         partition: str | None,
-    ) -> PolicyVerdict:
-        return PolicyVerdict(
+    ) -> _Analysis:
+        verdict = PolicyVerdict(
             status=status,
             reasons=tuple(sorted(dict.fromkeys(reasons), key=_severity_rank)),
             offending_statements=offending,
             publicly_assumable=self.public,
-            cross_account_unpinned=tuple(dict.fromkeys(self.cross_account)),
             role_principals_without_username=tuple(dict.fromkeys(self.role_principals)),
             one_character_user_names=tuple(dict.fromkeys(self.one_character)),
             set_operator_misuse=tuple(dict.fromkeys(self.set_operators)),
             version=policy.version,
             duplicate_keys=policy.duplicate_keys,
-            account_id=account_id,
             partition=partition,
+        )
+        return _Analysis(verdict, tuple(self.account_bound))
+
+
+@dataclass(frozen=True, slots=True)
+class _Analysis:
+    """The account-independent verdict, and what the role's account id decides later."""
+
+    verdict: PolicyVerdict
+    account_bound: tuple[_AccountBound, ...]
+
+    def for_account(self, account_id: str | None, policy: TrustPolicy) -> PolicyVerdict:
+        """The verdict for a role in ``account_id``, attached to ``policy``."""
+        base = self.verdict
+        foreign: dict[StatementRef, list[str]] = {}
+        if account_id is not None:
+            for bound in self.account_bound:
+                if bound.account != account_id:
+                    foreign.setdefault(bound.statement, []).append(bound.entry)
+        reasons = base.reasons
+        if foreign:
+            extra = [
+                Reason(Code.CROSS_ACCOUNT_UNPINNED, ref, tuple(e)) for ref, e in foreign.items()
+            ]
+            reasons = tuple(sorted((*reasons, *extra), key=_severity_rank))
+        return PolicyVerdict(
+            base.status,
+            reasons,
+            base.offending_statements,
+            base.publicly_assumable,
+            tuple(dict.fromkeys(e for entries in foreign.values() for e in entries)),
+            base.role_principals_without_username,
+            base.one_character_user_names,
+            base.set_operator_misuse,
+            base.version,
+            base.duplicate_keys,
+            account_id,
+            base.partition,
+            policy,
         )
 
 
@@ -979,11 +1041,16 @@ def _hygiene(
 
 
 @lru_cache(maxsize=4096)
-def _analyse_cached(
-    policy: TrustPolicy, account_id: str | None, partition: str | None
-) -> PolicyVerdict:
-    """Estates repeat trust policies; equal models share one analysis."""
-    return _analyse(policy, account_id, partition)
+def _analyse_cached(policy: TrustPolicy, partition: str | None) -> _Analysis:
+    """Estates repeat trust policies, across accounts too; equal models share one analysis."""
+    return _analyse(policy, partition)
+
+
+def clear_caches() -> None:
+    """Forget memoised parses and analyses (benchmarks use it to measure cold runs)."""
+    _analyse_cached.cache_clear()
+    _correction_enforces.cache_clear()
+    clear_parse_cache()
 
 
 def _worse(a: PolicyVerdict, b: PolicyVerdict) -> PolicyVerdict:
@@ -994,11 +1061,13 @@ def verdict_for(
     policy: TrustPolicy, *, account_id: str | None = None, partition: str | None = None
 ) -> PolicyVerdict:
     """The verdict on an already parsed policy (both readings when keys are duplicated)."""
-    verdict = _analyse_cached(policy, account_id, partition)
+    verdict = _analyse_cached(policy, partition).for_account(account_id, policy)
     if policy.duplicate_keys:
         reading = "last-wins"
         if policy.alternative is not None:
-            alternative = _analyse_cached(policy.alternative, account_id, partition)
+            alternative = _analyse_cached(policy.alternative, partition).for_account(
+                account_id, policy
+            )
             if _worse(verdict, alternative) is alternative:
                 verdict, reading = alternative, "first-wins"
         duplicate = Reason(
@@ -1009,7 +1078,7 @@ def verdict_for(
             ),
         )
         verdict = dataclasses.replace(verdict, reasons=(*verdict.reasons, duplicate))
-    return dataclasses.replace(verdict, policy=policy)
+    return verdict
 
 
 def _unparseable(
@@ -1058,13 +1127,23 @@ def fix_policy(verdict: PolicyVerdict) -> dict[str, Any] | None:
         and (s.principals.everyone or s.principals.aws or s.not_principal)
     )
     for targets in (verdict.offending_statements, every_aws_grant):
-        document = corrected_document(policy.document, targets)
-        check = evaluate_policy(
-            document, account_id=verdict.account_id, partition=verdict.partition
-        )
-        if check.status is TrustStatus.ENFORCED:
-            return document
+        if _correction_enforces(policy, targets, verdict.account_id, verdict.partition):
+            return corrected_document(policy.document, targets)
     return None
+
+
+@lru_cache(maxsize=2048)
+def _correction_enforces(
+    policy: TrustPolicy, targets: tuple[int, ...], account_id: str | None, partition: str | None
+) -> bool:
+    """Whether correcting ``targets`` yields an ``enforced`` policy.
+
+    Equal models give corrected documents with equal models (the correction works on what the
+    model holds), so the answer computed on one document holds for every equal one.
+    """
+    document = corrected_document(policy.document, targets)
+    check = evaluate_policy(document, account_id=account_id, partition=partition)
+    return check.status is TrustStatus.ENFORCED
 
 
 # --------------------------------------------------------------------------- roles

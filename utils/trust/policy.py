@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from ..exceptions import PluginError
 
@@ -197,6 +197,12 @@ class TrustPolicy:
 # --------------------------------------------------------------------------- decoding
 
 
+def _is_object(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    """``isinstance(value, Mapping)``, with the common ``dict`` case first: ABC checks are slow
+    and parsing runs once per role of every pull."""
+    return isinstance(value, (dict, Mapping))
+
+
 class _Pairs:
     """``object_pairs_hook`` that keeps the last (or first) value and records duplicates."""
 
@@ -205,13 +211,17 @@ class _Pairs:
         self.duplicates: list[str] = []
 
     def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
+        result = dict(pairs)  # C speed; a shorter dict reveals duplicates
+        if len(result) == len(pairs):
+            return result
+        seen: set[str] = set()
         for key, value in pairs:
-            if key in result:
+            if key in seen:
                 self.duplicates.append(key)
-                if self.keep_first:
-                    continue
-            result[key] = value
+                continue
+            seen.add(key)
+            if self.keep_first:
+                result[key] = value
         return result
 
 
@@ -282,7 +292,7 @@ def _kind(value: Any) -> str:
         return "a string"
     if isinstance(value, list):
         return "a list"
-    if isinstance(value, Mapping):
+    if _is_object(value):
         return "an object"
     return type(value).__name__
 
@@ -326,13 +336,13 @@ def parse_operator(operator: str) -> tuple[str, bool, SetQualifier | None, bool]
 
 
 def _conditions(value: Any, where: str) -> tuple[Condition, ...]:
-    if not isinstance(value, Mapping):
+    if not _is_object(value):
         raise PolicyParseError(f"{where}: expected an object, got {_kind(value)}")
     result: list[Condition] = []
     for operator, block in value.items():
         if not isinstance(operator, str):
             raise PolicyParseError(f"{where}: condition operators must be strings")
-        if not isinstance(block, Mapping):
+        if not _is_object(block):
             raise PolicyParseError(
                 f"{where}.{operator}: expected an object of condition keys, got {_kind(block)}"
             )
@@ -356,7 +366,7 @@ def _principals(value: Any, where: str) -> Principals:
         raise PolicyParseError(
             f'{where}: a bare string principal must be "*"; use {{"AWS": {value!r}}}'
         )
-    if not isinstance(value, Mapping):
+    if not _is_object(value):
         raise PolicyParseError(f'{where}: expected an object or "*", got {_kind(value)}')
     kinds: dict[str, tuple[str, ...]] = {}
     for kind, entries in value.items():
@@ -386,7 +396,7 @@ def _exactly_one(raw: Mapping[str, Any], where: str, plain: str, negated: str) -
 
 def _statement(raw: Any, index: int) -> Statement:
     where = f"Statement[{index}]"
-    if not isinstance(raw, Mapping):
+    if not _is_object(raw):
         raise PolicyParseError(f"{where}: expected an object, got {_kind(raw)}")
     unknown = sorted(str(k) for k in set(raw) - _STATEMENT_ELEMENTS)
     if unknown:
@@ -420,7 +430,7 @@ def _statement(raw: Any, index: int) -> Statement:
 
 
 def _statements(raw_statements: Any) -> Sequence[Any]:
-    if isinstance(raw_statements, Mapping):
+    if _is_object(raw_statements):
         return (raw_statements,)
     if isinstance(raw_statements, list):
         return raw_statements
@@ -430,7 +440,7 @@ def _statements(raw_statements: Any) -> Sequence[Any]:
 
 
 def _policy(decoded: Any, duplicates: tuple[str, ...]) -> TrustPolicy:
-    if not isinstance(decoded, Mapping):
+    if not _is_object(decoded):
         raise PolicyParseError(
             f"trust policy must be a JSON object with Version and Statement, got {_kind(decoded)}"
         )
@@ -460,6 +470,15 @@ def parse_policy(source: object) -> TrustPolicy:
     """
     if isinstance(source, str):
         return _parse_text(source)
+    if isinstance(source, dict):
+        # Decoded documents (boto3) are memoised by their compact JSON text: equal text means
+        # an identical document, and serialising is far cheaper than parsing again.
+        try:
+            text = json.dumps(source, separators=(",", ":"))
+        except (TypeError, ValueError, RecursionError):
+            text = None
+        if text is not None:
+            return _parse_text(text)
     decoded, duplicates, first_wins = decode_document(source)
     return _with_alternative(decoded, duplicates, first_wins)
 
@@ -469,6 +488,11 @@ def _parse_text(text: str) -> TrustPolicy:
     """String documents are parsed once per distinct text: CloudTrail repeats them."""
     decoded, duplicates, first_wins = decode_document(text)
     return _with_alternative(decoded, duplicates, first_wins)
+
+
+def clear_parse_cache() -> None:
+    """Forget memoised string parses."""
+    _parse_text.cache_clear()
 
 
 def _with_alternative(decoded: Any, duplicates: tuple[str, ...], first_wins: Any) -> TrustPolicy:

@@ -15,7 +15,6 @@ the caller states that the value must be put back before running it.
 
 from __future__ import annotations
 
-import copy
 import json
 import shlex
 from collections.abc import Collection, Mapping
@@ -50,7 +49,8 @@ def _unique_sid(base: str, taken: set[str]) -> str:
 
 def corrected_document(document: Mapping[str, Any], statements: Collection[int]) -> dict[str, Any]:
     """``document`` with the session-name condition on the statements at ``statements``."""
-    original = copy.deepcopy(dict(document))
+    # A JSON round trip copies a JSON document several times faster than copy.deepcopy.
+    original: dict[str, Any] = json.loads(json.dumps(document))
     raw = original.get("Statement", [])
     single = isinstance(raw, Mapping)
     items: list[Any] = [raw] if single else list(raw)
