@@ -30,6 +30,13 @@ def test_dict_json_string_and_url_encoded_string_give_the_same_model():
     assert len(models) == 1
 
 
+def test_each_distinct_text_is_parsed_once_for_the_cloudtrail_path():
+    # CloudTrail repeats requestParameters documents; equal text returns the same model.
+    text = json.dumps(DOCUMENT)
+    assert parse_policy(text) is parse_policy(text)
+    assert parse_policy(DOCUMENT) is parse_policy(json.loads(text))
+
+
 def test_statement_may_be_one_object_or_a_list():
     single = {"Version": "2012-10-17", "Statement": statement(ROOT, RULE)}
     listed = policy(statement(ROOT, RULE))

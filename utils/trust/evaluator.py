@@ -1025,8 +1025,10 @@ def _hygiene(
             reasons.extend(_unevaluated(info))
     for info in aws_allows:
         if info.statement.not_principal:
+            excluded = info.statement.principals
+            listed = (*excluded.aws, *excluded.service, *excluded.federated)
             reasons.append(
-                Reason(Code.NOT_PRINCIPAL_IN_ALLOW, info.ref, info.statement.principals.aws)
+                Reason(Code.NOT_PRINCIPAL_IN_ALLOW, info.ref, listed + excluded.canonical_user)
             )
         for entry in info.entries:
             if entry.kind is EntryKind.DEAD:
