@@ -237,12 +237,12 @@ def declaration_of(cls: type) -> type[Model]:
 
 def _declaration_depth(cls: type) -> int:
     for depth, klass in enumerate(cls.__mro__):
-        if klass in _DECLARED:
+        if klass in DECLARATIONS:
             return depth
     raise TypeError(f"{cls.__name__} is not derived from a CloudTrail model declaration")
 
 
-_DECLARED: Final = frozenset(
+DECLARATIONS: Final = frozenset(
     {
         SessionIssuer,
         SessionAttributes,

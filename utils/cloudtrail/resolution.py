@@ -7,7 +7,7 @@ why they hold nothing event-specific.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -81,13 +81,16 @@ class ChainLink:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Resolution:
     """Who is behind an event; ``chain`` runs from the origin's first session to the event's.
 
     ``role_arn``/``session_name``/``access_key_id`` describe the session that signed the event
     (None for events not signed by a session). ``held`` says the event waited for its issuing
     event (it arrived later, or never: then ``method`` is ``no_issuance``).
+
+    One object is shared by all events of a session, so equality is identity (cheap to count
+    with a ``Counter``); compare ``to_json()`` to compare contents.
     """
 
     status: Status
@@ -102,7 +105,21 @@ class Resolution:
     reason: str | None = None
 
     def after_hold(self) -> Resolution:
-        return self if self.held else replace(self, held=True)
+        """This resolution, marked as given after the event was held."""
+        if self.held:
+            return self
+        return Resolution(
+            self.status,
+            self.method,
+            self.origin,
+            self.chain,
+            self.role_arn,
+            self.session_name,
+            self.access_key_id,
+            self.source_identity,
+            True,
+            self.reason,
+        )
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

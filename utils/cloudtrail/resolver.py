@@ -24,11 +24,11 @@ the batch, so the order of records inside a batch (a trail file) does not matter
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import compress, repeat
+from itertools import compress
 from operator import attrgetter
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from .events import (
     ASSUMED_ROLE,
@@ -49,7 +49,6 @@ from .identities import (
     is_service_linked_role,
     is_workload_web_identity,
     origin_of,
-    role_name_of,
     session_name_of_identity,
 )
 from .index import (
@@ -124,14 +123,27 @@ class ResolverStats:
 
 @dataclass(slots=True)
 class ResolveResult:
-    """What one call produced: events to report, AssumeRole checks, unattributed keys."""
+    """What one call produced, in parallel lists: ``events[i]`` resolved as
+    ``resolutions[i]`` (held events appear in the call that releases them); the AssumeRole
+    checks and the keys that stayed unattributed, for alerts."""
 
-    resolved: list[ResolvedEvent] = field(default_factory=list)
+    events: list[TrailEvent] = field(default_factory=list)
+    resolutions: list[Resolution] = field(default_factory=list)
     assumptions: list[AssumptionCheck] = field(default_factory=list)
     unattributed: list[UnattributedKey] = field(default_factory=list)
 
+    @property
+    def resolved(self) -> list[ResolvedEvent]:
+        """The events with their resolutions, as pairs."""
+        return [ResolvedEvent(e, r) for e, r in zip(self.events, self.resolutions, strict=True)]
+
+    def add(self, event: TrailEvent, resolution: Resolution) -> None:
+        self.events.append(event)
+        self.resolutions.append(resolution)
+
     def extend(self, other: ResolveResult) -> None:
-        self.resolved.extend(other.resolved)
+        self.events.extend(other.events)
+        self.resolutions.extend(other.resolutions)
         self.assumptions.extend(other.assumptions)
         self.unattributed.extend(other.unattributed)
 
@@ -167,6 +179,9 @@ class IdentityResolver:
         self._by_key: dict[str, Resolution] = {}
         self._services: dict[str | None, Resolution] = {}
         self._arrived: set[str] = set()
+        # Keys found waiting (no issuance, no session facts) since the index last learnt
+        # something: further events of those sessions are held without the slow path.
+        self._pending: dict[str, tuple[str, ...]] = {}
 
     # persistence ---------------------------------------------------------------------
 
@@ -219,6 +234,8 @@ class IdentityResolver:
         learning = [i for i, ev in enumerate(batch) if ev.eventSource in _LEARN_SOURCES]
         for position in learning:
             self._learn(batch[position])
+        if self._arrived:
+            self._pending.clear()
         self._advance_watermark(batch)
         self._rotate_seen()
 
@@ -245,8 +262,9 @@ class IdentityResolver:
             key = identity.accessKeyId
             resolution = cached(key) if key else None
             keep(resolution if resolution is not None else slow(event, identity, key, None))
-        result.resolved = _pairs(batch, resolutions)
-        self.stats.emitted += len(result.resolved)
+        result.events = list(compress(batch, resolutions))
+        result.resolutions = list(compress(resolutions, resolutions))  # type: ignore[arg-type]
+        self.stats.emitted += len(result.events)
         for position in learning:
             outcome = resolutions[position]
             if outcome is not None:
@@ -341,6 +359,7 @@ class IdentityResolver:
         account, role_name, at, document = change
         verdict = self._policy_enforces(document) if self._policy_enforces else None
         self.index.timeline.record(account, role_name, at, verdict)
+        self._pending.clear()  # a session name may be trusted now
 
     def _learn_switch(self, event: TrailEvent) -> None:
         switch = console_switch(event, self.index.watermark)
@@ -385,6 +404,7 @@ class IdentityResolver:
         if kind == AWS_SERVICE or (kind is None and identity.invokedBy):
             return self._service(identity.invokedBy)
         if kind == SAML_USER:
+            request = event.requestParameters
             return Resolution(
                 Status.RESOLVED,
                 Method.FEDERATION,
@@ -392,7 +412,8 @@ class IdentityResolver:
                     SAML_USER,
                     user_name=identity.userName,
                     principal_id=identity.principalId,
-                    provider=identity.identityProvider,
+                    provider=(request.principalArn if request is not None else None)
+                    or identity.identityProvider,
                 ),
             )
         if kind == WEB_IDENTITY_USER:
@@ -424,6 +445,11 @@ class IdentityResolver:
         key: str | None,
         deadline: float | None,
     ) -> Resolution | None:
+        if key:
+            pending = self._pending.get(key)
+            if pending is not None:
+                self._hold(event, pending, deadline)
+                return None
         walked: Resolution | _Missing | None = self._walk(key) if key else None
         if isinstance(walked, Resolution):
             if walked.method is not Method.CHAIN_LOOP and key:
@@ -505,7 +531,10 @@ class IdentityResolver:
         if identity.principalId and created:
             awaited.append(console_wait_key(identity.principalId, created))
         if awaited:
-            self._hold(event, tuple(awaited), deadline)
+            waiting = tuple(awaited)
+            if key:
+                self._pending[key] = waiting
+            self._hold(event, waiting, deadline)
             return None
         return Resolution(
             Status.UNRESOLVED,
@@ -649,11 +678,12 @@ class IdentityResolver:
     # holding ---------------------------------------------------------------------------
 
     def _hold(self, event: TrailEvent, awaited: tuple[str, ...], deadline: float | None) -> None:
+        """Hold ``event``; ``deadline`` is None the first time (a re-held event keeps its own)."""
         if deadline is None:
             at = parse_iso(event.eventTime)
             deadline = (at if at is not None else self.index.watermark) + self.settings.hold_seconds
+            self.stats.held += 1
         self.index.hold(HeldEvent(event, awaited, deadline))
-        self.stats.held += 1
 
     def _release(self, result: ResolveResult) -> None:
         arrived = self._arrived
@@ -744,7 +774,7 @@ class IdentityResolver:
         return None
 
     def _emit(self, event: TrailEvent, resolution: Resolution, result: ResolveResult) -> None:
-        result.resolved.append(ResolvedEvent(event, resolution))
+        result.add(event, resolution)
         self.stats.emitted += 1
         if event.eventSource == STS and event.eventName == "AssumeRole":
             self._check_assumption(event, resolution, result)
@@ -848,22 +878,3 @@ def _describe_wait(awaited: str) -> str:
     if awaited.startswith("console:"):
         return f"a session of {awaited[8:]}"
     return f"the issuance of {awaited}"
-
-
-def _pairs(
-    events: Sequence[TrailEvent], resolutions: list[Resolution | None]
-) -> list[ResolvedEvent]:
-    """``ResolvedEvent``s of the events that have a resolution, built in C (hot path)."""
-    pairs = compress(zip(events, resolutions, strict=True), resolutions)
-    return cast(list[ResolvedEvent], list(map(tuple.__new__, repeat(ResolvedEvent), pairs)))
-
-
-__all__ = [
-    "IdentityResolver",
-    "ResolverSettings",
-    "ResolverStats",
-    "ResolveResult",
-    "PolicyEnforces",
-    "RoleEnforces",
-    "role_name_of",
-]

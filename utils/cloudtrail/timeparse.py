@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from calendar import timegm
 from datetime import datetime
+from time import gmtime
 from typing import Final
 
 _MONTHS: Final = {
@@ -62,4 +63,5 @@ def parse_expiration(text: str | None) -> float | None:
 
 def format_iso(epoch: float) -> str:
     """``epoch`` as CloudTrail writes times (whole seconds, UTC, ``Z``)."""
-    return datetime.utcfromtimestamp(int(epoch)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    t = gmtime(int(epoch))
+    return f"{t[0]:04d}-{t[1]:02d}-{t[2]:02d}T{t[3]:02d}:{t[4]:02d}:{t[5]:02d}Z"

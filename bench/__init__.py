@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): dev tooling, not shipped in the plugin."""

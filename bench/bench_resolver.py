@@ -1,0 +1,335 @@
+"""The identity resolver against the decoder alone and against DuckDB, in one run.
+
+Every contender reads the same corpus files in the same (delivery) order, in its own
+subprocess so its peak RSS is its own, single-threaded (DuckDB ``threads=1``; msgspec, isal
+and the resolver are single-threaded anyway):
+
+* ``raw-fast``: the resolver's gunzip (isal) + its typed msgspec decoder, touching
+  ``userIdentity.accessKeyId`` of every record — the floor the resolver builds on;
+* ``resolver-fast``: decode (fast path) + ``IdentityResolver`` end to end, counting outcomes;
+* ``raw-stdlib``: ``zlib`` + ``json.loads``, touching ``userIdentity.accessKeyId``;
+* ``resolver-stdlib``: the same resolver with ``AWS_RSI_FASTPATH=0``;
+* ``duckdb``: what an analyst would run instead: typed ``read_json`` of the needed columns,
+  ``DISTINCT ON (eventID)``, a recursive CTE walking AssumeRole issuances to IAM users;
+* ``resolver-fast`` again on the first tenth of the files, to show peak RSS does not grow
+  with the corpus.
+
+Check: both resolvers and DuckDB must count the same number of ``AssumedRole`` events whose
+key chains back (via AssumeRole issuances) to an IAM user — the corpus generator's ground
+truth. Exit status 1 when they disagree; the speed targets are reported, not enforced
+(shared machines are noisy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from bench.corpus import DEFAULT_DIR, corpus_files, write_corpus
+
+CONTENDERS = ("raw-fast", "resolver-fast", "raw-stdlib", "resolver-stdlib", "duckdb")
+_MAX_DECOMPRESSED = 512 * 1024 * 1024
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS (``VmHWM``: reset by exec, unlike ``ru_maxrss``, which a child
+    inherits from the parent that forked it)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ------------------------------------------------------------------ contenders (subprocess)
+
+
+def _raw_fast(files: list[Path]) -> dict[str, Any]:
+    from devkit.loader import register_package
+
+    register_package()
+    from netskope.plugins.custom_plugins.aws_role_session_cto.utils.cloudtrail.decode import (
+        TrailDecoder,
+    )
+
+    decoder = TrailDecoder(fast=True)
+    fast = decoder.fast
+    assert fast is not None
+    events = keyed = 0
+    started = time.perf_counter()
+    for path in files:
+        payload = decoder.payload(
+            path.read_bytes(), name=str(path), max_decompressed_bytes=_MAX_DECOMPRESSED
+        )
+        for event in fast.file.decode(payload).Records:
+            identity = event.userIdentity
+            if identity is not None and identity.accessKeyId:
+                keyed += 1
+            events += 1
+    return {"seconds": time.perf_counter() - started, "events": events, "keyed": keyed}
+
+
+def _raw_stdlib(files: list[Path]) -> dict[str, Any]:
+    import zlib
+
+    from devkit.loader import register_package
+
+    register_package()
+    from netskope.plugins.custom_plugins.aws_role_session_cto.utils.cloudtrail.decode import (
+        gunzip,
+    )
+
+    events = keyed = 0
+    started = time.perf_counter()
+    for path in files:
+        payload = gunzip(
+            path.read_bytes(),
+            name=str(path),
+            limit=_MAX_DECOMPRESSED,
+            decompressobj=zlib.decompressobj,
+        )
+        for record in json.loads(payload.decode("utf-8"))["Records"]:
+            identity = record.get("userIdentity")
+            if identity is not None and identity.get("accessKeyId"):
+                keyed += 1
+            events += 1
+    return {"seconds": time.perf_counter() - started, "events": events, "keyed": keyed}
+
+
+def _resolver(files: list[Path], fast: bool) -> dict[str, Any]:
+    from devkit.loader import register_package
+
+    register_package()
+    from netskope.plugins.custom_plugins.aws_role_session_cto.utils.cloudtrail.decode import (
+        TrailDecoder,
+    )
+    from netskope.plugins.custom_plugins.aws_role_session_cto.utils.cloudtrail.resolver import (
+        IdentityResolver,
+    )
+
+    decoder = TrailDecoder(fast=fast)
+    resolver = IdentityResolver()
+    # Resolutions are shared per session and hash by identity: tallying them is the cheap
+    # way a consumer aggregates; per-kind counts are read from the distinct ones at the end.
+    tally: Counter[Any] = Counter()
+    events = errors = 0
+    started = time.perf_counter()
+    for path in files:
+        decoded = decoder.decode_object(
+            path.read_bytes(), name=str(path), max_decompressed_bytes=_MAX_DECOMPRESSED
+        )
+        events += len(decoded.events)
+        errors += len(decoded.errors)
+        tally.update(resolver.resolve(decoded.events).resolutions)
+    tally.update(resolver.drain().resolutions)
+    outcomes: Counter[str] = Counter()
+    attributed = 0
+    for resolution, count in tally.items():
+        outcomes[resolution.status.value] += count
+        origin = resolution.origin
+        if resolution.method == "issuing_event" and origin is not None and origin.type == "IAMUser":
+            attributed += count
+    seconds = time.perf_counter() - started
+    stats = resolver.stats
+    return {
+        "seconds": seconds,
+        "events": events,
+        "record_errors": errors,
+        "attributed": attributed,
+        "outcomes": dict(outcomes),
+        "held": stats.held,
+        "released": stats.released,
+        "expired": stats.expired,
+        "duplicates": stats.duplicates,
+        "sessions_in_index": len(resolver.index.sessions),
+        "fast_path": decoder.uses_fast_path,
+    }
+
+
+_DUCKDB_RECORD = (
+    "STRUCT(eventID VARCHAR, eventName VARCHAR, eventSource VARCHAR, errorCode VARCHAR, "
+    "userIdentity STRUCT(type VARCHAR, accessKeyId VARCHAR, arn VARCHAR), "
+    "responseElements STRUCT(credentials STRUCT(accessKeyId VARCHAR)))[]"
+)
+_DUCKDB_QUERY = """
+CREATE TEMP TABLE ev AS
+SELECT DISTINCT ON (r.eventID)
+       r.eventID AS id, r.eventName AS name, r.eventSource AS source, r.errorCode AS err,
+       r.userIdentity.type AS utype, r.userIdentity.accessKeyId AS ukey,
+       r.userIdentity.arn AS uarn, r.responseElements.credentials.accessKeyId AS issued
+FROM (SELECT unnest(Records) AS r
+      FROM read_json(?, format = 'unstructured', records = true,
+                     columns = {'Records': '%s'},
+                     maximum_object_size = 536870912));
+WITH RECURSIVE issuance AS (
+    SELECT issued AS key, utype AS caller_type, ukey AS caller_key, uarn AS caller_arn
+    FROM ev
+    WHERE source = 'sts.amazonaws.com' AND name = 'AssumeRole' AND err IS NULL
+      AND issued IS NOT NULL AND utype <> 'AWSAccount'
+), walk(key, caller_type, caller_key, caller_arn, depth) AS (
+    SELECT key, caller_type, caller_key, caller_arn, 1 FROM issuance
+    UNION ALL
+    SELECT w.key, i.caller_type, i.caller_key, i.caller_arn, w.depth + 1
+    FROM walk w JOIN issuance i ON i.key = w.caller_key
+    WHERE w.caller_type = 'AssumedRole' AND w.depth < 16
+)
+SELECT (SELECT count(*) FROM ev) AS events, count(*) AS attributed
+FROM ev JOIN walk ON ev.ukey = walk.key
+WHERE ev.utype = 'AssumedRole' AND walk.caller_type = 'IAMUser'
+"""
+
+
+def _duckdb(files: list[Path]) -> dict[str, Any]:
+    import duckdb
+
+    connection = duckdb.connect()
+    connection.execute("SET threads TO 1")
+    started = time.perf_counter()
+    create, query = _DUCKDB_QUERY.split(";\n", 1)
+    connection.execute(create % _DUCKDB_RECORD, [[str(p) for p in files]])
+    row = connection.execute(query).fetchone()
+    seconds = time.perf_counter() - started
+    assert row is not None
+    return {"seconds": seconds, "events": int(row[0]), "attributed": int(row[1]), "threads": 1}
+
+
+def run_contender(name: str, corpus: Path, limit: int | None) -> dict[str, Any]:
+    files = corpus_files(corpus)
+    if limit is not None:
+        files = files[:limit]
+    if name == "raw-fast":
+        result = _raw_fast(files)
+    elif name == "raw-stdlib":
+        result = _raw_stdlib(files)
+    elif name == "resolver-fast":
+        result = _resolver(files, fast=True)
+    elif name == "resolver-stdlib":
+        result = _resolver(files, fast=False)
+    elif name == "duckdb":
+        result = _duckdb(files)
+    else:
+        raise SystemExit(f"unknown contender {name!r}")
+    result["files"] = len(files)
+    result["json_bytes"] = None
+    result["peak_rss_mb"] = _peak_rss_mb()
+    return result
+
+
+# ------------------------------------------------------------------ driver
+
+
+def _spawn(name: str, corpus: Path, limit: int | None) -> dict[str, Any]:
+    env = dict(os.environ)
+    if name.endswith("stdlib"):
+        env["AWS_RSI_FASTPATH"] = "0"
+    command = [sys.executable, "-m", "bench.bench_resolver", "--contender", name]
+    command += ["--corpus", str(corpus)]
+    if limit is not None:
+        command += ["--limit", str(limit)]
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise SystemExit(f"{name} failed:\n{completed.stderr}")
+    result: dict[str, Any] = json.loads(completed.stdout)
+    return result
+
+
+def _json_bytes(corpus: Path, files: int) -> int:
+    """Decompressed size of the first ``files`` objects (MB/s counts JSON bytes)."""
+    import gzip
+
+    return sum(len(gzip.decompress(p.read_bytes())) for p in corpus_files(corpus)[:files])
+
+
+def drive(records: int, repeat: int) -> int:
+    corpus = DEFAULT_DIR / f"corpus-{records}"
+    print(f"corpus: {corpus} ({records} records requested) …", flush=True)
+    manifest = write_corpus(records, corpus)
+    total_files = manifest["files"]
+    small = max(1, total_files // 10)
+    json_bytes = {total_files: manifest["json_bytes"], small: _json_bytes(corpus, small)}
+    print(
+        f"  {manifest['files']} files, {manifest['records']} records, "
+        f"{manifest['json_bytes'] / 1e6:.0f} MB JSON ({manifest['compressed_bytes'] / 1e6:.0f} MB "
+        f"gzip), {manifest['json_bytes'] / manifest['records']:.0f} B/record; ground truth "
+        f"{manifest['attributed']} events attributed to IAM users",
+        flush=True,
+    )
+    runs: dict[str, dict[str, Any]] = {}
+    plan = [(name, None) for name in CONTENDERS] + [("resolver-fast", small)]
+    for _ in range(repeat):
+        for name, limit in plan:
+            label = name if limit is None else f"{name}@{limit}files"
+            result = _spawn(name, corpus, limit)
+            result["json_bytes"] = json_bytes[limit or total_files]
+            best = runs.get(label)
+            if best is None or result["seconds"] < best["seconds"]:
+                runs[label] = result
+            print(f"  ran {label}: {result['seconds']:.2f} s", flush=True)
+    print()
+    print(
+        f"{'contender':28} {'events':>9} {'seconds':>8} {'events/s':>10} {'MB/s':>7} "
+        f"{'peak RSS':>9} {'attributed':>11}"
+    )
+    for label, r in runs.items():
+        print(
+            f"{label:28} {r['events']:>9} {r['seconds']:>8.2f} {r['events'] / r['seconds']:>10.0f} "
+            f"{r['json_bytes'] / 1e6 / r['seconds']:>7.0f} {r['peak_rss_mb']:>7.0f}MB "
+            f"{r.get('attributed', '-'):>11}"
+        )
+    rate = {label: r["events"] / r["seconds"] for label, r in runs.items()}
+    ratios = [
+        ("resolver-fast / raw-fast", rate["resolver-fast"] / rate["raw-fast"], 0.8),
+        ("resolver-fast / duckdb (1 thread)", rate["resolver-fast"] / rate["duckdb"], 1.0),
+        ("resolver-stdlib / raw-stdlib", rate["resolver-stdlib"] / rate["raw-stdlib"], 0.9),
+    ]
+    print()
+    for text, value, target in ratios:
+        verdict = "ok" if value >= target else "MISSED"
+        print(f"{text:36} {value:6.2f}x   (target ≥ {target}x) {verdict}")
+    small_label = f"resolver-fast@{small}files"
+    rss_full = runs["resolver-fast"]["peak_rss_mb"]
+    rss_small = runs[small_label]["peak_rss_mb"]
+    verdict = "ok" if rss_full <= 100 else "MISSED"
+    print(
+        f"{'resolver-fast peak RSS':36} {rss_small:.0f} MB at {small} files → {rss_full:.0f} MB "
+        f"at {total_files} files (target ≤ 100 MB, flat) {verdict}"
+    )
+    counts = {
+        "ground truth": manifest["attributed"],
+        "resolver-fast": runs["resolver-fast"]["attributed"],
+        "resolver-stdlib": runs["resolver-stdlib"]["attributed"],
+        "duckdb": runs["duckdb"]["attributed"],
+    }
+    agree = len(set(counts.values())) == 1
+    print(f"{'attributed counts':36} {counts} {'agree' if agree else 'DISAGREE'}")
+    keyed = {label: runs[label]["keyed"] for label in ("raw-fast", "raw-stdlib")}
+    print(f"{'raw decoders: keyed events':36} {keyed}")
+    return 0 if agree and len(set(keyed.values())) == 1 else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="identity resolver benchmark")
+    parser.add_argument("--records", type=int, default=1_000_000, help="corpus size")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per contender (best kept)")
+    parser.add_argument("--contender", choices=CONTENDERS, help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--limit", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.contender:
+        print(json.dumps(run_contender(args.contender, args.corpus, args.limit)))
+        return 0
+    return drive(args.records, args.repeat)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
