@@ -246,6 +246,13 @@ def test_policy_variable_default_for_a_user_only_principal_changes_nothing():
     assert verdict(policy(statement(USER, condition))).status is ENFORCED
 
 
+@pytest.mark.parametrize("value", ["${aws:username}@example.com", "adm-${aws:username}"])
+def test_fixed_text_around_the_variable_is_weak(value):
+    result = verdict(policy(statement(ROOT, {"StringEquals": {"sts:RoleSessionName": value}})))
+    assert result.status is WEAK
+    assert "RSN016" in {c.value for c in result.codes}
+
+
 def test_a_fixed_session_name_does_not_identify_the_caller():
     condition = {"StringEquals": {"sts:RoleSessionName": "deploy"}}
     result = verdict(policy(statement(ROOT, condition)))

@@ -517,14 +517,21 @@ def _username_default(condition: Condition) -> str | None:
     return None
 
 
+def _decorated(parts: tuple[Any, ...]) -> bool:
+    """``${aws:username}`` with fixed text around it (and no wildcard)."""
+    has_username = any(isinstance(p, Variable) and p.key == USERNAME for p in parts)
+    return has_username and any(isinstance(p, str) and p for p in parts)
+
+
 def _weak_codes(condition: Condition) -> list[Code]:
     codes: list[Code] = []
     if condition.base == "StringEqualsIgnoreCase":
         codes.append(Code.IGNORE_CASE)
-    if condition.base == "StringLike" and any(
-        isinstance(p, Wildcard) for raw in condition.values for p in template(raw, True)
-    ):
+    parts = [template(raw, True) for raw in condition.values]
+    if condition.base == "StringLike" and any(isinstance(p, Wildcard) for t in parts for p in t):
         codes.append(Code.WILDCARD_AROUND_USERNAME)
+    elif any(_decorated(t) for t in parts):
+        codes.append(Code.DECORATED_USERNAME)
     if len(condition.values) > 1:
         codes.append(Code.EXTRA_VALUES)
     if _username_default(condition) is not None:

@@ -53,6 +53,7 @@ class Code(StrEnum):
     DEFAULT_VALUE_HOLE = "RSN007"
     NEGATED_OPERATOR_IN_ALLOW = "RSN008"
     DENY_GUARD_GAP = "RSN009"
+    DECORATED_USERNAME = "RSN016"  # weak; numbered after RSN001-RSN009 filled up
     # Grants that can never be used (status unsatisfiable, or side notes).
     VARIABLE_NOT_SUBSTITUTED = "RSN010"
     ROLE_PRINCIPAL_NO_USERNAME = "RSN011"
@@ -207,6 +208,17 @@ _ENTRIES: Final = (
         'Give the Deny Principal {"AWS": "*"}, Action sts:AssumeRole and no other '
         "condition, or add the condition to the Allow itself.",
         "{deny} does not stop {principals} using {statement}: {why}.",
+    ),
+    Finding(
+        Code.DECORATED_USERNAME,
+        "Session name is the user name plus fixed text",
+        Severity.LOW,
+        "A value such as '${aws:username}@corp' or 'adm-${aws:username}' forces a name derived "
+        "from the user name [VAR][OPS], but not the user name itself, which is what "
+        "userIdentity.arn must show for the session to be attributed without a lookup table.",
+        "Use the single value ${aws:username}, without prefix or suffix.",
+        "{statement} requires sts:RoleSessionName to be {values} ({operator}): derived from "
+        "the user name but not equal to it (for example {example!r}).",
     ),
     Finding(
         Code.VARIABLE_NOT_SUBSTITUTED,
