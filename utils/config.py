@@ -109,6 +109,7 @@ class RuleConfig:
     activity_scope: str
     sensitive_actions: tuple[str, ...]
     exempt_role_patterns: tuple[str, ...]
+    posture_interval_minutes: int
     aggregation_window_minutes: int
     max_alerts_per_pull: int
 
@@ -119,6 +120,7 @@ class RuleConfig:
             activity_scope=_text(values.get("activity_scope")) or "all",
             sensitive_actions=split_list(values.get("sensitive_actions")),
             exempt_role_patterns=split_list(values.get("exempt_role_patterns")),
+            posture_interval_minutes=int(values.get("posture_interval_minutes") or 60),
             aggregation_window_minutes=int(values.get("aggregation_window_minutes") or 60),
             max_alerts_per_pull=int(values.get("max_alerts_per_pull") or 1000),
         )

@@ -73,6 +73,9 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
         {"pattern": r"^[\sA-Za-z0-9:*?,-]*$"},
         "Enter action patterns such as s3:GetObject, iam:*, kms:Decrypt separated by commas.",
     ),
+    ("rule", "posture_interval_minutes"): FieldRule(
+        {"minimum": 5, "maximum": 1440}, "Enter a whole number of minutes from 5 to 1440."
+    ),
     ("rule", "aggregation_window_minutes"): FieldRule(
         {"minimum": 1, "maximum": 1440}, "Enter a whole number of minutes from 1 to 1440."
     ),

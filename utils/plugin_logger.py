@@ -33,13 +33,15 @@ class PluginLogger:
     ) -> None:
         if self._logger is None:
             return
-        safe = lambda text: redact(text, self._secrets) if text else text  # noqa: E731
         getattr(self._logger, level)(
-            safe(f"{self._prefix}: {message}"),
+            self._safe(f"{self._prefix}: {message}"),
             error_code=error_code,
-            details=safe(details),
-            resolution=safe(resolution),
+            details=self._safe(details),
+            resolution=self._safe(resolution),
         )
+
+    def _safe(self, text: str | None) -> str | None:
+        return redact(text, self._secrets) if text else text
 
     def info(self, message: str, *, details: str | None = None) -> None:
         self._emit("info", message, None, details, None)

@@ -156,3 +156,14 @@ def raise_severity(severity: str, steps: int = 1) -> str:
     """``severity`` moved ``steps`` levels up (or down when negative), within CE's scale."""
     index = SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else 2
     return SEVERITY_ORDER[max(0, min(len(SEVERITY_ORDER) - 1, index + steps))]
+
+
+# sn_si_incident.severity choices: 1 High, 2 Medium, 3 Low. CE's ServiceNow receiver copies
+# the queue mapping verbatim, so alerts carry the number next to CE's own severity word.
+SERVICENOW_SEVERITY: Final[dict[str, str]] = {
+    "critical": "1",
+    "high": "1",
+    "medium": "2",
+    "low": "3",
+    "informational": "3",
+}

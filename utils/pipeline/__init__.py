@@ -1,0 +1,1 @@
+"""One pull, phase by phase: accounts, posture, CloudTrail attribution, alerts, delivery."""
