@@ -112,8 +112,7 @@ def evaluate_input(value: Any, exempt: tuple[str, ...], role_name: str | None) -
     value = _unwrap(value)
     found = _roles(value)
     if found is None:
-        verdict = evaluator.evaluate_policy(value)
-        result: dict[str, Any] = verdict.to_dict()
+        result: dict[str, Any] = evaluator.policy_report(evaluator.evaluate_policy(value))
         if role_name and result["fixed_policy"] is not None:
             result["remediation_command"] = remediation.update_command(
                 role_name, result["fixed_policy"]

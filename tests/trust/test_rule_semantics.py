@@ -9,6 +9,7 @@ import pytest
 from netskope.plugins.custom_plugins.aws_role_session_cto.utils.trust.evaluator import (
     TrustStatus,
     enforces_rule,
+    evaluate_policy,
 )
 
 from tests.trust.builders import (
@@ -419,10 +420,6 @@ def test_unique_id_beside_a_live_principal_does_not_hide_the_live_gap():
 @pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov"])
 def test_principals_of_the_role_partition_are_recognised(partition):
     root = f"arn:{partition}:iam::{ACCOUNT}:root"
-    from netskope.plugins.custom_plugins.aws_role_session_cto.utils.trust.evaluator import (
-        evaluate_policy,
-    )
-
     unfixed = evaluate_policy(policy(statement(root)), account_id=ACCOUNT, partition=partition)
     fixed = evaluate_policy(policy(statement(root, RULE)), account_id=ACCOUNT, partition=partition)
     assert unfixed.status is NOT_ENFORCED
@@ -430,10 +427,6 @@ def test_principals_of_the_role_partition_are_recognised(partition):
 
 
 def test_principal_of_another_partition_never_matches():
-    from netskope.plugins.custom_plugins.aws_role_session_cto.utils.trust.evaluator import (
-        evaluate_policy,
-    )
-
     document = policy(statement(f"arn:aws-cn:iam::{ACCOUNT}:root"))
     result = evaluate_policy(document, account_id=ACCOUNT, partition="aws")
     assert result.status is UNSATISFIABLE
