@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from devkit.loader import REPO_ROOT, load_plugin
+from devkit.loader import REPO_ROOT, install_sdk, load_plugin
 from devkit.store import AlertStore, UpsertResult
 
 
@@ -103,6 +103,7 @@ class StateDir:
 
 
 def make_logger(echo: TextIO | None = None) -> Any:
+    install_sdk()
     from netskope.common.utils import Logger
 
     return Logger(echo=echo)
@@ -134,6 +135,7 @@ def run_pull(
     validate: bool = True,
 ) -> PullResult:
     """One CE poll of this configuration. Raises what the plugin raised (nothing saved)."""
+    install_sdk()
     from netskope.integrations.itsm.models import Alert
     from netskope.integrations.itsm.plugin_base import set_ce_proxy_settings
 

@@ -17,11 +17,19 @@ import time
 import traceback
 from typing import Any
 
+from ..splunk.hec_client import RetryPolicy
 from ..splunk.sink import deliver_alerts
 from .accounts import tenant_accounts
 from .context import PullContext
 from .health import PullSummary
 from .posture_phase import PostureState, run_posture
+
+
+# Inside a pull, HEC gets a few quick retries: whatever is not delivered stays in the outbox
+# for the next pull, so waiting minutes here would only delay the alerts CE is waiting for.
+PULL_RETRY = RetryPolicy(
+    max_attempts=3, backoff_base=1.0, max_retry_after=30.0, budget_seconds=30.0
+)
 
 
 def run_pull(context: PullContext) -> list[dict[str, Any]]:
@@ -66,6 +74,7 @@ def run_pull(context: PullContext) -> list[dict[str, Any]]:
             proxies=context.proxy,
             verify=context.verify,
             host=context.configuration_name,
+            client_options={"retry": PULL_RETRY},
         )
         summary.delivery = report.summary()
         if report.ok:
