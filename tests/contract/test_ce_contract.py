@@ -44,7 +44,9 @@ def test_manifest_steps_are_aws_cloudtrail_rule_splunk(plugin_cls: type[PluginBa
     assert all(step["type"] == "step" for step in plugin_cls.metadata["configuration"])
 
 
-def test_every_step_validates_against_a_real_tenant(aws: object, plugin_cls: type[PluginBase]) -> None:
+def test_every_step_validates_against_a_real_tenant(
+    aws: object, plugin_cls: type[PluginBase]
+) -> None:
     seed_small_tenant()
     plugin = plugin_cls("contract", None, {}, None, Logger())
     for step in ("aws", "cloudtrail", "rule", "splunk"):
@@ -81,7 +83,11 @@ def test_every_step_validates_against_a_real_tenant(aws: object, plugin_cls: typ
             {"source": "sqs", "sqs_queue_url": ""},
             "SQS Queue URL is required when Event Source is SQS notifications.",
         ),
-        ("cloudtrail", {"lookback_hours": 0}, "Initial Look-back (hours): value (0) is out of range."),
+        (
+            "cloudtrail",
+            {"lookback_hours": 0},
+            "Initial Look-back (hours): value (0) is out of range.",
+        ),
         ("rule", {"alert_kinds": []}, "Alert Kinds: has nothing selected."),
         (
             "rule",

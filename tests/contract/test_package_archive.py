@@ -17,8 +17,21 @@ from devkit.aws_emulator import MotoServer
 from .tenant import configuration, seed_small_tenant
 
 REPO = Path(__file__).resolve().parents[2]
-DEV_ONLY = ("tests", "devkit", "bench", "docs", ".ci", "Makefile", "pyproject.toml",
-            "requirements-dev.txt", "requirements-dev.in", "README.md", ".venv", "build", "dist")
+DEV_ONLY = (
+    "tests",
+    "devkit",
+    "bench",
+    "docs",
+    ".ci",
+    "Makefile",
+    "pyproject.toml",
+    "requirements-dev.txt",
+    "requirements-dev.in",
+    "README.md",
+    ".venv",
+    "build",
+    "dist",
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +87,22 @@ def test_unpacked_plugin_imports_and_pulls_under_the_sdk_stand_in(
     tenant = {"name": "archive", "configuration": configuration()}
     (tmp_path / "tenant.json").write_text(json.dumps(tenant))
     result = subprocess.run(
-        [sys.executable, "-m", "devkit", "run", "--config", str(tmp_path / "tenant.json"),
-         "--state", str(tmp_path / "state"),
-         "--plugin-dir", str(unpacked / "aws_role_session_cto")],
-        cwd=REPO, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+        [
+            sys.executable,
+            "-m",
+            "devkit",
+            "run",
+            "--config",
+            str(tmp_path / "tenant.json"),
+            "--state",
+            str(tmp_path / "state"),
+            "--plugin-dir",
+            str(unpacked / "aws_role_session_cto"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
         check=False,
     )
     assert result.returncode == 0, result.stderr

@@ -87,8 +87,11 @@ def test_failed_assume_role_names_the_role_not_the_external_id(aws: object) -> N
     import os
 
     config = configuration(
-        aws={"role_arn": f"arn:aws:iam::{ACCOUNT}:role/AuditorRole", "external_id": EXTERNAL_ID,
-             "secret_access_key": SECRET_KEY}
+        aws={
+            "role_arn": f"arn:aws:iam::{ACCOUNT}:role/AuditorRole",
+            "external_id": EXTERNAL_ID,
+            "secret_access_key": SECRET_KEY,
+        }
     )
     os.environ["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"
     logger = Logger()

@@ -24,7 +24,6 @@ from .context import PullContext
 from .health import PullSummary
 from .posture_phase import PostureState, run_posture
 
-
 # Inside a pull, HEC gets a few quick retries: whatever is not delivered stays in the outbox
 # for the next pull, so waiting minutes here would only delay the alerts CE is waiting for.
 PULL_RETRY = RetryPolicy(
