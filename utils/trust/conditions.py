@@ -124,11 +124,6 @@ def template(value: str, variables: bool) -> tuple[Part, ...]:
     return tuple(parts)
 
 
-def variables_in(value: str) -> tuple[Variable, ...]:
-    """The policy variables of a 2012-10-17 condition value."""
-    return tuple(part for part in template(value, True) if isinstance(part, Variable))
-
-
 def resolve(parts: tuple[Part, ...], request: Request) -> Resolved | _Unresolved:
     """Substitute the request's values for the variables of ``parts``."""
     resolved: list[str | Wildcard] = []
