@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..readers.base import ReaderStats
+from .activity_phase import ActivityOutcome
 from .posture_phase import PostureOutcome
 
 MAX_PROBLEMS = 20
@@ -22,6 +24,15 @@ class PullSummary:
     api_calls: int = 0
     alerts: list[dict[str, Any]] = field(default_factory=list)
     delivery: str = "Splunk HEC delivery: not configured."
+    events: int = 0
+    batches: int = 0
+    objects_failed: int = 0
+    record_errors: int = 0
+    resolutions: dict[str, int] = field(default_factory=dict)
+    source: dict[str, Any] = field(default_factory=dict)
+    index_bytes: int = 0
+    deferred: int = 0
+    dropped: int = 0
     duration_seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -37,6 +48,26 @@ class PullSummary:
         for account_id, why in outcome.failures:
             self.problem(f"posture of account {account_id}: {why}")
 
+    def record_activity(self, outcome: ActivityOutcome) -> None:
+        self.events = outcome.events
+        self.batches = outcome.batches
+        self.objects_failed = outcome.objects_failed
+        self.record_errors = outcome.record_errors
+        self.resolutions = dict(outcome.resolutions)
+        self.index_bytes = outcome.index_bytes
+
+    def record_source(self, stats: ReaderStats) -> None:
+        self.source = stats.as_dict()
+        self.api_calls += sum(stats.api_calls.values())
+        for problem in stats.problems:
+            self.problem(problem.message)
+
+    def status_counts(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for key, value in self.resolutions.items():
+            counts[key.split("/", 1)[0]] += value
+        return dict(counts)
+
     def alerts_by_kind(self) -> dict[str, int]:
         return dict(Counter(str(a.get("type")) for a in self.alerts))
 
@@ -48,9 +79,23 @@ class PullSummary:
             else "posture not due"
         )
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.alerts_by_kind().items())) or "none"
+        statuses = ", ".join(f"{k} {v}" for k, v in sorted(self.status_counts().items()))
+        source = self.source
+        reading = (
+            f"CloudTrail {self.events} events from {self.batches} batches "
+            f"({statuses or 'none resolved'}); objects skipped {self.objects_failed}, "
+            f"bad records {self.record_errors}, throttles {source.get('throttles', 0)}"
+            if source
+            else "CloudTrail not read"
+        )
+        capped = (
+            f" (deferred {self.deferred}, dropped {self.dropped})"
+            if self.deferred or self.dropped
+            else ""
+        )
         return (
-            f"Pull summary: {self.accounts} account(s); {posture}; AWS API calls "
-            f"{self.api_calls}; alerts {len(self.alerts)} ({kinds}); {self.delivery} "
+            f"Pull summary: {self.accounts} account(s); {posture}; {reading}; AWS API calls "
+            f"{self.api_calls}; alerts {len(self.alerts)}{capped} ({kinds}); {self.delivery} "
             f"Problems {len(self.problems)}; took {self.duration_seconds:.2f}s."
         )
 
@@ -63,7 +108,16 @@ class PullSummary:
             "roles_evaluated": self.roles_evaluated,
             "posture_statuses": self.posture_statuses,
             "api_calls": self.api_calls,
+            "events": self.events,
+            "batches": self.batches,
+            "objects_failed": self.objects_failed,
+            "record_errors": self.record_errors,
+            "resolutions": self.status_counts(),
+            "index_bytes": self.index_bytes,
+            "source": {k: v for k, v in self.source.items() if k != "problems"},
             "alerts": len(self.alerts),
+            "alerts_deferred": self.deferred,
+            "alerts_dropped": self.dropped,
             "alerts_by_kind": self.alerts_by_kind(),
             "delivery": self.delivery,
             "problems": list(self.problems),

@@ -27,7 +27,7 @@ from ..alerts.posture_alerts import posture_alert
 from ..aws_session import describe_aws_error
 from ..posture.iam_roles import IamRole, ListingStats, iter_roles
 from ..posture.privilege import posture_severity
-from ..trust.evaluator import RoleVerdict, TrustOptions, TrustStatus, enforces_rule, evaluate_role
+from ..trust.evaluator import RoleVerdict, TrustOptions, TrustStatus, evaluate_role
 from .accounts import Account
 
 ALERT_STATUSES = frozenset({TrustStatus.WEAK, TrustStatus.NOT_ENFORCED, TrustStatus.UNPARSEABLE})
@@ -77,24 +77,45 @@ class PostureState:
             record = RoleRecord.from_row(row)
             if record is not None:
                 self.records[record.arn] = record
+        self._by_name: dict[tuple[str, str], RoleRecord] | None = None
+
+    def _lookup(self, account_id: str, role_name: str) -> RoleRecord | None:
+        if self._by_name is None:
+            self._by_name = {}
+            for record in self.records.values():
+                parts = record.arn.split(":", 5)
+                if len(parts) == 6:
+                    name = parts[5].rsplit("/", 1)[-1].lower()
+                    self._by_name[(parts[4], name)] = record
+        return self._by_name.get((account_id, role_name.lower()))
+
+    def status(self, role_arn: str) -> str | None:
+        """The role's last verdict, matched by account and name (session ARNs omit paths)."""
+        record = self.records.get(role_arn)
+        if record is None:
+            parts = role_arn.split(":", 5)
+            if len(parts) == 6:
+                record = self._lookup(parts[4], parts[5].rsplit("/", 1)[-1])
+        return record.status if record is not None else None
+
+    def path_of(self, account_id: str, role_name: str) -> str | None:
+        """The role's path (``/`` or ``/a/b/``), when the posture scan saw it."""
+        record = self._lookup(account_id, role_name)
+        if record is None:
+            return None
+        resource = record.arn.split(":", 5)[5]
+        inner = resource.split("/", 1)[1] if "/" in resource else ""
+        head, _, _ = inner.rpartition("/")
+        return f"/{head}/" if head else "/"
 
     @property
     def last_scan(self) -> datetime | None:
         value = self._section.get("last_scan")
         return datetime.fromisoformat(value) if isinstance(value, str) else None
 
-    def enforces(self, role_arn: str) -> bool | None:
-        """Whether the role enforced the rule at the last scan (None: not known)."""
-        record = self.records.get(role_arn)
-        if record is None:
-            return None
-        try:
-            return enforces_rule(TrustStatus(record.status))
-        except ValueError:
-            return None
-
     def save(self, scanned_at: datetime, records: Iterable[RoleRecord]) -> None:
         self.records = {r.arn: r for r in records}
+        self._by_name = None
         self._section["last_scan"] = scanned_at.isoformat()
         self._section["roles"] = [r.row() for r in sorted(self.records.values(), key=_by_arn)]
 

@@ -4,7 +4,7 @@
 2. posture: trust policies evaluated when a scan is due;
 3. CloudTrail: events read, identities resolved, activity findings;
 4. alerts assembled and capped;
-5. Splunk delivery through the durable outbox - last, so the window between a successful
+5. Splunk delivery through the durable outbox - late, so the window between a successful
    POST and CE saving storage is as short as possible;
 6. readers commit their checkpoints into storage, and the health record is written.
 CE saves storage only if this returns; anything that raises before leaves the previous
@@ -17,9 +17,11 @@ import time
 import traceback
 from typing import Any
 
+from ..alerts.volume import cap_alerts
 from ..splunk.hec_client import RetryPolicy
 from ..splunk.sink import deliver_alerts
 from .accounts import tenant_accounts
+from .activity_phase import run_activity
 from .context import PullContext
 from .health import PullSummary
 from .posture_phase import PostureState, run_posture
@@ -35,37 +37,48 @@ def run_pull(context: PullContext) -> list[dict[str, Any]]:
     """One pull; returns the alerts for CE (as dicts for ``Alert(**alert)``)."""
     started = time.monotonic()
     now = context.clock()
-    summary = PullSummary(started_at=now)
     config = context.config
-    factory = context.client_factory()
-    scan = tenant_accounts(factory, config.aws)
+    log = context.log
+    summary = PullSummary(started_at=now)
+
+    scan = tenant_accounts(context.client_factory(), config.aws)
     summary.accounts = len(scan.accounts)
     for account_id, why in scan.failures:
         summary.problem(f"account {account_id}: {why}")
-        context.log.error(f"Account {account_id} skipped: {why}")
+        log.error(f"Account {account_id} skipped: {why}")
 
     posture_state = PostureState(context.section("posture"))
+    posture = run_posture(
+        scan.accounts,
+        posture_state,
+        exempt_patterns=config.rule.exempt_role_patterns,
+        now=now,
+        interval_minutes=config.rule.posture_interval_minutes,
+    )
+    summary.record_posture(posture)
+    for account_id, why in posture.failures:
+        log.error(f"Posture of account {account_id} skipped: {why}")
+    for note in posture.notes:
+        log.warn(note)
     alerts: list[dict[str, Any]] = []
-    if "posture" in config.rule.alert_kinds or not posture_state.records:
-        posture = run_posture(
-            scan.accounts,
-            posture_state,
-            exempt_patterns=config.rule.exempt_role_patterns,
-            now=now,
-            interval_minutes=config.rule.posture_interval_minutes,
-        )
-        summary.record_posture(posture)
-        for account_id, why in posture.failures:
-            context.log.error(f"Posture of account {account_id} skipped: {why}")
-        for note in posture.notes:
-            context.log.warn(note)
-        if "posture" in config.rule.alert_kinds:
-            alerts.extend(posture.alerts)
+    if "posture" in config.rule.alert_kinds:
+        alerts.extend(posture.alerts)
 
-    summary.alerts = alerts
+    factories = [account.factory for account in scan.accounts]
+    activity = run_activity(config, context.storage, posture_state, factories, now=now.timestamp())
+    summary.record_activity(activity)
+    for text in activity.problems[:10]:
+        log.warn(text)
+    alerts.extend(activity.alerts)
+
+    capped = cap_alerts(alerts, context.section("backlog"), config.rule.max_alerts_per_pull, now)
+    summary.alerts = capped.alerts
+    summary.deferred = capped.deferred
+    summary.dropped = capped.dropped
+
     if config.splunk.enabled:
         report = deliver_alerts(
-            alerts,
+            capped.alerts,
             context.storage,
             config.splunk,
             now=time.time(),
@@ -77,14 +90,22 @@ def run_pull(context: PullContext) -> list[dict[str, Any]]:
         )
         summary.delivery = report.summary()
         if report.ok:
-            context.log.info(report.summary())
+            log.info(report.summary())
         else:
             details = None
             if report.exception is not None:
                 details = "".join(traceback.format_exception(report.exception))
-            context.log.error(report.summary(), details=details)
+            log.error(report.summary(), details=details)
+
+    source = activity.source
+    if source is not None:
+        source.commit()  # checkpoints move only now; CE saves them only if we return
+        summary.record_source(source.stats)
+        for problem in source.stats.problems:
+            log.warn(problem.message, resolution=problem.resolution or None)
     summary.duration_seconds = round(time.monotonic() - started, 3)
-    context.section("health").clear()
-    context.section("health").update(summary.health_record())
-    context.log.info(summary.log_line())
-    return alerts
+    health = context.section("health")
+    health.clear()
+    health.update(summary.health_record())
+    log.info(summary.log_line())
+    return capped.alerts

@@ -1,0 +1,187 @@
+"""Actions of one role session, aggregated per time window, carried across pulls.
+
+A session (one ``principalId`` + creation time: an SDK session, or a console session whose
+requests each carry a fresh key) produces one alert per aggregation window with counts by
+action, first/last seen, sample event ids, source IPs and user agents - instead of one alert
+per event. A window that is still open when the pull ends is kept in storage, so events of
+the same window in the next pull update the same alert (same id, new counts) rather than
+replacing it with a partial count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..cloudtrail.events import TrailEvent
+from ..cloudtrail.resolution import Resolution
+from ..cloudtrail.timeparse import format_iso, parse_iso
+from .builder import short_hash
+
+MAX_SAMPLES = 5
+MAX_SOURCES = 5
+MAX_AGENTS = 3
+STORAGE_VERSION = 1
+
+# CloudTrail event names whose IAM action differs (for action-pattern scopes).
+_S3_ACTIONS = {
+    "ListObjects": "ListBucket",
+    "ListObjectsV2": "ListBucket",
+    "ListObjectVersions": "ListBucketVersions",
+    "HeadObject": "GetObject",
+    "HeadBucket": "ListBucket",
+}
+_READ_PREFIXES = (
+    "Get",
+    "List",
+    "Describe",
+    "Head",
+    "Lookup",
+    "Search",
+    "Query",
+    "Scan",
+    "BatchGet",
+    "Select",
+    "Check",
+    "Validate",
+    "Test",
+)
+
+
+def service_of(event: TrailEvent) -> str:
+    return (event.eventSource or "").split(".", 1)[0] or "unknown"
+
+
+def action_names(event: TrailEvent) -> tuple[str, ...]:
+    """``service:EventName`` and, where it differs, the IAM action it is authorised as."""
+    service = service_of(event)
+    names = [f"{service}:{event.eventName}"]
+    if service == "s3" and event.eventName in _S3_ACTIONS:
+        names.append(f"s3:{_S3_ACTIONS[event.eventName]}")
+    return tuple(names)
+
+
+def is_write(event: TrailEvent) -> bool:
+    if event.readOnly is not None:
+        return not event.readOnly
+    return not event.eventName.startswith(_READ_PREFIXES)
+
+
+def session_key(event: TrailEvent, resolution: Resolution) -> str:
+    identity = event.userIdentity
+    context = identity.sessionContext if identity is not None else None
+    created = context.attributes.creationDate if context and context.attributes else None
+    principal = identity.principalId if identity is not None else None
+    if principal and created:
+        return f"{principal}@{created}"
+    return resolution.access_key_id or principal or "unknown-session"
+
+
+@dataclass
+class SessionWindow:
+    """One session's actions in one window (JSON-able for storage)."""
+
+    key: str
+    account_id: str
+    role_arn: str
+    session_name: str
+    window_start: float
+    first_seen: float
+    last_seen: float
+    resolution: dict[str, Any]
+    counts: dict[str, int] = field(default_factory=dict)
+    samples: list[str] = field(default_factory=list)
+    source_ips: list[str] = field(default_factory=list)
+    user_agents: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    access_keys: list[str] = field(default_factory=list)
+    errors: int = 0
+
+    @property
+    def events(self) -> int:
+        return sum(self.counts.values())
+
+    def add(self, event: TrailEvent, resolution: Resolution, at: float) -> None:
+        action = action_names(event)[0]
+        self.counts[action] = self.counts.get(action, 0) + 1
+        self.first_seen = min(self.first_seen, at)
+        self.last_seen = max(self.last_seen, at)
+        if event.errorCode:
+            self.errors += 1
+        _remember(self.samples, event.eventID, MAX_SAMPLES)
+        _remember(self.source_ips, event.sourceIPAddress, MAX_SOURCES)
+        _remember(self.user_agents, event.userAgent, MAX_AGENTS)
+        _remember(self.regions, event.awsRegion, MAX_SOURCES)
+        _remember(self.access_keys, resolution.access_key_id, MAX_SAMPLES)
+        if resolution.origin is not None and not self.resolution.get("origin"):
+            self.resolution = resolution.to_json()
+
+    def to_storage(self) -> dict[str, Any]:
+        data = {k: v for k, v in vars(self).items() if k != "counts"}
+        data["counts"] = sorted(self.counts.items())  # action names as values, not keys
+        return data
+
+    @classmethod
+    def from_storage(cls, data: Any) -> SessionWindow | None:
+        if not isinstance(data, dict):
+            return None
+        try:
+            values = dict(data)
+            values["counts"] = {str(k): int(v) for k, v in values.get("counts", [])}
+            return cls(**values)
+        except (TypeError, ValueError):
+            return None
+
+
+def _remember(values: list[str], value: str | None, limit: int) -> None:
+    if value and value not in values and len(values) < limit:
+        values.append(value)
+
+
+class SessionWindows:
+    """Open windows by id, loaded from and saved to ``storage["activity"]["open"]``."""
+
+    def __init__(self, window_seconds: int, max_open: int) -> None:
+        self.window_seconds = window_seconds
+        self.max_open = max_open
+        self.windows: dict[str, SessionWindow] = {}
+        self.touched: set[str] = set()
+        self.evicted = 0
+
+    def load(self, stored: Any) -> None:
+        for data in stored if isinstance(stored, list) else []:
+            window = SessionWindow.from_storage(data)
+            if window is not None:
+                self.windows[window.key] = window
+
+    def add(self, event: TrailEvent, resolution: Resolution, account_id: str) -> str:
+        at = parse_iso(event.eventTime) or 0.0
+        start = at - at % self.window_seconds
+        session = session_key(event, resolution)
+        role_arn = resolution.role_arn or ""
+        key = f"{account_id}:{role_arn.rsplit('/', 1)[-1]}:{short_hash(session, role_arn)}:" + (
+            format_iso(start)
+        )
+        window = self.windows.get(key)
+        if window is None:
+            window = SessionWindow(
+                key=key,
+                account_id=account_id,
+                role_arn=role_arn,
+                session_name=resolution.session_name or "",
+                window_start=start,
+                first_seen=at,
+                last_seen=at,
+                resolution=resolution.to_json(),
+            )
+            self.windows[key] = window
+        window.add(event, resolution, at)
+        self.touched.add(key)
+        return key
+
+    def save(self, now: float) -> list[dict[str, Any]]:
+        """Windows still open (their end plus one window of lateness is after ``now``)."""
+        keep = [w for w in self.windows.values() if w.window_start + 2 * self.window_seconds > now]
+        keep.sort(key=lambda w: w.last_seen, reverse=True)
+        self.evicted += max(0, len(keep) - self.max_open)
+        return [w.to_storage() for w in keep[: self.max_open]]

@@ -1,0 +1,271 @@
+"""CloudTrail attribution: read, decode, resolve, and turn what was found into alerts.
+
+Each batch (a trail object, a LookupEvents page) is decoded and resolved as it arrives, so
+memory stays bounded by one object plus the issuance index. A corrupt object is reported to
+its reader (counted, skipped, never fatal); the reader's checkpoint is committed by the
+pipeline after the alerts are handed on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..alerts.activity_alerts import (
+    denied_alert,
+    noncompliant_activity_alert,
+    spoofing_alert,
+    unattributed_alert,
+    weakened_alert,
+)
+from ..alerts.compliance import Compliance, RoleCompliance
+from ..alerts.session_windows import SessionWindows, action_names, is_write
+from ..aws_session import BotoClientFactory
+from ..cloudtrail.decode import RecordError, TrailObjectError, default_decoder
+from ..cloudtrail.events import TrailEvent
+from ..cloudtrail.resolution import Resolution
+from ..cloudtrail.resolver import IdentityResolver, ResolveResult
+from ..cloudtrail.timeparse import parse_iso
+from ..config import PluginConfig
+from ..readers.base import EventSource, RawBatch
+from ..trust.evaluator import (
+    TrustOptions,
+    TrustStatus,
+    enforces_rule,
+    evaluate_policy,
+    evaluate_role,
+)
+from .event_source import build_event_source
+from .posture_phase import PostureState
+
+MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024
+MAX_OPEN_WINDOWS = 5_000
+MAX_KNOWN_USERS = 5_000
+HOLD_GRACE_SECONDS = 3_600  # held events older than this when the source is caught up expire
+TRUST_CHANGE_EVENTS = frozenset({"CreateRole", "UpdateAssumeRolePolicy"})
+WEAK_STATUSES = frozenset({TrustStatus.WEAK, TrustStatus.NOT_ENFORCED})
+STORAGE_VERSION = 1
+
+
+@dataclass
+class ActivityOutcome:
+    source: EventSource | None = None
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    batches: int = 0
+    events: int = 0
+    record_errors: int = 0
+    objects_failed: int = 0
+    resolutions: Counter[str] = field(default_factory=Counter)
+    held_denied_unnamed: int = 0
+    index_bytes: int = 0
+    index_evictions: int = 0
+    windows_evicted: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def policy_enforces(document: str) -> bool | None:
+    """For the resolver's trust timeline: does this policy text enforce the rule?"""
+    status = evaluate_policy(document).status
+    if status in (TrustStatus.UNPARSEABLE, TrustStatus.EXEMPT):
+        return None
+    return enforces_rule(status)
+
+
+class ActivityRun:
+    """One pull's pass over CloudTrail."""
+
+    def __init__(
+        self,
+        config: PluginConfig,
+        storage: dict[str, Any],
+        posture: PostureState,
+        *,
+        now: float,
+    ) -> None:
+        self.config = config
+        self.rule = config.rule
+        self.now = now
+        self.storage = storage
+        self.section = _section(storage, "activity")
+        if self.section.get("v") != STORAGE_VERSION:
+            self.section.clear()
+            self.section["v"] = STORAGE_VERSION
+        self.posture = posture
+
+        def role_enforces(role_arn: str, _at: float) -> bool | None:
+            status = posture.status(role_arn)
+            if status in ("enforced", "enforced_by_deny"):
+                return True
+            if status in ("weak", "not_enforced"):
+                return False
+            return None
+
+        self.resolver, report = IdentityResolver.load(
+            storage.get("index"), policy_enforces=policy_enforces, role_enforces=role_enforces
+        )
+        self.compliance = RoleCompliance(
+            self.resolver.index.timeline.knows, posture.status, self.rule.exempt_role_patterns
+        )
+        self.windows = SessionWindows(self.rule.aggregation_window_minutes * 60, MAX_OPEN_WINDOWS)
+        self.windows.load(self.section.get("open"))
+        self.known_users: dict[str, None] = dict.fromkeys(self.section.get("users") or [])
+        self.outcome = ActivityOutcome()
+        self.outcome.problems.extend(getattr(report, "problems", []) or [])
+        self.decoder = default_decoder()
+        self.kinds = self.rule.alert_kinds
+
+    # reading ------------------------------------------------------------------------
+
+    def read(self, source: EventSource) -> None:
+        self.outcome.source = source
+        for batch in source.batches():
+            events = self._decode(source, batch)
+            if events is None:
+                continue
+            self.outcome.batches += 1
+            self.outcome.events += len(events)
+            self._absorb(self.resolver.resolve(events))
+
+    def _decode(self, source: EventSource, batch: RawBatch) -> list[TrailEvent] | None:
+        if batch.kind == "object":
+            assert isinstance(batch.payload, bytes)
+            try:
+                decoded = self.decoder.decode_object(
+                    batch.payload, name=batch.name, max_decompressed_bytes=MAX_DECOMPRESSED_BYTES
+                )
+            except TrailObjectError as error:
+                source.mark_failed(batch.batch_id, str(error))
+                self.outcome.objects_failed += 1
+                return None
+            self.outcome.record_errors += len(decoded.errors)
+            self.outcome.problems.extend(decoded.errors[:3])
+            return decoded.events
+        events: list[TrailEvent] = []
+        assert not isinstance(batch.payload, bytes)
+        for text in batch.payload:
+            try:
+                events.append(self.decoder.decode_event_json(text))
+            except RecordError as error:
+                self.outcome.record_errors += 1
+                if self.outcome.record_errors <= 3:
+                    self.outcome.problems.append(f"{batch.name}: {error}")
+        return events
+
+    # findings -----------------------------------------------------------------------
+
+    def _absorb(self, result: ResolveResult) -> None:
+        for event, resolution in zip(result.events, result.resolutions, strict=True):
+            self.outcome.resolutions[f"{resolution.status.value}/{resolution.method.value}"] += 1
+            origin = resolution.origin
+            if origin is not None and origin.type == "IAMUser" and origin.user_name:
+                self.known_users.setdefault(origin.user_name, None)
+            if event.eventName in TRUST_CHANGE_EVENTS and not event.errorCode:
+                self._trust_change(event, resolution)
+            self._activity(event, resolution)
+        for check in result.assumptions:
+            self._assumption(check)
+        if "unattributed_activity" in self.kinds:
+            self.outcome.alerts.extend(unattributed_alert(key) for key in result.unattributed)
+
+    def _activity(self, event: TrailEvent, resolution: Resolution) -> None:
+        if "noncompliant_activity" not in self.kinds or not resolution.role_arn:
+            return
+        identity = event.userIdentity
+        context = identity.sessionContext if identity is not None else None
+        created = context.attributes.creationDate if context and context.attributes else None
+        at = parse_iso(created) or parse_iso(event.eventTime)
+        if self.compliance.at(resolution.role_arn, at) is not Compliance.NOT_ENFORCED:
+            return
+        scope = self.rule.activity_scope
+        if scope == "writes" and not is_write(event):
+            return
+        if scope == "sensitive" and not any(self.rule.is_sensitive(a) for a in action_names(event)):
+            return
+        account = (identity.accountId if identity is not None else None) or (
+            event.recipientAccountId or "unknown"
+        )
+        self.windows.add(event, resolution, account)
+
+    def _assumption(self, check: Any) -> None:
+        if check.denied:
+            if "denied_assume_role" not in self.kinds:
+                return
+            if check.session_name is None:
+                self.outcome.held_denied_unnamed += 1  # real trails often omit it
+                return
+            if check.name_matches_caller is False or check.caller_user_name is None:
+                self.outcome.alerts.append(denied_alert(check))
+            return
+        if (
+            "session_spoofing" in self.kinds
+            and check.name_matches_caller is False
+            and check.enforced is not True
+            and self.compliance.at(check.role_arn, parse_iso(check.event.eventTime))
+            is not Compliance.EXEMPT
+        ):
+            self.outcome.alerts.append(spoofing_alert(check, self.known_users))
+
+    def _trust_change(self, event: TrailEvent, resolution: Resolution) -> None:
+        if "trust_policy_weakened" not in self.kinds or event.requestParameters is None:
+            return
+        params = event.requestParameters
+        document = params.assumeRolePolicyDocument or params.policyDocument
+        name = params.roleName
+        if not document or not name or event.recipientAccountId is None:
+            return
+        path = params.path or self.posture.path_of(event.recipientAccountId, name) or "/"
+        arn = f"arn:aws:iam::{event.recipientAccountId}:role{path}{name}"
+        verdict = evaluate_role(
+            {"RoleName": name, "Path": path, "Arn": arn, "AssumeRolePolicyDocument": document},
+            TrustOptions(exempt_role_patterns=self.rule.exempt_role_patterns),
+        )
+        if verdict.status in WEAK_STATUSES:
+            self.outcome.alerts.append(weakened_alert(event, resolution, verdict, document))
+
+    # finishing ----------------------------------------------------------------------
+
+    def finish(self, caught_up: bool) -> ActivityOutcome:
+        if caught_up:
+            self._absorb(self.resolver.expire_held(self.now - HOLD_GRACE_SECONDS))
+        budget = self.config.cloudtrail.index_budget_mb * 1024 * 1024
+        report, overflow = self.resolver.save(self.storage, budget_bytes=budget)
+        self._absorb(overflow)
+        self.outcome.index_bytes = int(getattr(report, "bytes", 0) or 0)
+        self.outcome.index_evictions = int(getattr(report, "live_evicted", 0) or 0)
+        for key in sorted(self.windows.touched):
+            window = self.windows.windows[key]
+            compliance = Compliance.NOT_ENFORCED.value
+            self.outcome.alerts.append(noncompliant_activity_alert(window, compliance))
+        self.section["open"] = self.windows.save(self.now)
+        self.outcome.windows_evicted = self.windows.evicted
+        self.section["users"] = list(self.known_users)[-MAX_KNOWN_USERS:]
+        return self.outcome
+
+
+def _section(storage: dict[str, Any], key: str) -> dict[str, Any]:
+    value = storage.get(key)
+    if not isinstance(value, dict):
+        value = {}
+        storage[key] = value
+    return value
+
+
+def run_activity(
+    config: PluginConfig,
+    storage: dict[str, Any],
+    posture: PostureState,
+    factories: Sequence[BotoClientFactory],
+    *,
+    now: float,
+) -> ActivityOutcome:
+    """Read the configured source and return the activity alerts (source not committed)."""
+    source = build_event_source(config, factories, _section(storage, "sources"))
+    run = ActivityRun(config, storage, posture, now=now)
+    if source is None:
+        return run.outcome
+    run.read(source)
+    stats = source.stats
+    behind = stats.objects_read >= 1000 or stats.messages_received >= 100
+    return run.finish(caught_up=not behind)
