@@ -76,7 +76,7 @@ def posture_alert(
         POSTURE,
         id_parts=(role.account_id, role.name, fingerprint[:12]),
         timestamp=observed_at,
-        user=None,
+        user=role.arn,  # the finding's subject; no person is involved yet
         severity=severity,
         description=posture_description(verdict, role, tier),
         raw=raw,

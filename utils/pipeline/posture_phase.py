@@ -146,7 +146,7 @@ def resolved_alert(previous: RoleRecord, now_status: str, observed_at: datetime)
         POSTURE,
         id_parts=(),
         timestamp=observed_at,
-        user=None,
+        user=previous.arn,
         severity=previous.severity,
         description=(
             f"IAM role {previous.arn} is no longer reported: its trust policy now evaluates "
