@@ -92,7 +92,7 @@ def run_demo(state_dir: Path, *, echo: TextIO | None = None, pulls: int = 2) -> 
 
 def _is_alert(envelope: dict[str, Any]) -> bool:
     """Alerts, not the one configuration-check event validation writes to the index."""
-    return envelope.get("event", {}).get("type") != "config_check"
+    return bool(envelope.get("event", {}).get("type") != "config_check")
 
 
 # ------------------------------------------------------------------------------ report
