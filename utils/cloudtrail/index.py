@@ -10,9 +10,9 @@ Stored form (JSON-able, compact lists rather than objects because the budget is 
      "sessions": [[key, kind, origin..., parent_key, role_arn, session_name, account, region,
                    issued_at, expires_at, source_identity, assumed_role_id, shared_event_id,
                    caller_copy], ...],
-     "console": [[principal_id, creation_date, origin..., role_arn, session_name, account,
+     "console": [[principal_id, created_at, origin..., role_arn, session_name, account,
                   expires_at], ...],
-     "held": [[[awaited, ...], deadline, event], ...],
+     "held": [[[awaited, ...], deadline, [event, ...]], ...],
      "timeline": {"<account>/<role name>": [[at, enforces], ...]}}
 
 Within the budget (default 8 MB serialized) sessions expired longer ago than the retention go
@@ -32,11 +32,11 @@ from .events import TrailEvent, to_dict
 from .resolution import Origin
 from .stdlib_model import RecordError, event_from_mapping
 from .timeline import TrustTimeline
-from .timeparse import format_iso, parse_iso
 
 STORAGE_VERSION: Final = 1
 DEFAULT_BUDGET_BYTES: Final = 8 * 1024 * 1024
 HELD_SHARE: Final = 0.25  # of the budget, at most, for held events
+CONSOLE_WAIT: Final = "console:"  # prefix of the keys console requests wait for
 _SEPARATORS: Final = (",", ":")
 
 
@@ -65,7 +65,7 @@ class ConsoleSwitch:
     """A console role switch: its session group and the identity it switched from."""
 
     principal_id: str
-    creation_date: str
+    created_at: float  # whole seconds, as creationDate is written
     origin: Origin
     role_arn: str | None
     session_name: str | None
@@ -74,13 +74,18 @@ class ConsoleSwitch:
 
 
 @dataclass(slots=True)
-class HeldEvent:
-    """An event waiting until ``deadline`` (event time) for any of ``awaited`` to arrive: the
-    issuance of a key, the caller's copy of a shared event, or a console session group."""
+class HeldGroup:
+    """Events of one session waiting until ``deadline`` (event time) for any of ``awaited``:
+    the issuance of a key, the caller's copy of a shared event, or a console session group.
 
-    event: TrailEvent
+    A session's events wait, and are released or given up, together: one re-resolution
+    serves them all.
+    """
+
     awaited: tuple[str, ...]
     deadline: float
+    events: list[TrailEvent]
+    held: bool = False  # in the index now
 
 
 @dataclass(slots=True)
@@ -92,7 +97,7 @@ class SaveReport:
     live_evicted: int = 0
     timeline_dropped: int = 0
     console_dropped: int = 0
-    held_overflow: list[HeldEvent] = field(default_factory=list)
+    held_overflow: list[HeldGroup] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -108,15 +113,17 @@ class IssuanceIndex:
 
     def __init__(self) -> None:
         self.sessions: dict[str, IssuedSession] = {}
-        self.console: dict[tuple[str, str], ConsoleSwitch] = {}
+        self.console: dict[tuple[str, int], ConsoleSwitch] = {}
         self.timeline = TrustTimeline()
         self.watermark = 0.0
-        self._groups: dict[tuple[str, str], str] = {}  # (AROA…:session, issued iso) → key
+        self._groups: dict[tuple[str, int], str] = {}  # (AROA…:session, issued second) → key
         self._shared: dict[str, str] = {}  # sharedEventID → key
         self._expiry: list[tuple[float, str]] = []  # heap of (expires_at, key)
-        self._held: dict[int, HeldEvent] = {}  # insertion order = age
+        self._held: dict[int, HeldGroup] = {}  # insertion order = age
+        self._held_events = 0
         self._deadlines: list[tuple[float, int]] = []  # heap of (deadline, held number)
         self._waiting: dict[str, set[int]] = {}
+        self.console_waits = 0  # held groups waiting for a console session group
         self._next_held = 0
 
     # sessions -------------------------------------------------------------------------
@@ -136,7 +143,7 @@ class IssuanceIndex:
         if session.shared_event_id is not None:
             self._shared[session.shared_event_id] = key
         if session.assumed_role_id is not None:
-            group = (session.assumed_role_id, format_iso(session.issued_at))
+            group = (session.assumed_role_id, int(session.issued_at))
             other = self._groups.get(group)
             if other is None or other == key:
                 self._groups[group] = key
@@ -152,29 +159,38 @@ class IssuanceIndex:
     def key_of_shared_event(self, shared_event_id: str) -> str | None:
         return self._shared.get(shared_event_id)
 
-    def group_session(self, principal_id: str, creation_date: str) -> IssuedSession | None:
-        """The session issued as ``principal_id`` at ``creation_date`` (±1 s), if unambiguous."""
-        key = self._groups.get((principal_id, creation_date))
+    def group_session(self, principal_id: str, created_at: float) -> IssuedSession | None:
+        """The session issued as ``principal_id`` at ``created_at`` (±1 s), if unambiguous."""
+        second = int(created_at)
+        groups = self._groups
+        key = groups.get((principal_id, second))
         if key is None:
-            at = parse_iso(creation_date)
-            if at is None:
-                return None
-            for delta in (-1, 1):
-                key = self._groups.get((principal_id, format_iso(at + delta)))
-                if key is not None:
-                    break
+            key = groups.get((principal_id, second - 1)) or groups.get((principal_id, second + 1))
         return self.sessions.get(key) if key else None
 
-    def prune(self, before: float) -> int:
-        """Drop sessions and console switches that expired before ``before``."""
-        dropped = 0
+    def add_console_switch(self, switch: ConsoleSwitch) -> None:
+        self.console[(switch.principal_id, int(switch.created_at))] = switch
+
+    def console_switch(self, principal_id: str, created_at: float) -> ConsoleSwitch | None:
+        """The role switch that opened the console group ``principal_id`` at ``created_at``."""
+        second = int(created_at)
+        console = self.console
+        return (
+            console.get((principal_id, second))
+            or console.get((principal_id, second - 1))
+            or console.get((principal_id, second + 1))
+        )
+
+    def prune(self, before: float) -> list[str]:
+        """Drop sessions and console switches that expired before ``before``; the keys dropped."""
+        dropped: list[str] = []
         expiry = self._expiry
         while expiry and expiry[0][0] < before:
             expires_at, key = heapq.heappop(expiry)
             session = self.sessions.get(key)
             if session is not None and session.expires_at == expires_at:
                 self._forget(session)
-                dropped += 1
+                dropped.append(key)
         for group, switch in list(self.console.items()):
             if switch.expires_at < before:
                 del self.console[group]
@@ -186,7 +202,7 @@ class IssuanceIndex:
         if session.shared_event_id is not None and self._shared.get(session.shared_event_id) == key:
             del self._shared[session.shared_event_id]
         if session.assumed_role_id is not None:
-            group = (session.assumed_role_id, format_iso(session.issued_at))
+            group = (session.assumed_role_id, int(session.issued_at))
             if self._groups.get(group) == key:
                 del self._groups[group]
 
@@ -194,26 +210,36 @@ class IssuanceIndex:
 
     @property
     def held_count(self) -> int:
-        return len(self._held)
+        """Events held (in all groups)."""
+        return self._held_events
 
-    def hold(self, held: HeldEvent) -> None:
+    def hold(self, group: HeldGroup) -> None:
         number = self._next_held
         self._next_held += 1
-        self._held[number] = held
-        heapq.heappush(self._deadlines, (held.deadline, number))
-        for key in held.awaited:
+        self._held[number] = group
+        group.held = True
+        self._held_events += len(group.events)
+        heapq.heappush(self._deadlines, (group.deadline, number))
+        for key in group.awaited:
             self._waiting.setdefault(key, set()).add(number)
+            if key.startswith(CONSOLE_WAIT):
+                self.console_waits += 1
 
-    def release(self, key: str) -> list[HeldEvent]:
-        """The events waiting for ``key``, oldest first, no longer held."""
+    def add_to(self, group: HeldGroup, event: TrailEvent) -> None:
+        """Hold one more event of a session already held (``group`` must be held)."""
+        group.events.append(event)
+        self._held_events += 1
+
+    def release(self, key: str) -> list[HeldGroup]:
+        """The groups waiting for ``key``, oldest first, no longer held."""
         numbers = self._waiting.get(key)
         if not numbers:
             return []
         return [self._unhold(number) for number in sorted(numbers)]
 
-    def expire(self, deadline: float) -> list[HeldEvent]:
-        """The held events whose deadline is at or before ``deadline``, no longer held."""
-        due: list[HeldEvent] = []
+    def expire(self, deadline: float) -> list[HeldGroup]:
+        """The groups whose deadline is at or before ``deadline``, no longer held."""
+        due: list[HeldGroup] = []
         deadlines = self._deadlines
         while deadlines and deadlines[0][0] <= deadline:
             _, number = heapq.heappop(deadlines)
@@ -221,19 +247,31 @@ class IssuanceIndex:
                 due.append(self._unhold(number))
         return due
 
-    def evict_oldest(self, count: int) -> list[HeldEvent]:
-        numbers = list(self._held)[:count]
-        return [self._unhold(number) for number in numbers]
+    def evict_oldest(self, events: int) -> list[HeldGroup]:
+        """The oldest groups holding at least ``events`` events together, no longer held."""
+        evicted: list[HeldGroup] = []
+        count = 0
+        for number in list(self._held):
+            if count >= events:
+                break
+            group = self._unhold(number)
+            evicted.append(group)
+            count += len(group.events)
+        return evicted
 
-    def _unhold(self, number: int) -> HeldEvent:
-        held = self._held.pop(number)
-        for key in held.awaited:
+    def _unhold(self, number: int) -> HeldGroup:
+        group = self._held.pop(number)
+        group.held = False
+        self._held_events -= len(group.events)
+        for key in group.awaited:
+            if key.startswith(CONSOLE_WAIT):
+                self.console_waits -= 1
             waiting = self._waiting.get(key)
             if waiting is not None:
                 waiting.discard(number)
                 if not waiting:
                     del self._waiting[key]
-        return held
+        return group
 
     # storage ---------------------------------------------------------------------------
 
@@ -256,7 +294,8 @@ class IssuanceIndex:
         sessions = sorted(self.sessions.values(), key=lambda s: s.issued_at)
         session_rows = [_session_row(s) for s in sessions]
         held_rows = [
-            [list(h.awaited), int(h.deadline), to_dict(h.event)] for h in self._held.values()
+            [list(g.awaited), int(g.deadline), [to_dict(e) for e in g.events]]
+            for g in self._held.values()
         ]
         console_rows = [_console_row(c) for c in self.console.values()]
         document: dict[str, Any] = {
@@ -272,7 +311,7 @@ class IssuanceIndex:
             size = self._fit(document, sessions, budget_bytes, size, report)
         report.bytes = size
         report.sessions = len(document["sessions"])
-        report.held = len(document["held"])
+        report.held = sum(len(row[2]) for row in document["held"])
         return document, report
 
     def _fit(
@@ -337,13 +376,12 @@ class IssuanceIndex:
             if switch is None:
                 report.skipped += 1
             else:
-                index.console[(switch.principal_id, switch.creation_date)] = switch
+                index.add_console_switch(switch)
         for row in _rows(data.get("held")):
-            held = _held_from_row(row)
-            if held is None:
-                report.skipped += 1
-            else:
-                index.hold(held)
+            group, skipped = _held_from_row(row)
+            report.skipped += skipped
+            if group is not None:
+                index.hold(group)
         index.timeline, skipped = TrustTimeline.from_storage(data.get("timeline"))
         report.skipped += skipped
         report.sessions = len(index.sessions)
@@ -410,7 +448,7 @@ def _session_from_row(row: object) -> IssuedSession | None:
         or not isinstance(kind, str)
         or origin is None
         or not all(_opt_str(v) for v in strings)
-        or not all(isinstance(t, int | float) and not isinstance(t, bool) for t in times)
+        or not all(_is_number(t) for t in times)
         or row[18] not in (0, 1)
     ):
         return None
@@ -437,7 +475,7 @@ def _session_from_row(row: object) -> IssuedSession | None:
 def _console_row(c: ConsoleSwitch) -> list[Any]:
     return [
         c.principal_id,
-        c.creation_date,
+        int(c.created_at),
         *_origin_row(c.origin),
         c.role_arn,
         c.session_name,
@@ -452,30 +490,42 @@ def _console_from_row(row: object) -> ConsoleSwitch | None:
     origin = _origin_from(row[2:8])
     if (
         not isinstance(row[0], str)
-        or not isinstance(row[1], str)
+        or not _is_number(row[1])
         or origin is None
         or not all(_opt_str(v) for v in row[8:11])
-        or not isinstance(row[11], int | float)
+        or not _is_number(row[11])
     ):
         return None
-    return ConsoleSwitch(row[0], row[1], origin, row[8], row[9], row[10], float(row[11]))
+    return ConsoleSwitch(row[0], float(row[1]), origin, row[8], row[9], row[10], float(row[11]))
 
 
-def _held_from_row(row: object) -> HeldEvent | None:
+def _held_from_row(row: object) -> tuple[HeldGroup | None, int]:
+    """A stored held group, and how many of its parts were unusable."""
     if not isinstance(row, list) or len(row) != 3:
-        return None
-    awaited, deadline, event = row
+        return None, 1
+    awaited, deadline, stored = row
     if (
         not isinstance(awaited, list)
         or not awaited
         or not all(isinstance(key, str) for key in awaited)
-        or not isinstance(deadline, int | float)
+        or not _is_number(deadline)
+        or not isinstance(stored, list)
     ):
-        return None
-    try:
-        return HeldEvent(event_from_mapping(event), tuple(awaited), float(deadline))
-    except RecordError:
-        return None
+        return None, 1
+    held: list[TrailEvent] = []
+    skipped = 0
+    for data in stored:
+        try:
+            held.append(event_from_mapping(data))
+        except RecordError:
+            skipped += 1
+    if not held:
+        return None, skipped or 1
+    return HeldGroup(tuple(awaited), float(deadline), held), skipped
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _opt_str(value: object) -> bool:

@@ -23,9 +23,9 @@ from .identities import (
     session_name_of,
     session_name_of_identity,
 )
-from .index import ConsoleSwitch, IssuedSession
+from .index import CONSOLE_WAIT, ConsoleSwitch, IssuedSession
 from .resolution import Origin
-from .timeparse import format_iso, parse_expiration, parse_iso
+from .timeparse import parse_expiration, parse_iso
 
 ISSUING_CALLS: Final = frozenset(
     {"AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "GetFederationToken"}
@@ -152,7 +152,7 @@ def console_switch(event: TrailEvent, fallback_time: float) -> ConsoleSwitch | N
     at = parse_iso(created) or fallback_time
     return ConsoleSwitch(
         principal_id=identity.principalId,
-        creation_date=format_iso(at),
+        created_at=float(int(at)),
         origin=origin_from_arn(source),
         role_arn=issuer.arn if issuer is not None else None,
         session_name=session_name_of_identity(identity),
@@ -166,6 +166,6 @@ def shared_wait_key(shared_event_id: str) -> str:
     return f"shared:{shared_event_id}"
 
 
-def console_wait_key(principal_id: str, creation_date: str) -> str:
+def console_wait_key(principal_id: str, created_at: float) -> str:
     """What a console request waits for: a known session of its group."""
-    return f"console:{principal_id}@{creation_date}"
+    return f"{CONSOLE_WAIT}{principal_id}@{int(created_at)}"

@@ -40,6 +40,7 @@ from .events import (
     ROOT,
     SAML_USER,
     WEB_IDENTITY_USER,
+    Addendum,
     TrailEvent,
     UserIdentity,
 )
@@ -52,8 +53,9 @@ from .identities import (
     session_name_of_identity,
 )
 from .index import (
+    CONSOLE_WAIT,
     DEFAULT_BUDGET_BYTES,
-    HeldEvent,
+    HeldGroup,
     IssuanceIndex,
     IssuedSession,
     LoadReport,
@@ -88,13 +90,17 @@ RoleEnforces = Callable[[str, float], bool | None]
 STS: Final = "sts.amazonaws.com"
 IAM: Final = "iam.amazonaws.com"
 SIGNIN: Final = "signin.amazonaws.com"
-_LEARN_SOURCES: Final = frozenset({STS, IAM, SIGNIN})
+_LEARN_NAMES: Final = ISSUING_CALLS | frozenset(TRUST_CHANGES) | {"SwitchRole"}
 _FEDERATION_CALLS: Final = frozenset(
     {"AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "GetFederationToken"}
 )
 _HUMAN_ORIGINS: Final = frozenset({IAM_USER, ROOT, SAML_USER, IDENTITY_CENTER_USER})
 _SESSION_TYPES: Final = frozenset({ASSUMED_ROLE, FEDERATED_USER})
 _event_time = attrgetter("eventTime")
+_event_id = attrgetter("eventID")
+_event_name = attrgetter("eventName")
+_addendum = attrgetter("addendum")
+_user_identity = attrgetter("userIdentity")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +109,7 @@ class ResolverSettings:
     max_held: int = 20_000  # events held at once; beyond, the oldest is emitted unresolved
     session_retention_seconds: float = 7200.0  # keep sessions this long after they expire
     max_chain_depth: int = 16
-    dedupe_window: int = 200_000  # event ids remembered (two generations of half)
+    dedupe_window: int = 16_384  # event ids remembered, about (bounded memory)
     cache_size: int = 100_000  # keys whose resolution is remembered
 
 
@@ -174,14 +180,16 @@ class IdentityResolver:
         self.stats = ResolverStats()
         self._policy_enforces = policy_enforces
         self._role_enforces = role_enforces
+        # The last ``dedupe_window`` event ids, about: two generations, the older dropped
+        # whole when the newer fills (bounded memory, no per-id eviction cost).
         self._seen: set[str] = set()
         self._seen_before: set[str] = set()
         self._by_key: dict[str, Resolution] = {}
         self._services: dict[str | None, Resolution] = {}
         self._arrived: set[str] = set()
-        # Keys found waiting (no issuance, no session facts) since the index last learnt
-        # something: further events of those sessions are held without the slow path.
-        self._pending: dict[str, tuple[str, ...]] = {}
+        # Sessions found waiting (no issuance, no session facts), by key: further events of
+        # theirs join the held group directly while it is held.
+        self._pending: dict[str, HeldGroup] = {}
 
     # persistence ---------------------------------------------------------------------
 
@@ -219,53 +227,33 @@ class IdentityResolver:
         self._emit_unresolved(
             report.held_overflow, "the stored index had no room to hold it", result
         )
-        self.stats.overflowed += len(report.held_overflow)
+        self.stats.overflowed += sum(len(group.events) for group in report.held_overflow)
         return report, result
 
     # resolving -----------------------------------------------------------------------
 
     def resolve(self, events: Iterable[TrailEvent]) -> ResolveResult:
-        """Resolve one batch (a trail file, a LookupEvents page); see the module docstring."""
+        """Resolve one batch (a trail file, a LookupEvents page); see the module docstring.
+
+        One pass over the batch answers most events from the key cache, drops repeats and
+        learns issuances as it meets them; what the cache cannot answer waits until the pass
+        is over, so every issuance of the batch is known before any event is held. This
+        is the hot path: at CloudTrail volume it must cost a fraction of decoding a record.
+        """
         batch = events if isinstance(events, list) else list(events)
         result = ResolveResult()
-        if not batch:
+        count = len(batch)
+        if not count:
             return result
-        self.stats.events += len(batch)
-        learning = [i for i, ev in enumerate(batch) if ev.eventSource in _LEARN_SOURCES]
-        for position in learning:
-            self._learn(batch[position])
-        if self._arrived:
-            self._pending.clear()
+        self.stats.events += count
+        resolutions, misses, learnt = self._first_pass(batch)
         self._advance_watermark(batch)
-        self._rotate_seen()
-
-        seen = self._seen
-        seen_before = self._seen_before
-        remember = seen.add
-        cached = self._by_key.get
-        slow = self._resolve_signed
-        unsigned = self._resolve_unsigned
-        resolutions: list[Resolution | None] = []
-        keep = resolutions.append
-        for event in batch:
-            event_id = event.eventID
-            if event.addendum is not None:
-                event_id = self._addendum_id(event)
-            if event_id in seen or event_id in seen_before:
-                keep(self._duplicate(event))
-                continue
-            remember(event_id)
-            identity = event.userIdentity
-            if identity is None:
-                keep(unsigned(event))
-                continue
-            key = identity.accessKeyId
-            resolution = cached(key) if key else None
-            keep(resolution if resolution is not None else slow(event, identity, key, None))
+        for position in misses:
+            resolutions[position] = self._resolve_miss(batch[position])
         result.events = list(compress(batch, resolutions))
         result.resolutions = list(compress(resolutions, resolutions))  # type: ignore[arg-type]
         self.stats.emitted += len(result.events)
-        for position in learning:
+        for position in learnt:
             outcome = resolutions[position]
             if outcome is not None:
                 self._check_assumption(batch[position], outcome, result)
@@ -273,6 +261,89 @@ class IdentityResolver:
             self._release(result)
         self._expire(self.index.watermark, result)
         return result
+
+    def _first_pass(
+        self, batch: list[TrailEvent]
+    ) -> tuple[list[Resolution | None], list[int], list[int]]:
+        """Cache answers, repeats dropped, issuances learnt; the positions left to resolve."""
+        seen = self._seen
+        before = self._seen_before
+        remember = seen.add
+        cached = self._by_key.get
+        learn_names = _LEARN_NAMES
+        resolutions: list[Resolution | None] = []
+        keep = resolutions.append
+        misses: list[int] = []
+        miss = misses.append
+        learnt: list[int] = []
+        for position, event in enumerate(batch):
+            event_id = event.eventID
+            if event_id in seen or event_id in before:
+                self.stats.duplicates += 1
+                keep(None)
+                continue
+            remember(event_id)
+            if event.addendum is not None or event.eventName in learn_names:
+                if event.addendum is None:
+                    learnt.append(position)
+                    self._learn(event)
+                keep(None)
+                miss(position)
+                continue
+            identity = event.userIdentity
+            key = identity.accessKeyId if identity is not None else None
+            resolution = cached(key) if key else None
+            keep(resolution)
+            if resolution is None:
+                miss(position)
+        if len(seen) >= self.settings.dedupe_window // 2:
+            self._seen_before = seen
+            self._seen = set()
+        return resolutions, misses, learnt
+
+    def _resolve_miss(self, event: TrailEvent) -> Resolution | None:
+        """An event the first pass could not answer: a correction, or the slow path."""
+        addendum = event.addendum
+        if addendum is not None:
+            return self._resolve_correction(event, addendum)
+        identity = event.userIdentity
+        if identity is None:
+            return self._resolve_unsigned(event)
+        key = identity.accessKeyId
+        if key:
+            resolution = self._by_key.get(key)
+            if resolution is not None:
+                return resolution
+            group = self._pending.get(key)
+            if group is not None and group.held and self._arrived.isdisjoint(group.awaited):
+                self.index.add_to(group, event)  # its session is still waiting
+                self.stats.held += 1
+                return None
+        return self._resolve_signed(event, identity, key)
+
+    def _resolve_correction(self, event: TrailEvent, addendum: Addendum) -> Resolution | None:
+        """A late correction: a repeat of its original unless it updates the original's data."""
+        original = addendum.originalEventID
+        if original and original != event.eventID:
+            if original in self._seen or original in self._seen_before:
+                if addendum.reason != "UPDATED_DATA":
+                    self.stats.duplicates += 1
+                    return None
+                self.stats.addendum_updates += 1
+            self._seen.add(original)
+        if event.eventName in _LEARN_NAMES:
+            self._learn(event)
+        return self._resolve_one(event)
+
+    def _resolve_one(self, event: TrailEvent, group: HeldGroup | None = None) -> Resolution | None:
+        identity = event.userIdentity
+        if identity is None:
+            return self._resolve_unsigned(event)
+        key = identity.accessKeyId
+        resolution = self._by_key.get(key) if key else None
+        if resolution is not None:
+            return resolution
+        return self._resolve_signed(event, identity, key, group)
 
     def expire_held(self, now: float) -> ResolveResult:
         """Emit, unresolved, the held events whose deadline is at or before ``now``."""
@@ -286,30 +357,14 @@ class IdentityResolver:
         self._expire(float("inf"), result)
         return result
 
-    def _duplicate(self, event: TrailEvent) -> Resolution | None:
-        addendum = event.addendum
-        if addendum is not None and addendum.reason == "UPDATED_DATA":
-            self.stats.addendum_updates += 1
-            identity = event.userIdentity
-            if identity is None:
-                return self._resolve_unsigned(event)
-            return self._resolve_signed(event, identity, identity.accessKeyId, None)
-        self.stats.duplicates += 1
-        return None
-
-    @staticmethod
-    def _addendum_id(event: TrailEvent) -> str:
-        addendum = event.addendum
-        original = addendum.originalEventID if addendum is not None else None
-        return original or event.eventID
-
-    def _rotate_seen(self) -> None:
-        if len(self._seen) >= self.settings.dedupe_window // 2:
-            self._seen_before = self._seen
-            self._seen = set()
-
     def _advance_watermark(self, batch: list[TrailEvent]) -> None:
-        latest = parse_iso(max(map(_event_time, batch)))
+        """Move the watermark to (nearly) the batch's latest event time and prune with it.
+
+        The maximum is taken over every eighth event: records in a file are minutes apart
+        at most, so it is seconds early at worst — it only decides expiry — at an eighth
+        of the cost per event.
+        """
+        latest = parse_iso(max(map(_event_time, batch[::8])))
         if latest is None:
             times = [t for t in map(parse_iso, map(_event_time, batch)) if t is not None]
             latest = max(times, default=None)
@@ -318,8 +373,9 @@ class IdentityResolver:
             index.watermark = latest
             pruned = index.prune(latest - self.settings.session_retention_seconds)
             if pruned:
-                self.stats.sessions_pruned += pruned
-                self._by_key.clear()
+                self.stats.sessions_pruned += len(pruned)
+                for key in pruned:
+                    self._by_key.pop(key, None)
         if len(self._by_key) > self.settings.cache_size:
             self._by_key.clear()
 
@@ -344,12 +400,14 @@ class IdentityResolver:
         self.stats.issued += 1
         key = session.access_key_id
         self._by_key.pop(key, None)
+        if not session.caller_copy:
+            return  # the role account's copy: what waits for this key still waits for its caller
         self._arrived.add(key)
         if session.shared_event_id:
             self._arrived.add(shared_wait_key(session.shared_event_id))
-        if session.assumed_role_id:
+        if session.assumed_role_id and self.index.console_waits:
             for delta in (-1, 0, 1):
-                created = format_iso(session.issued_at + delta)
+                created = session.issued_at + delta
                 self._arrived.add(console_wait_key(session.assumed_role_id, created))
 
     def _learn_trust_change(self, event: TrailEvent) -> None:
@@ -365,8 +423,8 @@ class IdentityResolver:
         switch = console_switch(event, self.index.watermark)
         if switch is None:
             return
-        self.index.console[(switch.principal_id, switch.creation_date)] = switch
-        self._arrived.add(console_wait_key(switch.principal_id, switch.creation_date))
+        self.index.add_console_switch(switch)
+        self._arrived.add(console_wait_key(switch.principal_id, switch.created_at))
 
     # resolving one event ---------------------------------------------------------------
 
@@ -390,12 +448,15 @@ class IdentityResolver:
         event: TrailEvent,
         identity: UserIdentity,
         key: str | None,
-        deadline: float | None,
+        group: HeldGroup | None = None,
     ) -> Resolution | None:
-        """The slow path: everything the key cache did not answer. None: the event is held."""
+        """The slow path: everything the key cache did not answer. None: the event is held.
+
+        ``group``: the held group ``event`` heads, when re-resolving it after an arrival.
+        """
         kind = identity.type
         if kind in _SESSION_TYPES:
-            return self._resolve_session(event, identity, key, deadline)
+            return self._resolve_session(event, identity, key, group)
         if kind in (IAM_USER, ROOT):
             resolution = Resolution(Status.RESOLVED, Method.DIRECT, origin_of(identity))
             if key:
@@ -433,7 +494,7 @@ class IdentityResolver:
             if on_behalf is not None and on_behalf.userId:
                 return _identity_center(on_behalf.userId, on_behalf.identityStoreArn, identity)
         if kind == AWS_ACCOUNT:
-            return self._resolve_role_account_copy(event, identity, deadline)
+            return self._resolve_role_account_copy(event, identity, group)
         return Resolution(
             Status.UNRESOLVED, Method.UNKNOWN_IDENTITY, reason=f"identity type {kind!r}"
         )
@@ -443,99 +504,30 @@ class IdentityResolver:
         event: TrailEvent,
         identity: UserIdentity,
         key: str | None,
-        deadline: float | None,
+        group: HeldGroup | None,
     ) -> Resolution | None:
-        if key:
-            pending = self._pending.get(key)
-            if pending is not None:
-                self._hold(event, pending, deadline)
-                return None
+        """An assumed-role or federated session: its issuances, else its facts, else hold."""
         walked: Resolution | _Missing | None = self._walk(key) if key else None
         if isinstance(walked, Resolution):
             if walked.method is not Method.CHAIN_LOOP and key:
                 self._by_key[key] = walked
             return walked
         context = identity.sessionContext
-        issuer = context.sessionIssuer if context is not None else None
-        issuer_arn = issuer.arn if issuer is not None else None
-        session_name = session_name_of_identity(identity)
-        source_identity = (context.sourceIdentity if context is not None else None) or (
-            walked.source_identity if walked is not None else None
-        )
-
-        def resolved(status: Status, method: Method, origin: Origin) -> Resolution:
-            return Resolution(
-                status,
-                method,
-                origin,
-                role_arn=issuer_arn,
-                session_name=session_name,
-                access_key_id=key,
-                source_identity=source_identity,
-            )
-
-        if source_identity:
-            return resolved(
-                Status.RESOLVED,
-                Method.SOURCE_IDENTITY,
-                Origin("SourceIdentity", user_name=source_identity),
-            )
-        on_behalf = identity.onBehalfOf
-        if on_behalf is not None and on_behalf.userId:
-            return _identity_center(on_behalf.userId, on_behalf.identityStoreArn, identity)
-        if is_identity_center_role(issuer_arn) and session_name:
-            return resolved(
-                Status.RESOLVED,
-                Method.IDENTITY_CENTER_SESSION,
-                Origin(IDENTITY_CENTER_USER, user_name=session_name, account_id=identity.accountId),
-            )
-        if context is not None and context.ec2RoleDelivery:
-            return resolved(
-                Status.WORKLOAD,
-                Method.EC2_INSTANCE_ROLE,
-                Origin(AWS_SERVICE, user_name="ec2.amazonaws.com"),
-            )
-        if is_service_linked_role(issuer_arn) and (identity.invokedBy or not key):
-            return resolved(
-                Status.WORKLOAD,
-                Method.AWS_SERVICE,
-                Origin(AWS_SERVICE, user_name=identity.invokedBy),
-            )
-        if (
-            identity.type == FEDERATED_USER
-            and issuer is not None
-            and issuer.type in (IAM_USER, ROOT)
-        ):
-            origin = Origin(
-                issuer.type,
-                arn=issuer.arn,
-                user_name=issuer.userName or ("root" if issuer.type == ROOT else None),
-                account_id=issuer.accountId or arn_account(issuer.arn),
-            )
-            return resolved(Status.RESOLVED, Method.FEDERATION, origin)
         attributes = context.attributes if context is not None else None
         created = attributes.creationDate if attributes is not None else None
-        grouped = self._console_group(identity, created, key, session_name)
-        if grouped is not None:
-            return grouped
-        created_at = parse_iso(created) or parse_iso(event.eventTime)
-        if session_name and created_at is not None and self._enforced(issuer_arn, created_at):
-            return resolved(
-                Status.RESOLVED,
-                Method.ENFORCED_SESSION_NAME,
-                Origin(IAM_USER, user_name=session_name),
-            )
+        created_at = parse_iso(created)
+        resolution = self._session_facts(event, identity, key, walked, created_at)
+        if resolution is not None:
+            return resolution
         awaited: list[str] = []
         if key:
             awaited.append(walked.key if walked is not None and walked.key else key)
-        if identity.principalId and created:
-            awaited.append(console_wait_key(identity.principalId, created))
+        if identity.principalId and created_at is not None:
+            awaited.append(console_wait_key(identity.principalId, created_at))
         if awaited:
-            waiting = tuple(awaited)
-            if key:
-                self._pending[key] = waiting
-            self._hold(event, waiting, deadline)
+            self._hold(event, tuple(awaited), key, group)
             return None
+        issuer_arn, session_name = _session_of(identity)
         return Resolution(
             Status.UNRESOLVED,
             Method.NO_ISSUANCE,
@@ -544,23 +536,85 @@ class IdentityResolver:
             reason="the event carries no access key and no session facts",
         )
 
+    def _session_facts(
+        self,
+        event: TrailEvent,
+        identity: UserIdentity,
+        key: str | None,
+        walked: _Missing | None,
+        created_at: float | None,
+    ) -> Resolution | None:
+        """What the session's own record says, when its issuances are not (all) known."""
+        context = identity.sessionContext
+        issuer = context.sessionIssuer if context is not None else None
+        issuer_arn, session_name = _session_of(identity)
+        source_identity = (context.sourceIdentity if context is not None else None) or (
+            walked.source_identity if walked is not None else None
+        )
+        status = Status.RESOLVED
+        origin: Origin | None = None
+        if source_identity:
+            method = Method.SOURCE_IDENTITY
+            origin = Origin("SourceIdentity", user_name=source_identity)
+        elif identity.onBehalfOf is not None and identity.onBehalfOf.userId:
+            return _identity_center(
+                identity.onBehalfOf.userId, identity.onBehalfOf.identityStoreArn, identity
+            )
+        elif is_identity_center_role(issuer_arn) and session_name:
+            method = Method.IDENTITY_CENTER_SESSION
+            origin = Origin(
+                IDENTITY_CENTER_USER, user_name=session_name, account_id=identity.accountId
+            )
+        elif context is not None and context.ec2RoleDelivery:
+            status, method = Status.WORKLOAD, Method.EC2_INSTANCE_ROLE
+            origin = Origin(AWS_SERVICE, user_name="ec2.amazonaws.com")
+        elif is_service_linked_role(issuer_arn) and (identity.invokedBy or not key):
+            status, method = Status.WORKLOAD, Method.AWS_SERVICE
+            origin = Origin(AWS_SERVICE, user_name=identity.invokedBy)
+        elif (
+            identity.type == FEDERATED_USER
+            and issuer is not None
+            and issuer.type in (IAM_USER, ROOT)
+        ):
+            method = Method.FEDERATION
+            origin = Origin(
+                issuer.type,
+                arn=issuer.arn,
+                user_name=issuer.userName or ("root" if issuer.type == ROOT else None),
+                account_id=issuer.accountId or arn_account(issuer.arn),
+            )
+        else:
+            grouped = self._console_group(identity, created_at, key, session_name)
+            if grouped is not None:
+                return grouped
+            at = created_at if created_at is not None else parse_iso(event.eventTime)
+            if not session_name or at is None or not self._enforced(issuer_arn, at):
+                return None
+            method = Method.ENFORCED_SESSION_NAME
+            origin = Origin(IAM_USER, user_name=session_name)
+        return Resolution(
+            status,
+            method,
+            origin,
+            role_arn=issuer_arn,
+            session_name=session_name,
+            access_key_id=key,
+            source_identity=source_identity,
+        )
+
     def _console_group(
         self,
         identity: UserIdentity,
-        created: str | None,
+        created_at: float | None,
         key: str | None,
         session_name: str | None,
     ) -> Resolution | None:
         """A session of the same ``principalId`` and ``creationDate`` as a known one."""
         principal = identity.principalId
-        if not principal or not created:
+        if not principal or created_at is None:
             return None
         index = self.index
-        switch = index.console.get((principal, created))
-        if switch is None:
-            at = parse_iso(created)
-            if at is not None:
-                switch = index.console.get((principal, format_iso(at)))
+        switch = index.console_switch(principal, created_at)
         if switch is not None:
             return Resolution(
                 _status_of(switch.origin),
@@ -571,7 +625,7 @@ class IdentityResolver:
                 session_name=switch.session_name,
                 access_key_id=key,
             )
-        session = index.group_session(principal, created)
+        session = index.group_session(principal, created_at)
         if session is None:
             return None
         walked = self._walk(session.access_key_id)
@@ -589,7 +643,7 @@ class IdentityResolver:
         )
 
     def _resolve_role_account_copy(
-        self, event: TrailEvent, identity: UserIdentity, deadline: float | None
+        self, event: TrailEvent, identity: UserIdentity, group: HeldGroup | None
     ) -> Resolution | None:
         """The role account's copy of a cross-account call: resolved as the caller's copy."""
         response = event.responseElements
@@ -613,10 +667,10 @@ class IdentityResolver:
                     source_identity=caller.source_identity,
                 )
             if caller is not None and caller.key:
-                self._hold(event, (caller.key,), deadline)
+                self._hold(event, (caller.key,), None, group)
                 return None
         if shared and (session is None or not session.caller_copy):
-            self._hold(event, (shared_wait_key(shared),), deadline)
+            self._hold(event, (shared_wait_key(shared),), None, group)
             return None
         return Resolution(
             Status.UNRESOLVED,
@@ -668,7 +722,7 @@ class IdentityResolver:
         return _Missing(None, source_identity)
 
     def _enforced(self, role_arn: str | None, at: float) -> bool:
-        if not role_arn:
+        if not role_arn or (not self.index.timeline and self._role_enforces is None):
             return False
         known, verdict = self.index.timeline.knows(role_arn, at)
         if not known and self._role_enforces is not None:
@@ -677,93 +731,103 @@ class IdentityResolver:
 
     # holding ---------------------------------------------------------------------------
 
-    def _hold(self, event: TrailEvent, awaited: tuple[str, ...], deadline: float | None) -> None:
-        """Hold ``event``; ``deadline`` is None the first time (a re-held event keeps its own)."""
-        if deadline is None:
+    def _hold(
+        self,
+        event: TrailEvent,
+        awaited: tuple[str, ...],
+        key: str | None,
+        group: HeldGroup | None,
+    ) -> None:
+        """Hold ``event`` (and, when re-resolving, the rest of its group) until ``awaited``."""
+        if group is None:
             at = parse_iso(event.eventTime)
             deadline = (at if at is not None else self.index.watermark) + self.settings.hold_seconds
+            group = HeldGroup(awaited, deadline, [event])
             self.stats.held += 1
-        self.index.hold(HeldEvent(event, awaited, deadline))
+        else:
+            group.awaited = awaited
+        self.index.hold(group)
+        if key:
+            self._pending[key] = group
 
     def _release(self, result: ResolveResult) -> None:
+        """Re-resolve the groups waiting for what arrived; one resolution serves a group."""
         arrived = self._arrived
         self._arrived = set()
         index = self.index
         while arrived:
-            key = arrived.pop()
-            for held in index.release(key):
-                resolution = self._reresolve(held)
+            for group in index.release(arrived.pop()):
+                head = group.events[0]
+                resolution = self._resolve_one(head, group)
                 if resolution is None:
-                    continue  # waiting for another key now
-                self.stats.released += 1
-                self._emit(held.event, resolution.after_hold(), result)
+                    continue  # held again, waiting for another link
+                self._unpend(group)
+                resolution = resolution.after_hold()
+                self.stats.released += len(group.events)
+                for event in group.events:  # one session: one resolution
+                    self._emit(event, resolution, result)
             arrived |= self._arrived
             self._arrived = set()
         self._make_room(result)
 
-    def _reresolve(self, held: HeldEvent) -> Resolution | None:
-        event = held.event
-        identity = event.userIdentity
-        if identity is None:
-            return self._resolve_unsigned(event)
-        return self._resolve_signed(event, identity, identity.accessKeyId, held.deadline)
+    def _unpend(self, group: HeldGroup) -> None:
+        identity = group.events[0].userIdentity
+        key = identity.accessKeyId if identity is not None else None
+        if key and self._pending.get(key) is group:
+            del self._pending[key]
 
     def _make_room(self, result: ResolveResult) -> None:
         excess = self.index.held_count - self.settings.max_held
         if excess > 0:
             evicted = self.index.evict_oldest(excess)
-            self.stats.overflowed += len(evicted)
+            self.stats.overflowed += sum(len(group.events) for group in evicted)
             self._emit_unresolved(evicted, "the hold was full", result)
 
     def _expire(self, deadline: float, result: ResolveResult) -> None:
         self._make_room(result)
         due = self.index.expire(deadline)
         if due:
-            self.stats.expired += len(due)
+            self.stats.expired += sum(len(group.events) for group in due)
             self._emit_unresolved(due, "no issuing event arrived within the hold", result)
 
-    def _emit_unresolved(self, held: list[HeldEvent], why: str, result: ResolveResult) -> None:
-        """Emit held events as unresolved, and one ``UnattributedKey`` per key among them."""
-        by_key: dict[str, list[TrailEvent]] = {}
-        for item in held:
-            event = item.event
-            identity = event.userIdentity
-            key = identity.accessKeyId if identity is not None else None
-            partial = self._partial_origin(item.awaited)
+    def _emit_unresolved(self, groups: list[HeldGroup], why: str, result: ResolveResult) -> None:
+        """Emit held groups as unresolved, and one ``UnattributedKey`` per session key."""
+        for group in groups:
+            self._unpend(group)
+            head = group.events[0].userIdentity
+            key = head.accessKeyId if head is not None else None
+            role_arn, session_name = _session_of(head)
+            partial = self._partial_origin(group.awaited)
             if partial is None:
-                waited = " or ".join(_describe_wait(awaited) for awaited in item.awaited)
+                waited = " or ".join(_describe_wait(awaited) for awaited in group.awaited)
                 reason = f"{why} (waited for {waited})"
             else:
                 reason = f"{why}; only the role account's copy of the issuance was seen"
-            role_arn, session_name = _session_of(identity)
             resolution = Resolution(
                 Status.UNRESOLVED,
                 Method.NO_ISSUANCE,
                 partial,
                 role_arn=role_arn,
                 session_name=session_name,
-                access_key_id=key,
+                access_key_id=key or None,
                 held=True,
                 reason=reason,
             )
-            self._emit(event, resolution, result)
+            for event in group.events:  # one session: one resolution
+                self._emit(event, resolution, result)
             if key:
-                by_key.setdefault(key, []).append(event)
-        for key, events in by_key.items():
-            times = sorted(event.eventTime for event in events)
-            identity = events[0].userIdentity
-            role_arn, session_name = _session_of(identity)
-            result.unattributed.append(
-                UnattributedKey(
-                    access_key_id=key,
-                    role_arn=role_arn,
-                    session_name=session_name,
-                    account_id=identity.accountId if identity is not None else None,
-                    first_seen=times[0],
-                    last_seen=times[-1],
-                    events=len(events),
+                times = sorted(map(_event_time, group.events))
+                result.unattributed.append(
+                    UnattributedKey(
+                        access_key_id=key,
+                        role_arn=role_arn,
+                        session_name=session_name,
+                        account_id=head.accountId if head is not None else None,
+                        first_seen=times[0],
+                        last_seen=times[-1],
+                        events=len(group.events),
+                    )
                 )
-            )
 
     def _partial_origin(self, awaited: tuple[str, ...]) -> Origin | None:
         """The caller as the role account saw it, when only that copy of an issuance arrived."""
@@ -875,6 +939,7 @@ def _issuer_arn(identity: UserIdentity) -> str | None:
 def _describe_wait(awaited: str) -> str:
     if awaited.startswith("shared:"):
         return f"the caller's copy of shared event {awaited[7:]}"
-    if awaited.startswith("console:"):
-        return f"a session of {awaited[8:]}"
+    if awaited.startswith(CONSOLE_WAIT):
+        principal, _, second = awaited[len(CONSOLE_WAIT) :].rpartition("@")
+        return f"a session of {principal} created {format_iso(float(second))}"
     return f"the issuance of {awaited}"

@@ -14,6 +14,7 @@ from typing import Any, Final, TypeVar, cast
 
 from .events import (
     REQUIRED_FIELDS,
+    Addendum,
     Field,
     Model,
     TrailEvent,
@@ -75,12 +76,13 @@ def view_class(part: type[Model]) -> type[View]:
 
 
 _UserIdentityView: Final = view_class(UserIdentity)
+_AddendumView: Final = view_class(Addendum)
 
 
 class _EventView(TrailEvent, View):
-    """The event view; the fields every consumer reads are resolved once, when built."""
+    """The event view; the fields read for every event are resolved once, when built."""
 
-    __slots__ = ("eventID", "eventName", "eventSource", "eventTime", "userIdentity")
+    __slots__ = ("addendum", "eventID", "eventName", "eventSource", "eventTime", "userIdentity")
 
     def __init__(
         self,
@@ -90,6 +92,7 @@ class _EventView(TrailEvent, View):
         event_source: str,
         event_time: str,
         identity: UserIdentity | None,
+        addendum: Addendum | None,
     ) -> None:
         self._data = data
         self.eventID = event_id
@@ -97,6 +100,7 @@ class _EventView(TrailEvent, View):
         self.eventSource = event_source
         self.eventTime = event_time
         self.userIdentity = identity
+        self.addendum = addendum
 
 
 _install_readers(
@@ -125,7 +129,9 @@ def event_from_mapping(record: object) -> TrailEvent:
         if type(data) is not dict:
             raise RecordError(f"event {_shown(event_id)}: userIdentity is not an object")
         identity = cast(UserIdentity, _UserIdentityView(data))
-    return _EventView(record, event_id, name, source, time, identity)
+    correction = get("addendum")
+    addendum = cast(Addendum, _AddendumView(correction)) if type(correction) is dict else None
+    return _EventView(record, event_id, name, source, time, identity, addendum)
 
 
 def view_of(part: type[M], data: dict[str, Any]) -> M:
