@@ -4,12 +4,15 @@ a client that ignored the proxy would fail the pull instead of quietly going dir
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import boto3
 
 from devkit.aws_emulator import MotoServer, patched_env
 from devkit.emulators.proxy import ProxyEmulator
 from devkit.runner import StateDir, TenantConfig, run_pull
-from tests.contract.tenant import configuration, seed_small_tenant
+from tests.contract.tenant import ACCOUNT, OPEN_TRUST, configuration, seed_small_tenant
 
 
 def proxied_moto_env(aws: MotoServer) -> dict[str, str]:
@@ -22,8 +25,13 @@ def proxied_moto_env(aws: MotoServer) -> dict[str, str]:
 def test_a_pull_reaches_aws_only_through_the_proxy(
     aws: MotoServer, proxy: ProxyEmulator, tmp_path: Path
 ) -> None:
+    """Clients made before and after AssumeRole (the configured role) all use the proxy."""
     seed_small_tenant()
-    tenant = TenantConfig("proxied", configuration(), use_proxy=True, proxy=proxy.proxies())
+    boto3.client("iam").create_role(
+        RoleName="AuditorRole", AssumeRolePolicyDocument=json.dumps(OPEN_TRUST)
+    )
+    config = configuration(aws={"role_arn": f"arn:aws:iam::{ACCOUNT}:role/AuditorRole"})
+    tenant = TenantConfig("proxied", config, use_proxy=True, proxy=proxy.proxies())
     with patched_env(proxied_moto_env(aws)):
         result = run_pull(tenant, StateDir(tmp_path))
     assert result.alerts
