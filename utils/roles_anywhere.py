@@ -159,7 +159,7 @@ class RolesAnywhereSettings:
             profile_arn=text(KEY_PROFILE),
             role_arn=text(KEY_ROLE),
             certificate_chain=text(KEY_CHAIN),
-            passphrase=values.get(KEY_PASSPHRASE) or "",
+            passphrase=str(values.get(KEY_PASSPHRASE) or ""),
             duration_seconds=duration or DEFAULT_DURATION_SECONDS,
         )
 
@@ -167,14 +167,23 @@ class RolesAnywhereSettings:
     def secrets(self) -> tuple[str, ...]:
         """Values a log line must never show: the key (whole and line by line) and passphrase.
 
-        The key's base64 lines are listed too, so a fragment quoted by some library is masked.
+        The base64 lines of the key, as pasted and re-wrapped, are listed too, so a fragment
+        quoted by some library is masked whatever happened to the line breaks.
         """
-        lines = [
+        lines = {
             line.strip()
-            for line in self.private_key.replace("\\n", "\n").splitlines()
-            if len(line.strip()) >= 16 and "-----" not in line
-        ]
-        return tuple(s for s in (self.private_key, self.passphrase, *lines) if s)
+            for text in (
+                self.private_key.replace("\\n", "\n"),
+                *(
+                    pem.decode()
+                    for label, pem in _pem_blocks(self.private_key)
+                    if label in _KEY_LABELS
+                ),
+            )
+            for line in text.splitlines()
+            if len(line.strip()) >= 16 and "-----" not in line and ":" not in line
+        }
+        return tuple(s for s in (self.private_key, self.passphrase, *sorted(lines)) if s)
 
     @property
     def region(self) -> str:

@@ -218,6 +218,8 @@ def test_secrets_cover_the_key_line_by_line(pki: DevPki) -> None:
     assert set(body) <= set(settings.secrets)
     assert "pp-secret" in settings.secrets
     assert settings.private_key not in repr(settings) and "pp-secret" not in repr(settings)
+    collapsed = settings_for(pki.client("rsa"), private_key=" ".join(settings.private_key.split()))
+    assert set(body) <= set(collapsed.secrets)  # re-wrapped lines are secrets too
 
 
 def test_settings_from_the_aws_step(pki: DevPki) -> None:
