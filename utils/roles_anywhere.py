@@ -103,7 +103,12 @@ _ROLE_ARN = re.compile(
 )
 _SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
 _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
-_PEM_ENCRYPTED_HEADERS = re.compile(r"^\s*Proc-Type:\s*(\S+)\s+DEK-Info:\s*(\S+)\s+(.*)$", re.S)
+# RFC 1421 headers of traditional encrypted keys. The IV's length follows from the cipher's
+# block size, so the headers survive even a paste with every line break removed.
+_PEM_ENCRYPTED_HEADERS = re.compile(
+    r"^\s*Proc-Type:\s*(\d,ENCRYPTED)\s*DEK-Info:\s*([A-Z0-9-]+),\s*", re.S
+)
+_64_BIT_BLOCK_CIPHERS = ("DES", "BF", "CAST", "IDEA", "RC2")
 _KEY_LABELS = frozenset(
     {"PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"}
 )
@@ -223,7 +228,8 @@ def _pem_blocks(text: str) -> Iterator[tuple[str, bytes]]:
 
     Base64 never contains whitespace or backslashes, so collapsing all whitespace in the body
     and re-wrapping it at 64 columns is lossless; the two RFC 1421 headers of traditional
-    encrypted keys are kept on their own lines.
+    encrypted keys are put back on their own lines. Browsers strip line breaks from
+    single-line (password) inputs, escape them through JSON, or turn them into spaces.
     """
     cleaned = text.replace("\\r", "").replace("\\n", "\n").replace("\r", "")
     for match in _PEM_BLOCK.finditer(cleaned):
@@ -231,8 +237,11 @@ def _pem_blocks(text: str) -> Iterator[tuple[str, bytes]]:
         headers = ""
         encrypted = _PEM_ENCRYPTED_HEADERS.match(body)
         if encrypted:
-            headers = f"Proc-Type: {encrypted.group(1)}\nDEK-Info: {encrypted.group(2)}\n\n"
-            body = encrypted.group(3)
+            cipher = encrypted.group(2)
+            iv_chars = 16 if cipher.startswith(_64_BIT_BLOCK_CIPHERS) else 32
+            rest = body[encrypted.end() :]
+            iv, body = rest[:iv_chars], rest[iv_chars:]
+            headers = f"Proc-Type: {encrypted.group(1)}\nDEK-Info: {cipher},{iv}\n\n"
         b64 = "".join(body.split())
         lines = "\n".join(b64[i : i + 64] for i in range(0, len(b64), 64))
         yield label, f"-----BEGIN {label}-----\n{headers}{lines}\n-----END {label}-----\n".encode()

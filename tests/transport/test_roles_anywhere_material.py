@@ -178,8 +178,9 @@ def test_arns_and_duration_are_checked(
         lambda pem: " ".join(pem.split("\n")),  # a single-line CE field
         lambda pem: pem.replace("\n", "\\n"),  # escaped through JSON
         lambda pem: pem.replace("\n", "\r\n"),  # Windows line ends
+        lambda pem: pem.replace("\n", ""),  # a browser's password input strips them
     ],
-    ids=["spaces", "escaped", "crlf"],
+    ids=["spaces", "escaped", "crlf", "stripped"],
 )
 def test_pem_with_damaged_line_breaks_still_reads(
     pki: DevPki, mangle: Callable[[str], str]
