@@ -18,11 +18,13 @@ key) and 0.1 % of records are delivered twice.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import random
+import shutil
 import string
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -262,7 +264,11 @@ class Generator:
 
     # ---------------------------------------------------------------- simulation
 
-    def run(self) -> Output:
+    def run(
+        self, flush: Callable[[dict[tuple[str, str, int], list[dict[str, Any]]]], None]
+    ) -> None:
+        """Simulate every slot, handing ``flush`` the files that can no longer change (a
+        record is delivered at most one slot late), so the corpus is never all in memory."""
         out = Output()
         rng = self.rng
         pools: dict[str, list[Session]] = {account: [] for account in ACCOUNTS}
@@ -299,7 +305,11 @@ class Generator:
                         workloads[(account, region)],
                         orphans[(account, region)],
                     )
-        return out
+            done = {where: rows for where, rows in out.files.items() if where[2] < slot}
+            for where in done:
+                del out.files[where]
+            flush(done)
+        flush(out.files)
 
     def _human_session(
         self,
@@ -539,12 +549,13 @@ def object_key(account: str, region: str, slot: int, rng: random.Random) -> str:
 def _gzip(data: bytes) -> bytes:
     try:
         from isal import igzip
-
-        return igzip.compress(data, compresslevel=2, mtime=0)
     except ImportError:
-        import gzip
-
         return gzip.compress(data, compresslevel=6, mtime=0)
+    packed: bytes = igzip.compress(data, compresslevel=2, mtime=0)
+    return packed
+
+
+GENERATOR_VERSION = 2  # bump when the records generated change
 
 
 def write_corpus(records: int, directory: Path, *, seed: int = SEED) -> dict[str, Any]:
@@ -552,34 +563,38 @@ def write_corpus(records: int, directory: Path, *, seed: int = SEED) -> dict[str
     manifest_path = directory / "manifest.json"
     if manifest_path.exists():
         manifest: dict[str, Any] = json.loads(manifest_path.read_text())
-        if manifest.get("requested") == records and manifest.get("seed") == seed:
+        wanted = (records, seed, GENERATOR_VERSION)
+        if (manifest.get("requested"), manifest.get("seed"), manifest.get("version")) == wanted:
             return manifest
+    if directory.exists():
+        shutil.rmtree(directory)
     generator = Generator(records, seed)
-    output = generator.run()
     names = random.Random(seed + 1)
-    total_bytes = 0
-    raw_bytes = 0
-    files = 0
-    for (account, region, slot), rows in sorted(output.files.items()):
-        generator.rng.shuffle(rows)
-        data = json.dumps({"Records": rows}, separators=(",", ":")).encode()
-        packed = _gzip(data)
-        path = directory / object_key(account, region, slot, names)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(packed)
-        total_bytes += len(packed)
-        raw_bytes += len(data)
-        files += 1
+    shuffler = random.Random(seed + 2)
+    totals = {"files": 0, "compressed_bytes": 0, "json_bytes": 0}
+
+    def flush(files: dict[tuple[str, str, int], list[dict[str, Any]]]) -> None:
+        for (account, region, slot), rows in sorted(files.items()):
+            shuffler.shuffle(rows)
+            data = json.dumps({"Records": rows}, separators=(",", ":")).encode()
+            packed = _gzip(data)
+            path = directory / object_key(account, region, slot, names)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(packed)
+            totals["files"] += 1
+            totals["compressed_bytes"] += len(packed)
+            totals["json_bytes"] += len(data)
+
+    generator.run(flush)
     manifest = {
         "requested": records,
         "seed": seed,
-        "files": files,
+        "version": GENERATOR_VERSION,
+        **totals,
         "records": generator.truth["records"],
         "duplicates": generator.truth["duplicates"],
         "attributed": generator.truth["attributed"],
         "session_events": generator.truth["session_events"],
-        "compressed_bytes": total_bytes,
-        "json_bytes": raw_bytes,
     }
     manifest_path.write_text(json.dumps(manifest, indent=2))
     return manifest

@@ -109,7 +109,7 @@ class ResolverSettings:
     max_held: int = 20_000  # events held at once; beyond, the oldest is emitted unresolved
     session_retention_seconds: float = 7200.0  # keep sessions this long after they expire
     max_chain_depth: int = 16
-    dedupe_window: int = 16_384  # event ids remembered, about (bounded memory)
+    dedupe_window: int = 65_536  # event ids remembered, about (bounded memory)
     cache_size: int = 100_000  # keys whose resolution is remembered
 
 
