@@ -55,12 +55,14 @@ def resolve_paths(
     fast: bool = False,
     resolve: resolver.IdentityResolver | None = None,
     drain: bool = True,
+    as_given: bool = False,
 ) -> resolver.ResolveResult:
-    """Feed the trail files under ``paths`` one file per batch, in delivery order."""
+    """Feed the trail files under ``paths`` one file per batch, in delivery order (or in
+    the order given)."""
     the_decoder = decoder(fast)
     the_resolver = resolve if resolve is not None else resolver.IdentityResolver()
     result = resolver.ResolveResult()
-    for path in trail_files(paths):
+    for path in list(paths) if as_given else trail_files(paths):
         decoded = the_decoder.decode_object(path.read_bytes(), name=str(path))
         result.extend(the_resolver.resolve(decoded.events))
     if drain:

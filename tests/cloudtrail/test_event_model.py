@@ -1,0 +1,85 @@
+"""The declared event model and its two implementations."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from netskope.plugins.custom_plugins.aws_role_session_cto.utils.cloudtrail import (
+    fast_model,
+    stdlib_model,
+)
+
+from tests.cloudtrail.helpers import FAST_AVAILABLE, decoder, events
+
+RECORD = {
+    "eventID": "e-1",
+    "eventName": "AssumeRole",
+    "eventSource": "sts.amazonaws.com",
+    "eventTime": "2026-11-01T10:00:00Z",
+    "readOnly": True,
+    "tlsDetails": {"tlsVersion": "TLSv1.3"},
+    "userIdentity": {
+        "type": "AssumedRole",
+        "accessKeyId": "ASIAPARENT",
+        "sessionContext": {
+            "sessionIssuer": {"arn": "arn:aws:iam::1:role/R"},
+            "sourceIdentity": "sid",
+        },
+    },
+    "requestParameters": {"roleArn": "arn:aws:iam::1:role/T", "durationSeconds": 900},
+    "responseElements": {"credentials": {"accessKeyId": "ASIACHILD", "sessionToken": "secret"}},
+}
+
+
+def test_every_declared_part_lists_its_fields_in_declaration_order() -> None:
+    names = [f.name for f in events.fields_of(events.TrailEvent)]
+    assert names[:4] == ["eventID", "eventName", "eventSource", "eventTime"]
+    assert all(f.required for f in events.fields_of(events.TrailEvent)[:4])
+    assert not any(f.required for f in events.fields_of(events.TrailEvent)[4:])
+    parts = {f.name: f.part for f in events.fields_of(events.UserIdentity) if f.part}
+    assert parts == {"sessionContext": events.SessionContext, "onBehalfOf": events.OnBehalfOf}
+
+
+def test_to_dict_keeps_declared_present_fields_only() -> None:
+    event = decoder(False).decode_event_json(json.dumps(RECORD))
+    shape = events.to_dict(event)
+    assert "tlsDetails" not in shape
+    assert shape["responseElements"] == {"credentials": {"accessKeyId": "ASIACHILD"}}
+    assert shape["userIdentity"]["sessionContext"]["sourceIdentity"] == "sid"
+    assert events.to_dict(stdlib_model.event_from_mapping(shape)) == shape
+
+
+def test_stdlib_views_are_trail_events_and_read_the_record_lazily() -> None:
+    event = stdlib_model.event_from_mapping(dict(RECORD))
+    assert isinstance(event, events.TrailEvent)
+    assert isinstance(event.userIdentity, events.UserIdentity)
+    assert event.requestParameters is not None
+    assert event.requestParameters.durationSeconds == 900
+    assert repr(event).startswith("TrailEvent({'eventID': 'e-1'")
+
+
+@pytest.mark.skipif(not FAST_AVAILABLE, reason="msgspec fast path unavailable")
+def test_fast_structs_are_trail_events_of_the_same_shape() -> None:
+    assert fast_model.DECODERS is not None
+    event = fast_model.DECODERS.event.decode(json.dumps(RECORD))
+    assert isinstance(event, events.TrailEvent)
+    assert isinstance(event.userIdentity.sessionContext, events.SessionContext)
+    assert events.to_dict(event) == events.to_dict(stdlib_model.event_from_mapping(dict(RECORD)))
+    assert events.declaration_of(type(event)) is events.TrailEvent
+
+
+def test_session_events_are_those_of_assumed_roles_and_federated_identities() -> None:
+    session = decoder(False).decode_event_json(json.dumps(RECORD))
+    user = decoder(False).decode_event_json(
+        json.dumps({**RECORD, "userIdentity": {"type": "IAMUser"}})
+    )
+    assert events.is_session_event(session)
+    assert not events.is_session_event(user)
+
+
+def test_a_correction_shares_the_logical_id_of_its_original() -> None:
+    correction = decoder(False).decode_event_json(
+        json.dumps({**RECORD, "eventID": "e-2", "addendum": {"originalEventID": "e-1"}})
+    )
+    assert events.logical_event_id(correction) == "e-1"

@@ -1,0 +1,156 @@
+"""The issuance index in CE storage: round trip, byte budget, what is dropped first, speed."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from netskope.plugins.custom_plugins.aws_role_session_cto.utils.cloudtrail import (
+    index as index_module,
+)
+
+from tests.cloudtrail.helpers import event, resolver
+from tests.cloudtrail.test_resolver_behaviour import USER, assume, session_identity, use
+
+IssuanceIndex = index_module.IssuanceIndex
+
+
+def _switch_event() -> Any:
+    identity = session_identity("", "Console", "ivy")
+    identity.pop("accessKeyId")
+    return event(
+        eventID="switch",
+        eventName="SwitchRole",
+        eventSource="signin.amazonaws.com",
+        userIdentity=identity,
+        additionalEventData={"SwitchFrom": "arn:aws:iam::111111111111:user/ivy"},
+    )
+
+
+def _as_json(document: dict[str, Any]) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(json.dumps(document))
+    return loaded
+
+
+def test_the_index_survives_a_json_round_trip_through_storage() -> None:
+    first = resolver.IdentityResolver(policy_enforces=lambda doc: False)
+    first.resolve(
+        [
+            assume("ASIAKEEP", "Dev", "ivy"),
+            _switch_event(),
+            use("ASIAWAIT", "Dev", "w"),
+            event(
+                eventID="create",
+                eventName="CreateRole",
+                eventSource="iam.amazonaws.com",
+                recipientAccountId="111111111111",
+                userIdentity=USER,
+                requestParameters={"roleName": "Dev", "assumeRolePolicyDocument": "{}"},
+            ),
+        ]
+    )
+    storage: dict[str, Any] = {}
+    report, overflow = first.save(storage)
+    assert overflow.events == []
+    assert (
+        report.sessions == 1
+        and report.held == 1
+        and report.bytes == len(json.dumps(storage["index"], separators=(",", ":")))
+    )
+    second, loaded = resolver.IdentityResolver.load(_as_json(storage)["index"])
+    assert (loaded.sessions, loaded.held, loaded.skipped, loaded.reset) == (1, 1, 0, False)
+    assert second.index.sessions == first.index.sessions
+    assert second.index.console == first.index.console
+    assert second.index.timeline.to_storage() == first.index.timeline.to_storage()
+    assert second.index.watermark == first.index.watermark
+    released = second.resolve([assume("ASIAWAIT", "Dev", "w", event_id="late")])
+    assert [r.held for r in released.resolutions] == [False, True]
+
+
+def test_no_stored_index_or_an_unknown_version_starts_empty() -> None:
+    for stored in (None, {"v": 999, "sessions": [["x"]]}, "garbage", []):
+        fresh, report = resolver.IdentityResolver.load(stored)
+        assert fresh.index.sessions == {}
+        assert report.reset is (stored is not None)
+
+
+def test_malformed_stored_entries_are_skipped_and_counted() -> None:
+    storage: dict[str, Any] = {}
+    first = resolver.IdentityResolver()
+    first.resolve([assume("ASIAGOOD", "Dev", "x"), use("ASIAHELD", "Dev", "h")])
+    first.save(storage)
+    document = _as_json(storage["index"])
+    document["sessions"].append(["ASIABAD", "AssumeRole"])
+    document["sessions"].append(None)
+    document["console"].append([1, 2, 3])
+    document["held"].append([["k"], "soon", []])
+    document["held"][0][2].append({"eventID": 5})
+    document["timeline"]["111111111111/x"] = [["t", True]]
+    _, report = resolver.IdentityResolver.load(document)
+    assert report.sessions == 1
+    assert report.held == 1
+    assert report.skipped == 6
+
+
+def test_expired_sessions_are_dropped_first_when_saving() -> None:
+    the_resolver = resolver.IdentityResolver(
+        settings=resolver.ResolverSettings(session_retention_seconds=60)
+    )
+    the_resolver.resolve(
+        [
+            assume("ASIAEXPIRED", "Dev", "a"),  # expires 11:00
+            assume("ASIALIVE", "Dev", "b", expires="Nov 1, 2026, 1:00:00 PM"),
+        ]
+    )
+    the_resolver.index.watermark = 1_793_534_400.0  # 12:00 event time, when the pull ends
+    storage: dict[str, Any] = {}
+    report, _ = the_resolver.save(storage)
+    assert report.expired_dropped == 1 and report.live_evicted == 0
+    assert [row[0] for row in storage["index"]["sessions"]] == ["ASIALIVE"]
+
+
+def test_over_budget_live_sessions_are_evicted_oldest_first_and_counted() -> None:
+    the_resolver = resolver.IdentityResolver()
+    the_resolver.resolve(
+        [
+            assume(f"ASIA{i:04d}", "Dev", f"s{i}", at=f"2026-11-01T10:{i % 60:02d}:00Z")
+            for i in range(60)
+        ]
+    )
+    unbounded: dict[str, Any] = {}
+    full, _ = the_resolver.save(unbounded)
+    storage: dict[str, Any] = {}
+    report, _ = the_resolver.save(storage, budget_bytes=full.bytes // 2)
+    assert report.bytes <= full.bytes // 2
+    assert report.live_evicted > 0
+    assert report.live_evicted + report.sessions == 60
+    kept_times = [row[13] for row in storage["index"]["sessions"]]
+    evicted_before = min(kept_times)
+    assert all(s.issued_at >= evicted_before for s in the_resolver.index.sessions.values())
+
+
+def test_held_events_beyond_their_share_are_emitted_unresolved_not_lost() -> None:
+    the_resolver = resolver.IdentityResolver()
+    the_resolver.resolve([use(f"ASIAH{i}", "Dev", f"h{i}") for i in range(40)])
+    storage: dict[str, Any] = {}
+    report, overflow = the_resolver.save(storage, budget_bytes=8_000)
+    assert overflow.events, "some held events had to go"
+    assert len(overflow.events) + report.held == 40
+    assert {r.status.value for r in overflow.resolutions} == {"unresolved"}
+    assert all("no room" in (r.reason or "") for r in overflow.resolutions)
+    assert report.bytes <= 8_000
+
+
+def test_an_index_of_twenty_thousand_sessions_saves_and_loads_fast() -> None:
+    index = IssuanceIndex()
+    the_resolver = resolver.IdentityResolver(index)
+    the_resolver.resolve([assume(f"ASIA{i:06d}", "Dev", f"s{i}") for i in range(20_000)])
+    started = time.perf_counter()
+    storage: dict[str, Any] = {}
+    report, _ = the_resolver.save(storage)
+    _, load_report = resolver.IdentityResolver.load(storage["index"])
+    elapsed = time.perf_counter() - started
+    assert report.sessions == load_report.sessions == 20_000
+    assert report.bytes < index_module.DEFAULT_BUDGET_BYTES
+    assert elapsed < 2.0

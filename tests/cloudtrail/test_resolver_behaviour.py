@@ -1,0 +1,444 @@
+"""Resolver rules, one behaviour per test, on small hand-built records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.cloudtrail.helpers import Method, Status, event, resolver
+
+ACCOUNT = "111111111111"
+USER = {
+    "type": "IAMUser",
+    "principalId": "AIDAUSER",
+    "arn": f"arn:aws:iam::{ACCOUNT}:user/ivy",
+    "accountId": ACCOUNT,
+    "accessKeyId": "AKIAIVY",
+    "userName": "ivy",
+}
+
+
+def role_arn(name: str) -> str:
+    return f"arn:aws:iam::{ACCOUNT}:role/{name}"
+
+
+def assume(
+    key: str | None,
+    role: str,
+    session: str,
+    *,
+    caller: dict[str, Any] = USER,
+    at: str = "2026-11-01T10:00:00Z",
+    event_id: str | None = None,
+    error: bool = False,
+    expires: str = "Nov 1, 2026, 11:00:00 AM",
+) -> Any:
+    fields: dict[str, Any] = {
+        "eventID": event_id or f"assume-{key or session}",
+        "eventName": "AssumeRole",
+        "eventSource": "sts.amazonaws.com",
+        "eventTime": at,
+        "userIdentity": caller,
+        "requestParameters": {"roleArn": role_arn(role), "roleSessionName": session},
+        "recipientAccountId": ACCOUNT,
+    }
+    if error:
+        fields["errorCode"] = "AccessDenied"
+    else:
+        fields["responseElements"] = {
+            "credentials": {"accessKeyId": key, "expiration": expires},
+            "assumedRoleUser": {
+                "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}",
+                "assumedRoleId": f"AROA{role.upper()}:{session}",
+            },
+        }
+    return event(**fields)
+
+
+def session_identity(
+    key: str, role: str, session: str, created: str = "2026-11-01T10:00:00Z", **extra: Any
+) -> dict[str, Any]:
+    identity: dict[str, Any] = {
+        "type": "AssumedRole",
+        "principalId": f"AROA{role.upper()}:{session}",
+        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}",
+        "accountId": ACCOUNT,
+        "accessKeyId": key,
+        "sessionContext": {
+            "sessionIssuer": {"type": "Role", "arn": role_arn(role), "userName": role},
+            "attributes": {"creationDate": created},
+        },
+    }
+    identity.update(extra)
+    return identity
+
+
+def use(
+    key: str, role: str, session: str, *, at: str = "2026-11-01T10:05:00Z", **extra: Any
+) -> Any:
+    return event(
+        eventID=f"use-{key}-{at}",
+        eventName="GetObject",
+        eventSource="s3.amazonaws.com",
+        eventTime=at,
+        userIdentity=session_identity(key, role, session, **extra),
+    )
+
+
+def create_role(role: str, document: str, at: str) -> Any:
+    return event(
+        eventID=f"create-{role}-{at}",
+        eventName="CreateRole",
+        eventSource="iam.amazonaws.com",
+        eventTime=at,
+        recipientAccountId=ACCOUNT,
+        userIdentity=USER,
+        requestParameters={"roleName": role, "assumeRolePolicyDocument": document},
+    )
+
+
+def update_policy(role: str, document: str, at: str) -> Any:
+    return event(
+        eventID=f"update-{role}-{at}",
+        eventName="UpdateAssumeRolePolicy",
+        eventSource="iam.amazonaws.com",
+        eventTime=at,
+        recipientAccountId=ACCOUNT,
+        userIdentity=USER,
+        requestParameters={"roleName": role, "policyDocument": document},
+    )
+
+
+def enforces(document: str) -> bool | None:
+    """Stand-in for the trust evaluator: the test documents say what they do."""
+    return {"ENFORCED": True, "OPEN": False}.get(document)
+
+
+def resolve_all(*batches: list[Any], **options: Any) -> resolver.ResolveResult:
+    the_resolver = resolver.IdentityResolver(**options)
+    out = resolver.ResolveResult()
+    for batch in batches:
+        out.extend(the_resolver.resolve(batch))
+    out.extend(the_resolver.drain())
+    return out
+
+
+def test_an_issued_key_resolves_to_its_issuer_in_any_order_inside_a_batch() -> None:
+    result = resolve_all([use("ASIA1", "Dev", "x"), assume("ASIA1", "Dev", "x")])
+    outcome = result.resolutions[0]
+    assert outcome.origin is not None and outcome.origin.user_name == "ivy"
+    assert outcome.method is Method.ISSUING_EVENT
+    assert not outcome.held
+
+
+def test_a_failed_assume_role_issues_nothing() -> None:
+    the_resolver = resolver.IdentityResolver()
+    the_resolver.resolve([assume("ASIAFAIL", "Dev", "x", error=True)])
+    assert the_resolver.index.sessions == {}
+
+
+def test_an_issuance_chain_that_loops_is_reported_not_followed_forever() -> None:
+    a = session_identity("ASIAA", "RoleA", "a")
+    b = session_identity("ASIAB", "RoleB", "b")
+    result = resolve_all(
+        [
+            assume("ASIAA", "RoleA", "a", caller=b, event_id="a"),
+            assume("ASIAB", "RoleB", "b", caller=a, event_id="b"),
+            use("ASIAA", "RoleA", "a"),
+        ]
+    )
+    outcome = result.resolutions[-1]
+    assert outcome.status is Status.UNRESOLVED
+    assert outcome.method is Method.CHAIN_LOOP
+
+
+def test_chains_deeper_than_the_limit_are_not_walked() -> None:
+    records = [assume("ASIA0", "R0", "s0")]
+    for depth in range(1, 6):
+        caller = session_identity(f"ASIA{depth - 1}", f"R{depth - 1}", f"s{depth - 1}")
+        records.append(assume(f"ASIA{depth}", f"R{depth}", f"s{depth}", caller=caller))
+    records.append(use("ASIA5", "R5", "s5"))
+    deep = resolve_all(records, settings=resolver.ResolverSettings(max_chain_depth=4))
+    assert deep.resolutions[-1].method is Method.CHAIN_LOOP
+    fine = resolve_all(records)
+    assert fine.resolutions[-1].origin is not None
+    assert len(fine.resolutions[-1].chain) == 6
+
+
+def tick(at: str) -> Any:
+    """An IAM user's call: it moves event time (the watermark) on, nothing else."""
+    return event(eventID=f"tick-{at}", eventTime=at, userIdentity=USER)
+
+
+def test_a_held_event_is_given_up_when_event_time_passes_its_deadline() -> None:
+    the_resolver = resolver.IdentityResolver(settings=resolver.ResolverSettings(hold_seconds=600))
+    assert the_resolver.resolve([use("ASIAX", "Dev", "x", at="2026-11-01T10:00:00Z")]).events == []
+    assert len(the_resolver.resolve([tick("2026-11-01T10:09:59Z")]).events) == 1
+    later = the_resolver.resolve([tick("2026-11-01T10:10:00Z")])
+    given_up = [r for r in later.resolutions if r.method is Method.NO_ISSUANCE]
+    assert len(given_up) == 1 and given_up[0].held
+    assert the_resolver.stats.expired == 1
+
+
+def test_expire_held_uses_the_time_it_is_given_not_a_clock() -> None:
+    the_resolver = resolver.IdentityResolver(settings=resolver.ResolverSettings(hold_seconds=600))
+    the_resolver.resolve([use("ASIAX", "Dev", "x", at="2026-11-01T10:00:00Z")])
+    assert the_resolver.expire_held(now=1_700_000_000.0).events == []
+    assert len(the_resolver.expire_held(now=1_793_527_800.0 + 601).events) == 1
+
+
+def test_a_full_hold_emits_its_oldest_events_unresolved() -> None:
+    the_resolver = resolver.IdentityResolver(settings=resolver.ResolverSettings(max_held=2))
+    result = the_resolver.resolve(
+        [use(f"ASIA{i}", "Dev", f"s{i}", at=f"2026-11-01T10:0{i}:00Z") for i in range(4)]
+    )
+    assert len(result.events) == 2
+    assert {r.reason for r in result.resolutions} == {
+        "the hold was full (waited for the issuance of ASIA0 or a session of AROADEV:s0 "
+        "created 2026-11-01T10:00:00Z)",
+        "the hold was full (waited for the issuance of ASIA1 or a session of AROADEV:s1 "
+        "created 2026-11-01T10:00:00Z)",
+    }
+    assert the_resolver.index.held_count == 2
+    assert the_resolver.stats.overflowed == 2
+
+
+def test_events_of_one_waiting_session_are_released_together() -> None:
+    the_resolver = resolver.IdentityResolver()
+    waiting = [use("ASIAW", "Dev", "w", at=f"2026-11-01T10:0{i}:00Z") for i in range(5)]
+    assert the_resolver.resolve(waiting).events == []
+    result = the_resolver.resolve([assume("ASIAW", "Dev", "w")])
+    released = [r for r in result.resolutions if r.held]
+    assert len(released) == 5
+    assert len({id(r) for r in released}) == 1, "one resolution object per session"
+
+
+def test_memory_for_event_ids_is_bounded_by_the_dedupe_window() -> None:
+    the_resolver = resolver.IdentityResolver(settings=resolver.ResolverSettings(dedupe_window=100))
+    for batch in range(20):
+        the_resolver.resolve(
+            [event(eventID=f"e-{batch}-{i}", userIdentity=USER) for i in range(30)]
+        )
+    assert len(the_resolver._seen) + len(the_resolver._seen_before) <= 130
+
+
+def test_a_duplicate_inside_one_batch_is_dropped() -> None:
+    twice = event(eventID="same", userIdentity=USER)
+    result = resolve_all([twice, twice])
+    assert len(result.events) == 1
+
+
+def test_a_session_name_is_trusted_where_the_role_enforced_the_rule_when_it_was_created() -> None:
+    result = resolve_all(
+        [
+            create_role("Named", "ENFORCED", "2026-11-01T09:00:00Z"),
+            use("ASIAN", "Named", "ivy", at="2026-11-01T10:05:00Z"),
+        ],
+        policy_enforces=enforces,
+    )
+    outcome = result.resolutions[-1]
+    assert outcome.method is Method.ENFORCED_SESSION_NAME
+    assert outcome.origin is not None
+    assert outcome.origin.type == "IAMUser" and outcome.origin.user_name == "ivy"
+    assert not outcome.held
+
+
+def test_a_session_created_before_the_role_enforced_the_rule_is_not_trusted() -> None:
+    result = resolve_all(
+        [
+            create_role("Later", "OPEN", "2026-11-01T08:00:00Z"),
+            update_policy("Later", "ENFORCED", "2026-11-01T10:30:00Z"),
+            use("ASIAL", "Later", "ivy", created="2026-11-01T10:00:00Z"),
+        ],
+        policy_enforces=enforces,
+    )
+    assert result.resolutions[-1].method is Method.NO_ISSUANCE
+
+
+def test_a_trust_change_that_drops_the_rule_stops_trusting_later_sessions() -> None:
+    result = resolve_all(
+        [
+            create_role("Weak", "ENFORCED", "2026-11-01T08:00:00Z"),
+            update_policy("Weak", "OPEN", "2026-11-01T09:00:00Z"),
+            use("ASIAW2", "Weak", "ivy", created="2026-11-01T10:00:00Z"),
+        ],
+        policy_enforces=enforces,
+    )
+    assert result.resolutions[-1].method is Method.NO_ISSUANCE
+
+
+def test_without_a_recorded_change_the_injected_role_verdict_decides() -> None:
+    asked: list[tuple[str, float]] = []
+
+    def role_enforces(arn: str, at: float) -> bool | None:
+        asked.append((arn, at))
+        return True
+
+    result = resolve_all([use("ASIAR", "Posture", "ivy")], role_enforces=role_enforces)
+    assert result.resolutions[0].method is Method.ENFORCED_SESSION_NAME
+    assert asked == [(role_arn("Posture"), 1_793_527_200.0)]  # the session's creationDate
+
+
+def test_the_assume_role_check_says_whether_the_role_enforced_the_rule_then() -> None:
+    result = resolve_all(
+        [
+            create_role("Checked", "ENFORCED", "2026-11-01T09:00:00Z"),
+            assume("ASIAC", "Checked", "ivy", at="2026-11-01T10:00:00Z"),
+            assume("ASIAD", "Unknown", "someone-else", at="2026-11-01T10:00:01Z"),
+        ],
+        policy_enforces=enforces,
+    )
+    checks = {a.role_arn: a for a in result.assumptions}
+    assert checks[role_arn("Checked")].enforced is True
+    assert checks[role_arn("Checked")].name_matches_caller is True
+    assert checks[role_arn("Unknown")].enforced is None
+    assert checks[role_arn("Unknown")].name_matches_caller is False
+
+
+def test_aws_service_identities_and_service_events_are_workloads() -> None:
+    result = resolve_all(
+        [
+            event(
+                eventID="svc", userIdentity={"type": "AWSService", "invokedBy": "ec2.amazonaws.com"}
+            ),
+            event(
+                eventID="svc-event", eventType="AwsServiceEvent", eventSource="kms.amazonaws.com"
+            ),
+            event(
+                eventID="slr",
+                userIdentity={
+                    "type": "AssumedRole",
+                    "invokedBy": "rds.amazonaws.com",
+                    "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSServiceRoleForRDS/x",
+                    "sessionContext": {
+                        "sessionIssuer": {
+                            "arn": f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/"
+                            "rds.amazonaws.com/AWSServiceRoleForRDS"
+                        }
+                    },
+                },
+            ),
+        ]
+    )
+    assert [r.status for r in result.resolutions] == [Status.WORKLOAD] * 3
+    assert result.resolutions[1].origin is not None
+    assert result.resolutions[1].origin.user_name == "kms.amazonaws.com"
+
+
+def test_a_record_without_identity_that_is_no_service_event_is_unresolved() -> None:
+    (outcome,) = resolve_all([event(eventID="bare")]).resolutions
+    assert outcome.status is Status.UNRESOLVED and outcome.method is Method.NO_IDENTITY
+
+
+@pytest.mark.parametrize(
+    ("subject", "provider", "status"),
+    [
+        (
+            "system:serviceaccount:payments:api",
+            "oidc.eks.eu-west-1.amazonaws.com/id/ABC",
+            Status.WORKLOAD,
+        ),
+        (
+            "repo:org/app:ref:refs/heads/main",
+            "token.actions.githubusercontent.com",
+            Status.WORKLOAD,
+        ),
+        ("eu-west-1:0f5e-user", "cognito-identity.amazonaws.com", Status.RESOLVED),
+    ],
+)
+def test_web_identities_of_machines_are_workloads_and_of_people_resolved(
+    subject: str, provider: str, status: Status
+) -> None:
+    issuance = event(
+        eventID="web",
+        eventName="AssumeRoleWithWebIdentity",
+        eventSource="sts.amazonaws.com",
+        userIdentity={"type": "WebIdentityUser", "userName": subject, "identityProvider": provider},
+        requestParameters={"roleArn": role_arn("Web"), "roleSessionName": "s"},
+        responseElements={
+            "credentials": {"accessKeyId": "ASIAWEB", "expiration": "2026-11-01T11:00:00Z"},
+            "subjectFromWebIdentityToken": subject,
+            "provider": provider,
+        },
+    )
+    result = resolve_all([issuance, use("ASIAWEB", "Web", "s")])
+    outcome = result.resolutions[-1]
+    assert outcome.status is status
+    assert outcome.method is Method.FEDERATION
+    assert outcome.origin is not None and outcome.origin.user_name == subject
+
+
+def test_a_federation_token_session_names_its_user_even_without_the_issuance() -> None:
+    federated = event(
+        eventID="fed",
+        userIdentity={
+            "type": "FederatedUser",
+            "arn": f"arn:aws:sts::{ACCOUNT}:federated-user/tool",
+            "accessKeyId": "ASIAFED",
+            "sessionContext": {
+                "sessionIssuer": {
+                    "type": "IAMUser",
+                    "arn": f"arn:aws:iam::{ACCOUNT}:user/ivy",
+                    "userName": "ivy",
+                    "accountId": ACCOUNT,
+                }
+            },
+        },
+    )
+    (outcome,) = resolve_all([federated]).resolutions
+    assert outcome.method is Method.FEDERATION
+    assert outcome.origin is not None and outcome.origin.arn == f"arn:aws:iam::{ACCOUNT}:user/ivy"
+
+
+def test_a_session_event_without_key_or_facts_is_unresolved_at_once() -> None:
+    bare = event(
+        eventID="bare-session",
+        userIdentity={"type": "AssumedRole", "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/R/s"},
+    )
+    (outcome,) = resolve_all([bare]).resolutions
+    assert outcome.method is Method.NO_ISSUANCE and not outcome.held
+
+
+def test_sessions_expired_beyond_the_retention_leave_the_index() -> None:
+    the_resolver = resolver.IdentityResolver(
+        settings=resolver.ResolverSettings(session_retention_seconds=60)
+    )
+    the_resolver.resolve([assume("ASIAOLD", "Dev", "x")])  # expires 11:00
+    assert "ASIAOLD" in the_resolver.index.sessions
+    the_resolver.resolve([tick("2026-11-01T11:02:00Z")])
+    assert "ASIAOLD" not in the_resolver.index.sessions
+    assert the_resolver.stats.sessions_pruned == 1
+
+
+def test_resolutions_serialise_to_the_cli_shape() -> None:
+    (outcome,) = [
+        r
+        for r in resolve_all([assume("ASIAJ", "Dev", "j"), use("ASIAJ", "Dev", "j")]).resolutions
+        if r.chain
+    ]
+    shape = outcome.to_json()
+    assert set(shape) >= {
+        "status",
+        "origin",
+        "method",
+        "chain",
+        "roleArn",
+        "sessionName",
+        "accessKeyId",
+    }
+    assert shape["origin"] == {
+        "type": "IAMUser",
+        "arn": f"arn:aws:iam::{ACCOUNT}:user/ivy",
+        "userName": "ivy",
+        "accountId": ACCOUNT,
+        "principalId": "AIDAUSER",
+    }
+    assert shape["chain"] == [
+        {
+            "roleArn": role_arn("Dev"),
+            "sessionName": "j",
+            "accessKeyId": "ASIAJ",
+            "accountId": ACCOUNT,
+        }
+    ]
