@@ -13,20 +13,19 @@ from typing import Any
 import pytest
 from netskope.common.utils import Logger
 
-from devkit.aws_emulator import MotoServer, patched_env
-from devkit.emulators.hec import HecEmulator, TokenSpec
-from devkit.emulators.proxy import ProxyEmulator
+from devkit.aws_emulator import MotoServer
+from devkit.emulators.hec import HecEmulator
 from devkit.loader import load_plugin
 from devkit.runner import StateDir, TenantConfig, run_pull
 from devkit.tls import DevPki
-from tests.contract.tenant import configuration, seed_small_tenant
+from tests.contract.tenant import seed_small_tenant
 
-from .test_plugin_proxy import proxied_moto_env
+from .conftest import HEC_TOKEN, ProxiedPull, splunk_config, tls_hec
 
-TOKEN = "0badf00d-1111-4222-8333-944455556666"
-SPEC = TokenSpec("ce", ("main",), "main")
+# ssl_validation off is what some of these tests exercise.
+pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 
-# Defect in a file this suite does not own (reported to the lead): the SSLError is reduced to
+# Defect in files this suite does not own (reported to the lead): the SSLError is reduced to
 # a fixed phrase, so the admin cannot tell a self-signed certificate from an unknown issuer or
 # a host name mismatch, and the fix does not mention turning SSL validation off.
 HEC_TLS_REASON_DEFECT = pytest.mark.xfail(
@@ -35,30 +34,21 @@ HEC_TLS_REASON_DEFECT = pytest.mark.xfail(
     "utils/splunk/validation.py:69-71 does not offer disabling SSL validation",
 )
 
-# ssl_validation off is what some of these tests exercise.
-pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
-
 
 @pytest.fixture
 def self_signed_hec(pki: DevPki) -> Iterator[HecEmulator]:
-    cert, key = pki.server_files(self_signed=True)
-    with HecEmulator({TOKEN: SPEC}, tls_cert=cert, tls_key=key) as emulator:
+    with tls_hec(pki, self_signed=True) as emulator:
         yield emulator
 
 
 @pytest.fixture
 def private_ca_hec(pki: DevPki) -> Iterator[HecEmulator]:
-    cert, key = pki.server_files()
-    with HecEmulator({TOKEN: SPEC}, tls_cert=cert, tls_key=key) as emulator:
+    with tls_hec(pki) as emulator:
         yield emulator
 
 
-def splunk_config(url: str) -> dict[str, Any]:
-    return configuration(splunk={"hec_url": url, "hec_token": TOKEN, "index": "main"})
-
-
-def delivered_ids(hec: HecEmulator) -> set[str]:
-    return {e["event"]["id"] for e in hec.events if e["event"].get("type") == "alert"}
+def delivered_ids(events: list[dict[str, Any]]) -> set[str]:
+    return {e["event"]["id"] for e in events if e["event"].get("type") == "alert"}
 
 
 def validate_splunk(url: str, *, ssl_validation: bool) -> tuple[Any, Logger]:
@@ -74,7 +64,7 @@ def test_validation_on_refuses_a_self_signed_collector_without_showing_the_token
     assert not result.success
     assert result.message.startswith("HEC URL:")
     assert "certificate" in result.message
-    assert TOKEN not in result.message and TOKEN not in logger.text()
+    assert HEC_TOKEN not in result.message and HEC_TOKEN not in logger.text()
     assert self_signed_hec.events == []
 
 
@@ -115,20 +105,12 @@ def test_a_pull_with_validation_off_delivers_to_a_self_signed_collector(
     tenant = TenantConfig("tls-off", splunk_config(self_signed_hec.url), ssl_validation=False)
     result = run_pull(tenant, StateDir(tmp_path))
     assert result.alerts
-    assert delivered_ids(self_signed_hec) == {a.id for a in result.alerts}
+    assert delivered_ids(self_signed_hec.events) == {a.id for a in result.alerts}
 
 
-def test_hec_through_the_proxy_is_tunnelled_with_connect(
-    aws: MotoServer, private_ca_hec: HecEmulator, proxy: ProxyEmulator, pki: DevPki, tmp_path: Path
-) -> None:
-    seed_small_tenant()
-    os.environ["REQUESTS_CA_BUNDLE"] = str(pki.server_ca_path)
-    url = f"https://splunk.invalid:{private_ca_hec.port}"  # only the proxy resolves it
-    tenant = TenantConfig("tunnel", splunk_config(url), use_proxy=True, proxy=proxy.proxies())
-    with patched_env(proxied_moto_env(aws)):
-        result = run_pull(tenant, StateDir(tmp_path))
-    assert result.alerts
-    assert delivered_ids(private_ca_hec) == {a.id for a in result.alerts}
-    connects = [r for r in proxy.records if r.method == "CONNECT"]
-    assert connects and {r.target for r in connects} == {f"splunk.invalid:{private_ca_hec.port}"}
+def test_hec_through_the_proxy_is_tunnelled_with_connect(proxied_pull: ProxiedPull) -> None:
+    """The collector (``splunk.invalid``) is reachable only through the proxy."""
+    assert delivered_ids(proxied_pull.hec_events) == proxied_pull.alert_ids
+    connects = [r for r in proxied_pull.proxy_records if r.method == "CONNECT"]
+    assert connects and {r.target for r in connects} == {proxied_pull.hec_target}
     assert all(r.authorized and r.status == 200 for r in connects)

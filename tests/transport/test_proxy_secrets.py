@@ -6,10 +6,8 @@ CONNECT, where clients see them)."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,28 +15,26 @@ from netskope.common.utils import Logger
 from netskope.integrations.itsm.plugin_base import set_ce_proxy_settings
 
 from devkit.aws_emulator import MotoServer, patched_env
-from devkit.emulators.hec import HecEmulator, TokenSpec
-from devkit.emulators.proxy import ProxyEmulator, ProxyRecord
+from devkit.emulators.hec import HecEmulator
+from devkit.emulators.proxy import ProxyRecord
 from devkit.loader import load_plugin
-from devkit.runner import StateDir, TenantConfig, run_pull
-from devkit.tls import DevPki, dev_pki
-from tests.contract.tenant import configuration, seed_small_tenant
+from devkit.tls import DevPki
 
-from .conftest import PROXY_PASSWORD, PROXY_USER, without_proxy_environment
-from .test_plugin_proxy import proxied_moto_env
+from .conftest import (
+    PROXY_PASSWORD,
+    PROXY_USER,
+    ProxiedPull,
+    recording_proxy,
+    splunk_config,
+    tls_hec,
+    without_proxy_environment,
+)
 
-TOKEN = "0badf00d-1111-4222-8333-944455556666"
 WRONG_PASSWORD = "Wr0ng-but-still-Secret-77"
 
 
-def start_hec(pki: DevPki) -> HecEmulator:
-    cert, key = pki.server_files()
-    return HecEmulator({TOKEN: TokenSpec("ce", ("main",), "main")}, tls_cert=cert, tls_key=key)
-
-
 def tenant_config(hec: HecEmulator) -> dict[str, Any]:
-    url = f"https://splunk.invalid:{hec.port}"  # only the proxy resolves it
-    return configuration(splunk={"hec_url": url, "hec_token": TOKEN, "index": "main"})
+    return splunk_config(f"https://splunk.invalid:{hec.port}")  # only the proxy resolves it
 
 
 def https_aws(hec: HecEmulator) -> dict[str, str]:
@@ -64,17 +60,14 @@ class Refused:
 
 
 @pytest.fixture(scope="module")
-def refused(moto_server: MotoServer) -> Iterator[Refused]:
+def refused(moto_server: MotoServer, pki: DevPki) -> Iterator[Refused]:
     """Validation of the aws and splunk steps, then a pull, through a proxy that refuses CE's
     credentials (run once: botocore's retries of the refused tunnel take seconds)."""
-    pki = dev_pki()
     moto_server.reset()
     with (
         without_proxy_environment(),
-        ProxyEmulator(
-            username=PROXY_USER, password=PROXY_PASSWORD, hosts={"splunk.invalid": "127.0.0.1"}
-        ) as proxy,
-        start_hec(pki) as hec,
+        recording_proxy() as proxy,
+        tls_hec(pki) as hec,
         patched_env(
             {**moto_server.env(), **https_aws(hec), "REQUESTS_CA_BUNDLE": str(pki.server_ca_path)}
         ),
@@ -92,24 +85,16 @@ def refused(moto_server: MotoServer) -> Iterator[Refused]:
         yield Refused(messages, logger.text(), failure.value, proxy.records)
 
 
-def test_a_proxied_pull_leaks_no_proxy_credentials(
-    aws: MotoServer, proxy: ProxyEmulator, pki: DevPki, tmp_path: Path
-) -> None:
-    seed_small_tenant()
-    os.environ["REQUESTS_CA_BUNDLE"] = str(pki.server_ca_path)  # CE trusts the collector's CA
-    with start_hec(pki) as hec:
-        tenant = TenantConfig("leak", tenant_config(hec), use_proxy=True, proxy=proxy.proxies())
-        with patched_env(proxied_moto_env(aws)):
-            result = run_pull(tenant, StateDir(tmp_path))
-        events, requests_seen = hec.events, hec.requests
-    assert result.alerts and events and proxy.records
+def test_a_proxied_pull_leaks_no_proxy_credentials(proxied_pull: ProxiedPull) -> None:
+    assert proxied_pull.alert_ids and proxied_pull.hec_events and proxied_pull.proxy_records
     assert_no_proxy_credentials(
-        result.logger.text(),
-        json.dumps([a.model_dump(mode="json") for a in result.alerts]),
-        (tmp_path / "storage.json").read_text(),
-        (tmp_path / "checkpoint.json").read_text(),
-        json.dumps(events),
-        json.dumps(requests_seen),
+        proxied_pull.log,
+        proxied_pull.alerts_json,
+        proxied_pull.storage,
+        proxied_pull.checkpoint,
+        json.dumps(proxied_pull.hec_events),
+        proxied_pull.hec_requests_json,
+        repr(proxied_pull.proxy_records),
     )
 
 
