@@ -93,7 +93,8 @@ class AWSRoleSessionIdentityPlugin(PluginBase):
             return [Alert(**alert) for alert in run_pull(context)]
         except Exception as error:
             log.error(
-                f"Pull failed: {error}. Nothing was checkpointed; the next pull retries.",
+                f"Pull failed: {str(error).rstrip('.')}. Nothing was checkpointed; the next "
+                "pull retries the same window.",
                 details=traceback.format_exc(),
             )
             raise

@@ -136,10 +136,20 @@ def run_pull(
 ) -> PullResult:
     """One CE poll of this configuration. Raises what the plugin raised (nothing saved)."""
     install_sdk()
-    from netskope.integrations.itsm.models import Alert
     from netskope.integrations.itsm.plugin_base import set_ce_proxy_settings
 
     set_ce_proxy_settings(tenant.proxy)
+    try:
+        return _run(tenant, state, plugin_dir, echo, validate)
+    finally:
+        set_ce_proxy_settings(None)  # CE's settings are process-wide; do not leak them
+
+
+def _run(
+    tenant: TenantConfig, state: StateDir, plugin_dir: Path, echo: TextIO | None, validate: bool
+) -> PullResult:
+    from netskope.integrations.itsm.models import Alert
+
     plugin_cls = load_plugin(plugin_dir)
     logger = make_logger(echo)
     plugin_cls(None, None, {}, None, logger)  # CE's throw-away instantiation

@@ -21,10 +21,17 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    ProxyConnectionError,
+)
+from botocore.parsers import ResponseParserError
 
-from .config import AUTH_ACCESS_KEYS, AwsConfig
+from .config import AUTH_ACCESS_KEYS, AUTH_ROLES_ANYWHERE, AwsConfig
 from .exceptions import AwsAuthError
+from .roles_anywhere import roles_anywhere_session
 
 DEFAULT_REGION = "us-east-1"
 ASSUMED_SESSION_SECONDS = 3600
@@ -106,11 +113,30 @@ class BotoClientFactory:
     def _identify(self) -> None:
         try:
             identity = self.client("sts").get_caller_identity()
-        except (ClientError, BotoCoreError) as error:
+        except ClientError as error:
             raise AwsAuthError(
                 "AWS rejected the plugin's credentials (sts:GetCallerIdentity): "
                 f"{describe_aws_error(error)}. Check the Authentication Method and its keys, "
                 "or the credentials of the host running Cloud Exchange."
+            ) from None
+        except (ProxyConnectionError, ResponseParserError) as error:
+            raise AwsAuthError(
+                "AWS STS could not be reached through Cloud Exchange's proxy "
+                f"(sts:GetCallerIdentity: {describe_aws_error(error)}). Check the proxy's "
+                "address and credentials in CE's Settings > Proxy, or that it allows "
+                "*.amazonaws.com."
+            ) from None
+        except NoCredentialsError:
+            raise AwsAuthError(
+                "No AWS credentials were found on the Cloud Exchange host "
+                "('Deployed on AWS' uses its instance profile, task role or environment). "
+                "Attach a role to the host, or choose 'Access keys' or 'IAM Roles Anywhere'."
+            ) from None
+        except BotoCoreError as error:
+            raise AwsAuthError(
+                "AWS STS could not be reached (sts:GetCallerIdentity: "
+                f"{describe_aws_error(error)}). Check the network path from Cloud Exchange to "
+                "AWS, CE's proxy settings and, for TLS errors, SSL validation."
             ) from None
         self._account_id = str(identity["Account"])
         self._caller_arn = str(identity["Arn"])
@@ -203,12 +229,18 @@ def build_client_factory(
 ) -> BotoClientFactory:
     """The tenant's client factory: configured credentials, then the optional role."""
     region = aws.regions[0] if aws.regions else DEFAULT_REGION
+    if aws.authentication_method == AUTH_ROLES_ANYWHERE and aws.roles_anywhere is not None:
+        session = roles_anywhere_session(
+            aws.roles_anywhere,
+            region=aws.roles_anywhere.region or region,
+            proxy=proxy,
+            verify=verify,
+            user_agent=user_agent,
+        )
+    else:
+        session = session_builder(aws)
     factory = BotoClientFactory(
-        session_builder(aws),
-        user_agent=user_agent,
-        proxy=proxy,
-        verify=verify,
-        default_region=region,
+        session, user_agent=user_agent, proxy=proxy, verify=verify, default_region=region
     )
     if aws.role_arn:
         factory = factory.assume(aws.role_arn, external_id=aws.external_id)

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .constants import MANIFEST
+from .roles_anywhere import RolesAnywhereSettings
 
 AUTH_DEFAULT_CHAIN = "deployed_on_aws"
 AUTH_ACCESS_KEYS = "access_keys"
+AUTH_ROLES_ANYWHERE = "iam_roles_anywhere"
 SCOPE_SINGLE = "single_account"
 SCOPE_ORGANIZATION = "organization"
 SOURCE_S3 = "s3"
@@ -63,6 +65,7 @@ class AwsConfig:
     regions: tuple[str, ...]
     account_scope: str
     member_role_name: str
+    roles_anywhere: RolesAnywhereSettings | None = field(default=None, repr=False)
 
     @classmethod
     def from_step(cls, values: Mapping[str, Any]) -> AwsConfig:
@@ -75,11 +78,19 @@ class AwsConfig:
             regions=split_list(values.get("regions")),
             account_scope=_text(values.get("account_scope")) or SCOPE_SINGLE,
             member_role_name=_text(values.get("member_role_name")),
+            roles_anywhere=(
+                RolesAnywhereSettings.from_step(values)
+                if _text(values.get("authentication_method")) == AUTH_ROLES_ANYWHERE
+                else None
+            ),
         )
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self.secret_access_key, self.external_id) if s)
+        values = [self.secret_access_key, self.external_id]
+        if self.roles_anywhere is not None:
+            values.extend(self.roles_anywhere.secrets)
+        return tuple(s for s in values if s)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ quoting a value only when the field is not a password.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from .constants import MANIFEST
 
 REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$"
 ARN_PARTITION = r"arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?"
+RA_ARN = r"^\s*(" + ARN_PARTITION + r":rolesanywhere:[a-z0-9-]+:\d{{12}}:{kind}/\S+)?\s*$"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,21 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     ("aws", "external_id"): FieldRule(
         {"pattern": r"^\s*([\w+=,.@:/-]{2,1224})?\s*$"},
         "An External ID is 2 to 1224 characters of letters, digits and +=,.@:/-_.",
+    ),
+    ("aws", "ra_trust_anchor_arn"): FieldRule(
+        {"pattern": RA_ARN.format(kind="trust-anchor")},
+        "Copy the trust anchor's ARN from the IAM Roles Anywhere console.",
+    ),
+    ("aws", "ra_profile_arn"): FieldRule(
+        {"pattern": RA_ARN.format(kind="profile")},
+        "Copy the profile's ARN from the IAM Roles Anywhere console.",
+    ),
+    ("aws", "ra_role_arn"): FieldRule(
+        {"pattern": rf"^\s*({ARN_PARTITION}:iam::\d{{12}}:role/[\w+=,.@/-]+)?\s*$"},
+        "Enter the ARN of a role listed in the profile.",
+    ),
+    ("aws", "ra_session_duration_seconds"): FieldRule(
+        {"minimum": 900, "maximum": 43200}, "Enter a whole number of seconds from 900 to 43200."
     ),
     ("aws", "regions"): FieldRule(
         {"pattern": r"^[\sa-z0-9,-]*$"},
@@ -101,6 +118,18 @@ CONDITIONAL_RULES: tuple[tuple[str, Mapping[str, Any], tuple[str, ...], str], ..
         {"properties": {"authentication_method": {"const": "access_keys"}}},
         ("access_key_id", "secret_access_key"),
         "when Authentication Method is 'Access keys'",
+    ),
+    (
+        "aws",
+        {"properties": {"authentication_method": {"const": "iam_roles_anywhere"}}},
+        (
+            "ra_certificate",
+            "ra_private_key",
+            "ra_trust_anchor_arn",
+            "ra_profile_arn",
+            "ra_role_arn",
+        ),
+        "when Authentication Method is 'IAM Roles Anywhere'",
     ),
     (
         "aws",
@@ -201,11 +230,10 @@ def _field(step: str, key: str) -> Mapping[str, Any]:
 
 def _describe(step: str, error: jsonschema.ValidationError) -> str:
     if error.validator == "required":
+        # jsonschema reports each missing property separately: "'<key>' is a required property"
+        named = re.match(r"^'([^']+)' is a required property", error.message)
         required = [str(k) for k in error.validator_value or ()]  # type: ignore[union-attr]
-        present = error.instance if isinstance(error.instance, dict) else {}
-        missing = [k for k in required if k not in present]
-        key = missing[0] if missing else required[0]
-        return _missing(step, key, error)
+        return _missing(step, named.group(1) if named else required[0], error)
     path = [p for p in error.absolute_path if isinstance(p, str)]
     if not path:
         return f"{_steps()[step]['label']}: the step's values must be an object of fields."

@@ -54,6 +54,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from .exceptions import AwsAuthError
 from .redaction import redact
+from .transport_errors import proxy_reason, ssl_reason
 
 SERVICE: Final = "rolesanywhere"
 ALGORITHM_RSA: Final = "AWS4-X509-RSA-SHA256"
@@ -597,34 +598,6 @@ def resolve_endpoint(region: str, endpoint_url: str | None = None) -> str:
 # --------------------------------------------------------------------------- CreateSession
 
 
-_SSL_REASON = re.compile(r"certificate verify failed: ([^()'\"\]]+)", re.I)
-_HOSTNAME_REASON = re.compile(r"(Hostname mismatch[^()'\"\]]*)", re.I)
-_TUNNEL_REASON = re.compile(r"Tunnel connection failed: (\d{3}[^()'\"\]]*)", re.I)
-
-
-def _ssl_reason(error: BaseException) -> str:
-    text = str(error)
-    for pattern in (_SSL_REASON, _HOSTNAME_REASON):
-        match = pattern.search(text)
-        if match:
-            reason = match.group(1).strip().rstrip(".,")
-            return reason if pattern is _HOSTNAME_REASON else f"certificate verify failed: {reason}"
-    if "WRONG_VERSION_NUMBER" in text or "wrong version number" in text:
-        return "the endpoint does not speak TLS on this port"
-    return "TLS handshake failed"
-
-
-def _proxy_reason(error: BaseException) -> str:
-    text = str(error)
-    match = _TUNNEL_REASON.search(text)
-    if match:
-        reason = match.group(1).strip()
-        if reason.startswith("407"):
-            return f"{reason}: the proxy user name or password is missing or wrong"
-        return reason
-    return "the proxy could not be reached or closed the connection"
-
-
 def _error_parts(response: requests.Response) -> tuple[str, str]:
     """``(code, message)`` of an AWS REST-JSON error answer."""
     code = response.headers.get("x-amzn-ErrorType", "").split(":")[0]
@@ -781,7 +754,7 @@ class CreateSessionClient:
             except requests.exceptions.SSLError as error:
                 raise self._fail(
                     f"IAM Roles Anywhere: the TLS connection to {self._host} failed "
-                    f"({_ssl_reason(error)}). If Cloud Exchange reaches AWS through a "
+                    f"({ssl_reason(error)}). If Cloud Exchange reaches AWS through a "
                     "TLS-inspecting proxy or a private endpoint, add that CA certificate to "
                     "Cloud Exchange's trusted certificates; or turn SSL validation off for this "
                     "plugin if you accept the risk."
@@ -789,7 +762,7 @@ class CreateSessionClient:
             except requests.exceptions.ProxyError as error:
                 raise self._fail(
                     f"IAM Roles Anywhere: Cloud Exchange's proxy did not open the connection to "
-                    f"{self._host} ({_proxy_reason(error)}). Check Settings > Proxy."
+                    f"{self._host} ({proxy_reason(error)}). Check Settings > Proxy."
                 ) from None
             except (requests.ConnectionError, requests.Timeout) as error:
                 reason = (

@@ -25,15 +25,6 @@ from .conftest import HEC_TOKEN, ProxiedPull, splunk_config, tls_hec
 # ssl_validation off is what some of these tests exercise.
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 
-# Defect in files this suite does not own (reported to the lead): the SSLError is reduced to
-# a fixed phrase, so the admin cannot tell a self-signed certificate from an unknown issuer or
-# a host name mismatch, and the fix does not mention turning SSL validation off.
-HEC_TLS_REASON_DEFECT = pytest.mark.xfail(
-    strict=True,
-    reason="utils/splunk/hec_client.py:599-600 (_describe_exception) drops OpenSSL's reason; "
-    "utils/splunk/validation.py:69-71 does not offer disabling SSL validation",
-)
-
 
 @pytest.fixture
 def self_signed_hec(pki: DevPki) -> Iterator[HecEmulator]:
@@ -68,7 +59,6 @@ def test_validation_on_refuses_a_self_signed_collector_without_showing_the_token
     assert self_signed_hec.events == []
 
 
-@HEC_TLS_REASON_DEFECT
 def test_validation_on_names_a_self_signed_certificate_and_both_fixes(
     self_signed_hec: HecEmulator,
 ) -> None:
@@ -78,7 +68,6 @@ def test_validation_on_names_a_self_signed_certificate_and_both_fixes(
     assert re.search(r"SSL validation", result.message, re.I)
 
 
-@HEC_TLS_REASON_DEFECT
 def test_validation_on_names_an_unknown_issuer(private_ca_hec: HecEmulator) -> None:
     result, _ = validate_splunk(private_ca_hec.url, ssl_validation=True)
     assert "unable to get local issuer certificate" in result.message

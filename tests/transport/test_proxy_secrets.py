@@ -115,11 +115,6 @@ def test_refusals_by_the_proxy_mention_the_proxy(refused: Refused) -> None:
     assert "Pull failed" in refused.log
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="utils/aws_session.py:106-114 (_identify) reports any boto3 error, a proxy refusal "
-    "included, as 'AWS rejected the plugin's credentials ... Check the Authentication Method'",
-)
 def test_a_proxy_refusal_is_not_reported_as_bad_aws_keys(refused: Refused) -> None:
     assert "Authentication Method" not in refused.messages["aws"]
     assert (

@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 import requests
 
 from ..redaction import redact
+from ..transport_errors import proxy_reason, ssl_reason
 from . import hec_protocol as hec
 from .errors import (
     HecConfigError,
@@ -597,9 +598,9 @@ class HecClient:
     def _describe_exception(self, error: requests.RequestException) -> str:
         """A short, secret-free phrase for a transport failure (the class says most of it)."""
         if isinstance(error, requests.exceptions.SSLError):
-            return "TLS handshake or certificate verification failed"
+            return f"TLS failed: {ssl_reason(error)}"
         if isinstance(error, requests.exceptions.ProxyError):
-            return "the proxy refused or could not reach the collector"
+            return f"the proxy refused or could not reach the collector ({proxy_reason(error)})"
         if isinstance(error, requests.exceptions.ConnectTimeout):
             return f"no connection within {self._timeout[0]:g} s"
         if isinstance(error, requests.exceptions.ReadTimeout):

@@ -66,9 +66,14 @@ def probe_hec(
         if health.status is None:
             raise HecConfigError(
                 FIELD_URL,
-                f"could not reach Splunk HEC ({health.text}). Check the host and port "
-                "(8088 by default), the scheme (https or http), that Cloud Exchange trusts "
-                "the certificate's issuer, and CE's proxy settings.",
+                f"could not reach Splunk HEC ({health.text}). "
+                + (
+                    "Add the collector's CA certificate to Cloud Exchange's trusted "
+                    "certificates, or turn off SSL validation for this plugin configuration."
+                    if "TLS failed" in health.text
+                    else "Check the host and port (8088 by default), the scheme (https or "
+                    "http), and CE's proxy settings."
+                ),
             )
         try:
             client.probe_token()
