@@ -109,7 +109,7 @@ class ResolverSettings:
     max_held: int = 20_000  # events held at once; beyond, the oldest is emitted unresolved
     session_retention_seconds: float = 7200.0  # keep sessions this long after they expire
     max_chain_depth: int = 16
-    dedupe_window: int = 65_536  # event ids remembered, about (bounded memory)
+    dedupe_window: int = 32_768  # event ids remembered, about (bounded memory)
     cache_size: int = 100_000  # keys whose resolution is remembered
 
 
@@ -250,8 +250,12 @@ class IdentityResolver:
         self._advance_watermark(batch)
         for position in misses:
             resolutions[position] = self._resolve_miss(batch[position])
-        result.events = list(compress(batch, resolutions))
-        result.resolutions = list(compress(resolutions, resolutions))  # type: ignore[arg-type]
+        if None in resolutions:  # held or repeated events: leave them out
+            result.events = list(compress(batch, resolutions))
+            result.resolutions = list(compress(resolutions, resolutions))  # type: ignore[arg-type]
+        else:
+            result.events = list(batch)
+            result.resolutions = resolutions  # type: ignore[assignment]
         self.stats.emitted += len(result.events)
         for position in learnt:
             outcome = resolutions[position]
@@ -266,10 +270,9 @@ class IdentityResolver:
         self, batch: list[TrailEvent]
     ) -> tuple[list[Resolution | None], list[int], list[int]]:
         """Cache answers, repeats dropped, issuances learnt; the positions left to resolve."""
-        seen = self._seen
-        before = self._seen_before
-        remember = seen.add
+        repeats = self._repeats(batch)
         cached = self._by_key.get
+        services = self._services.get
         learn_names = _LEARN_NAMES
         resolutions: list[Resolution | None] = []
         keep = resolutions.append
@@ -277,12 +280,10 @@ class IdentityResolver:
         miss = misses.append
         learnt: list[int] = []
         for position, event in enumerate(batch):
-            event_id = event.eventID
-            if event_id in seen or event_id in before:
+            if repeats and position in repeats:
                 self.stats.duplicates += 1
                 keep(None)
                 continue
-            remember(event_id)
             if event.addendum is not None or event.eventName in learn_names:
                 if event.addendum is None:
                     learnt.append(position)
@@ -291,15 +292,45 @@ class IdentityResolver:
                 miss(position)
                 continue
             identity = event.userIdentity
-            key = identity.accessKeyId if identity is not None else None
-            resolution = cached(key) if key else None
-            keep(resolution)
-            if resolution is None:
-                miss(position)
+            if identity is not None:
+                key = identity.accessKeyId
+                if key:
+                    resolution = cached(key)
+                    if resolution is not None:
+                        keep(resolution)
+                        continue
+                elif identity.type == AWS_SERVICE:
+                    resolution = services(identity.invokedBy)
+                    if resolution is not None:
+                        keep(resolution)
+                        continue
+            keep(None)
+            miss(position)
+        return resolutions, misses, learnt
+
+    def _repeats(self, batch: list[TrailEvent]) -> set[int]:
+        """Remember the batch's event ids; the positions of those seen before (in an earlier
+        batch or earlier in this one). Set operations in C: per event, this is the costliest
+        step of the hot path when written as a Python loop."""
+        ids = list(map(_event_id, batch))
+        seen = self._seen
+        before = self._seen_before
+        repeats: set[int] = set()
+        if not (seen.isdisjoint(ids) and before.isdisjoint(ids)):
+            known = seen.intersection(ids)
+            known.update(before.intersection(ids))
+            repeats.update(compress(range(len(ids)), map(known.__contains__, ids)))
+        size = len(seen)
+        seen.update(ids)
+        if len(seen) - size + len(repeats) < len(ids):  # a repeat inside the batch (rare)
+            first: dict[str, int] = {}
+            repeats.update(
+                i for i, x in enumerate(ids) if first.setdefault(x, i) != i and i not in repeats
+            )
         if len(seen) >= self.settings.dedupe_window // 2:
             self._seen_before = seen
             self._seen = set()
-        return resolutions, misses, learnt
+        return repeats
 
     def _resolve_miss(self, event: TrailEvent) -> Resolution | None:
         """An event the first pass could not answer: a correction, or the slow path."""
@@ -360,11 +391,11 @@ class IdentityResolver:
     def _advance_watermark(self, batch: list[TrailEvent]) -> None:
         """Move the watermark to (nearly) the batch's latest event time and prune with it.
 
-        The maximum is taken over every eighth event: records in a file are minutes apart
-        at most, so it is seconds early at worst — it only decides expiry — at an eighth
-        of the cost per event.
+        The maximum is taken over every sixteenth event: records in a file are minutes
+        apart at most, so it is seconds early at worst — it only decides expiry — at a
+        sixteenth of the cost per event.
         """
-        latest = parse_iso(max(map(_event_time, batch[::8])))
+        latest = parse_iso(max(map(_event_time, batch[::16])))
         if latest is None:
             times = [t for t in map(parse_iso, map(_event_time, batch)) if t is not None]
             latest = max(times, default=None)

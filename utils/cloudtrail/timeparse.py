@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from calendar import timegm
-from datetime import datetime
+from datetime import date, datetime
 from time import gmtime
 from typing import Final
 
@@ -22,6 +22,7 @@ _MONTHS: Final = {
         start=1,
     )
 }
+_EPOCH_DAY: Final = date(1970, 1, 1).toordinal()
 _LOCALE_TIME: Final = re.compile(
     r"\s*([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4}),?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?"
     r"\s*([AaPp])\.?[Mm]\.?\s*(?:UTC|GMT|Z)?\s*"
@@ -48,17 +49,20 @@ def parse_expiration(text: str | None) -> float | None:
     match = _LOCALE_TIME.fullmatch(text)
     if match is None:
         return parse_iso(text)
-    month = _MONTHS.get(match.group(1).lower())
-    day, year, hour, minute = (int(match.group(i)) for i in (2, 3, 4, 5))
-    second = int(match.group(6) or 0)
-    if month is None or not 1 <= hour <= 12 or minute > 59 or second > 60:
+    name, day, year, hour, minute, second, half = match.groups()
+    month = _MONTHS.get(name.lower())
+    hour_number = int(hour)
+    if month is None or not 1 <= hour_number <= 12:
         return None
-    hour = hour % 12 + (12 if match.group(7) in "Pp" else 0)
     try:
-        moment = datetime(year, month, day, hour, minute, min(second, 59))
+        days = date(int(year), month, int(day)).toordinal() - _EPOCH_DAY
     except ValueError:
         return None
-    return float(timegm(moment.timetuple()))
+    seconds = int(minute) * 60 + min(int(second or 0), 59)
+    if seconds >= 3600:
+        return None
+    hour_number = hour_number % 12 + (12 if half in "Pp" else 0)
+    return float(days * 86400 + hour_number * 3600 + seconds)
 
 
 def format_iso(epoch: float) -> str:
