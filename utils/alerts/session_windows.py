@@ -141,9 +141,10 @@ def _remember(values: list[str], value: str | None, limit: int) -> None:
 class SessionWindows:
     """Open windows by id, loaded from and saved to ``storage["activity"]["open"]``."""
 
-    def __init__(self, window_seconds: int, max_open: int) -> None:
+    def __init__(self, window_seconds: int, max_open: int, retention_seconds: float) -> None:
         self.window_seconds = window_seconds
         self.max_open = max_open
+        self.retention_seconds = retention_seconds
         self.windows: dict[str, SessionWindow] = {}
         self.touched: set[str] = set()
         self.evicted = 0
@@ -180,8 +181,10 @@ class SessionWindows:
         return key
 
     def save(self, now: float) -> list[dict[str, Any]]:
-        """Windows still open (their end plus one window of lateness is after ``now``)."""
-        keep = [w for w in self.windows.values() if w.window_start + 2 * self.window_seconds > now]
+        """Windows that late events can still reach: trail files arrive up to the look-back
+        late, so a window is kept until its end plus the retention (most recent first)."""
+        horizon = now - self.retention_seconds - self.window_seconds
+        keep = [w for w in self.windows.values() if w.window_start > horizon]
         keep.sort(key=lambda w: w.last_seen, reverse=True)
         self.evicted += max(0, len(keep) - self.max_open)
         return [w.to_storage() for w in keep[: self.max_open]]

@@ -108,7 +108,11 @@ class ActivityRun:
         self.compliance = RoleCompliance(
             self.resolver.index.timeline.knows, posture.status, self.rule.exempt_role_patterns
         )
-        self.windows = SessionWindows(self.rule.aggregation_window_minutes * 60, MAX_OPEN_WINDOWS)
+        self.windows = SessionWindows(
+            self.rule.aggregation_window_minutes * 60,
+            MAX_OPEN_WINDOWS,
+            retention_seconds=config.cloudtrail.lookback_hours * 3600,
+        )
         self.windows.load(self.section.get("open"))
         self.known_users: dict[str, None] = dict.fromkeys(self.section.get("users") or [])
         self.outcome = ActivityOutcome()
