@@ -31,7 +31,7 @@ from __future__ import annotations
 import gzip
 import json
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -89,7 +89,7 @@ def reset_auth(server: MotoServer, count: int | str) -> None:
         pass
 
 
-def _session(keys: dict[str, str]) -> boto3.Session:
+def _session(keys: Mapping[str, Any]) -> boto3.Session:
     return boto3.Session(
         aws_access_key_id=keys["AccessKeyId"],
         aws_secret_access_key=keys["SecretAccessKey"],
@@ -156,7 +156,7 @@ class LeastPrivilegeTenant:
 
     def fresh_queue(self, name: str) -> str:
         """A new queue holding the trail's notifications (each SQS test consumes its own)."""
-        sqs = self.admin.client("sqs")
+        sqs: Any = self.admin.client("sqs")
         url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
         for chunk in range(0, len(self.notifications), 10):
             entries = [
@@ -395,7 +395,7 @@ def lookup_pages(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     Every CloudTrail client (each account and Region) answers with the same pages: the
     resolver keys events by account, so a member account's copy is simply more activity."""
-    events = [
+    events: list[dict[str, Any]] = [
         {
             "EventId": str(r["eventID"]),
             "EventName": str(r["eventName"]),

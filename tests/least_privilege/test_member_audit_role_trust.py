@@ -50,7 +50,10 @@ def trust_document() -> dict[str, Any]:
 def conditions_hold(request: dict[str, str | None]) -> bool | None:
     policy = parse_policy(trust_document())
     (statement,) = policy.statements
-    return evaluate_conditions(statement.conditions, request, policy.variables_enabled)
+    holds: bool | None = evaluate_conditions(
+        statement.conditions, request, policy.variables_enabled
+    )
+    return holds
 
 
 def request_of(
