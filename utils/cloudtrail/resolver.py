@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import compress
+from itertools import compress, repeat
 from operator import attrgetter
 from typing import Any, Final
 
@@ -143,10 +143,6 @@ class ResolveResult:
         """The events with their resolutions, as pairs."""
         return [ResolvedEvent(e, r) for e, r in zip(self.events, self.resolutions, strict=True)]
 
-    def add(self, event: TrailEvent, resolution: Resolution) -> None:
-        self.events.append(event)
-        self.resolutions.append(resolution)
-
     def extend(self, other: ResolveResult) -> None:
         self.events.extend(other.events)
         self.resolutions.extend(other.resolutions)
@@ -248,8 +244,7 @@ class IdentityResolver:
         self.stats.events += count
         resolutions, misses, learnt = self._first_pass(batch)
         self._advance_watermark(batch)
-        for position in misses:
-            resolutions[position] = self._resolve_miss(batch[position])
+        self._resolve_misses(batch, misses, resolutions)
         if None in resolutions:  # held or repeated events: leave them out
             result.events = list(compress(batch, resolutions))
             result.resolutions = list(compress(resolutions, resolutions))  # type: ignore[arg-type]
@@ -304,6 +299,11 @@ class IdentityResolver:
                     if resolution is not None:
                         keep(resolution)
                         continue
+            elif event.eventType == "AwsServiceEvent":
+                resolution = services(event.eventSource)
+                if resolution is not None:
+                    keep(resolution)
+                    continue
             keep(None)
             miss(position)
         return resolutions, misses, learnt
@@ -332,25 +332,37 @@ class IdentityResolver:
             self._seen = set()
         return repeats
 
-    def _resolve_miss(self, event: TrailEvent) -> Resolution | None:
-        """An event the first pass could not answer: a correction, or the slow path."""
-        addendum = event.addendum
-        if addendum is not None:
-            return self._resolve_correction(event, addendum)
-        identity = event.userIdentity
-        if identity is None:
-            return self._resolve_unsigned(event)
-        key = identity.accessKeyId
-        if key:
-            resolution = self._by_key.get(key)
-            if resolution is not None:
-                return resolution
-            group = self._pending.get(key)
-            if group is not None and group.held and self._arrived.isdisjoint(group.awaited):
-                self.index.add_to(group, event)  # its session is still waiting
-                self.stats.held += 1
-                return None
-        return self._resolve_signed(event, identity, key)
+    def _resolve_misses(
+        self, batch: list[TrailEvent], misses: list[int], resolutions: list[Resolution | None]
+    ) -> None:
+        """The events the first pass could not answer, once every issuance of the batch is
+        known: the key cache again, a session already waiting, a correction, the slow path."""
+        cached = self._by_key.get
+        pending = self._pending.get
+        arrived = self._arrived
+        add_to = self.index.add_to
+        for position in misses:
+            event = batch[position]
+            addendum = event.addendum
+            if addendum is not None:
+                resolutions[position] = self._resolve_correction(event, addendum)
+                continue
+            identity = event.userIdentity
+            if identity is None:
+                resolutions[position] = self._resolve_unsigned(event)
+                continue
+            key = identity.accessKeyId
+            if key:
+                resolution = cached(key)
+                if resolution is not None:
+                    resolutions[position] = resolution
+                    continue
+                group = pending(key)
+                if group is not None and group.held and arrived.isdisjoint(group.awaited):
+                    add_to(group, event)  # its session is still waiting
+                    self.stats.held += 1
+                    continue
+            resolutions[position] = self._resolve_signed(event, identity, key)
 
     def _resolve_correction(self, event: TrailEvent, addendum: Addendum) -> Resolution | None:
         """A late correction: a repeat of its original unless it updates the original's data."""
@@ -793,10 +805,8 @@ class IdentityResolver:
                 if resolution is None:
                     continue  # held again, waiting for another link
                 self._unpend(group)
-                resolution = resolution.after_hold()
                 self.stats.released += len(group.events)
-                for event in group.events:  # one session: one resolution
-                    self._emit(event, resolution, result)
+                self._emit_all(group.events, resolution.after_hold(), result)
             arrived |= self._arrived
             self._arrived = set()
         self._make_room(result)
@@ -844,8 +854,7 @@ class IdentityResolver:
                 held=True,
                 reason=reason,
             )
-            for event in group.events:  # one session: one resolution
-                self._emit(event, resolution, result)
+            self._emit_all(group.events, resolution, result)
             if key:
                 times = sorted(map(_event_time, group.events))
                 result.unattributed.append(
@@ -869,10 +878,19 @@ class IdentityResolver:
         return None
 
     def _emit(self, event: TrailEvent, resolution: Resolution, result: ResolveResult) -> None:
-        result.add(event, resolution)
-        self.stats.emitted += 1
-        if event.eventSource == STS and event.eventName == "AssumeRole":
-            self._check_assumption(event, resolution, result)
+        self._emit_all([event], resolution, result)
+
+    def _emit_all(
+        self, events: list[TrailEvent], resolution: Resolution, result: ResolveResult
+    ) -> None:
+        """Emit events of one session (one resolution), with their AssumeRole checks."""
+        result.events.extend(events)
+        result.resolutions.extend(repeat(resolution, len(events)))
+        self.stats.emitted += len(events)
+        if "AssumeRole" in map(_event_name, events):
+            for event in events:
+                if event.eventSource == STS and event.eventName == "AssumeRole":
+                    self._check_assumption(event, resolution, result)
 
     # alert facts -----------------------------------------------------------------------
 
