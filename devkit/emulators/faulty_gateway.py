@@ -1,0 +1,474 @@
+"""A fault-injecting reverse proxy in front of moto (or any HTTP service): S3 outages on demand.
+
+The plugin reaches S3 through it (``AWS_ENDPOINT_URL_S3=<gateway URL>``; IAM and STS still go
+straight to moto), so the soak can make S3 misbehave for stretches while everything else
+works. Requests are forwarded unchanged (path-style S3, SigV4 headers untouched: the
+gateway does not re-sign, so the upstream sees exactly what the client signed); a request
+matching an active fault is failed instead, the way S3 or the network fails:
+
+| kind | what the client sees |
+|---|---|
+| ``status`` | an S3 XML error (``status`` 500 ``InternalError``, 503 ``SlowDown``...) |
+| ``drop`` | the TCP connection reset before any answer (nothing reached S3) |
+| ``drop_after`` | the request reached S3, then the connection is reset (answer lost) |
+| ``stall`` | nothing for ``delay`` seconds, then a reset (a hung connection, cut short) |
+| ``slow`` | ``delay`` seconds of latency, then the normal answer |
+| ``truncate`` | the full ``Content-Length`` announced, half the body sent, then a reset |
+
+A fault: ``{"kind", "rate": 1.0, "count": null, "duration": null, "methods": [], "match": [],
+"status": 503, "code": null, "delay": 0.0}``. ``rate`` is the share of matching requests
+failed (drawn from a seeded generator), ``count`` caps how many (``null``: no cap),
+``duration`` seconds bounds its life, ``methods`` (``GET``, ``HEAD``...) and ``match``
+(substrings of the path and query: ``"list-type=2"`` is ListObjectsV2, ``"/AWSLogs/"`` the
+trail objects) narrow which requests it applies to. The first matching active fault wins.
+
+Control (JSON over HTTP, like the other emulators): ``GET/POST/DELETE /_emulator/faults``,
+``GET /_emulator/stats`` (requests forwarded and failed, by kind and operation),
+``POST /_emulator/reset``. Standalone:
+``python -m devkit.emulators.faulty_gateway --upstream http://127.0.0.1:5000 --port 8099``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import random
+import socket
+import struct
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar, Self
+from urllib.parse import urlsplit
+
+CONTROL_PREFIX = "/_emulator"
+KINDS = frozenset({"status", "drop", "drop_after", "stall", "slow", "truncate"})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+S3_ERRORS: Mapping[int, tuple[str, str]] = {
+    500: ("InternalError", "We encountered an internal error. Please try again."),
+    502: ("BadGateway", "Bad Gateway"),
+    503: ("SlowDown", "Please reduce your request rate."),
+    504: ("GatewayTimeout", "Gateway Timeout"),
+}
+
+
+class BadGatewayFault(ValueError):
+    """A fault specification the gateway does not understand."""
+
+
+@dataclass
+class GatewayFault:
+    """One failure rule; see the module docstring."""
+
+    kind: str
+    rate: float = 1.0
+    count: int | None = None
+    duration: float | None = None
+    methods: tuple[str, ...] = ()
+    match: tuple[str, ...] = ()
+    status: int = 503
+    code: str | None = None
+    delay: float = 0.0
+    expires_at: float | None = None
+    applied: int = 0
+
+    _FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"kind", "rate", "count", "duration", "methods", "match", "status", "code", "delay"}
+    )
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> GatewayFault:
+        if not isinstance(data, Mapping) or data.get("kind") not in KINDS:
+            raise BadGatewayFault(f"a fault is an object whose 'kind' is one of {sorted(KINDS)}")
+        unknown = set(data) - cls._FIELDS
+        if unknown:
+            raise BadGatewayFault(f"unknown fault fields: {sorted(unknown)}")
+        values = dict(data)
+        values["methods"] = tuple(str(m).upper() for m in values.get("methods") or ())
+        values["match"] = tuple(str(m) for m in values.get("match") or ())
+        fault = cls(**values)
+        if not 0.0 <= fault.rate <= 1.0:
+            raise BadGatewayFault("rate is a share between 0 and 1")
+        return fault
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "rate": self.rate,
+            "count": self.count,
+            "duration": self.duration,
+            "methods": list(self.methods),
+            "match": list(self.match),
+            "status": self.status,
+            "code": self.code,
+            "delay": self.delay,
+            "applied": self.applied,
+        }
+
+    def matches(self, method: str, target: str) -> bool:
+        if self.methods and method not in self.methods:
+            return False
+        return not self.match or any(part in target for part in self.match)
+
+
+@dataclass
+class GatewayStats:
+    """What went through: forwarded requests by S3 operation, failures by kind."""
+
+    forwarded: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    upstream_errors: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "forwarded": dict(self.forwarded),
+            "failed": dict(self.failed),
+            "upstream_errors": self.upstream_errors,
+        }
+
+
+def s3_operation(method: str, target: str) -> str:
+    """A coarse S3 operation name for the statistics (path-style requests)."""
+    parts = urlsplit(target)
+    segments = [s for s in parts.path.split("/") if s]
+    if method == "GET" and len(segments) <= 1:
+        return "ListObjectsV2" if "list-type=2" in parts.query else "ListBucket"
+    if method == "GET":
+        return "GetObject"
+    if method == "HEAD":
+        return "HeadObject" if len(segments) > 1 else "HeadBucket"
+    if method == "PUT":
+        return "PutObject" if len(segments) > 1 else "CreateBucket"
+    return method
+
+
+class FaultyGateway:
+    """The reverse proxy; ``start()`` serves it from a daemon thread of this process."""
+
+    def __init__(
+        self, upstream: str, host: str = "127.0.0.1", port: int = 0, *, seed: int = 0
+    ) -> None:
+        parts = urlsplit(upstream)
+        if parts.scheme != "http" or not parts.hostname:
+            raise ValueError(f"upstream must be an http:// URL, got {upstream!r}")
+        self.upstream_host = parts.hostname
+        self.upstream_port = parts.port or 80
+        self.host = host
+        self._requested_port = port
+        self._faults: list[GatewayFault] = []
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self.stats = GatewayStats()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self) -> Self:
+        server = _Server((self.host, self._requested_port), _Handler)
+        server.gateway = self
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="faulty-gateway",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start() if self._server is None else self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the faulty gateway is not running")
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # ----------------------------------------------------------------- faults
+
+    def add_fault(self, fault: GatewayFault | Mapping[str, Any]) -> GatewayFault:
+        rule = fault if isinstance(fault, GatewayFault) else GatewayFault.from_json(fault)
+        if rule.kind not in KINDS:
+            raise BadGatewayFault(f"unknown fault kind {rule.kind!r}")
+        if rule.duration is not None:
+            rule.expires_at = time.monotonic() + rule.duration
+        with self._lock:
+            self._faults.append(rule)
+        return rule
+
+    def add_faults(self, faults: Iterable[GatewayFault | Mapping[str, Any]]) -> list[GatewayFault]:
+        return [self.add_fault(f) for f in faults]
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def active_faults(self) -> list[GatewayFault]:
+        with self._lock:
+            self._expire()
+            return list(self._faults)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._faults.clear()
+            self.stats = GatewayStats()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return self.stats.to_json()
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        self._faults[:] = [
+            f
+            for f in self._faults
+            if (f.expires_at is None or f.expires_at > now) and (f.count is None or f.count > 0)
+        ]
+
+    def _take(self, method: str, target: str) -> GatewayFault | None:
+        with self._lock:
+            self._expire()
+            for fault in self._faults:
+                if not fault.matches(method, target):
+                    continue
+                if fault.rate < 1.0 and self._random.random() >= fault.rate:
+                    continue
+                fault.applied += 1
+                if fault.count is not None:
+                    fault.count -= 1
+                self.stats.failed[f"{fault.kind}:{s3_operation(method, target)}"] += 1
+                return fault
+        return None
+
+    def _forwarded(self, method: str, target: str) -> None:
+        with self._lock:
+            self.stats.forwarded[s3_operation(method, target)] += 1
+
+    def _upstream_failed(self) -> None:
+        with self._lock:
+            self.stats.upstream_errors += 1
+
+    # ----------------------------------------------------------------- control
+
+    def control(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
+        name = path[len(CONTROL_PREFIX) :]
+        if name == "/faults" and method == "GET":
+            return 200, {"faults": [f.to_json() for f in self.active_faults()]}
+        if name == "/faults" and method == "DELETE":
+            self.clear_faults()
+            return 200, {"faults": []}
+        if name == "/faults" and method == "POST":
+            try:
+                data = json.loads(body or b"null")
+                added = self.add_faults(data if isinstance(data, list) else [data])
+            except (BadGatewayFault, TypeError, ValueError) as error:
+                return 400, {"error": str(error)}
+            return 200, {"added": [f.to_json() for f in added]}
+        if name == "/stats" and method == "GET":
+            return 200, self.snapshot()
+        if name == "/reset" and method == "POST":
+            self.reset()
+            return 200, {"reset": True}
+        return 404, {"error": "unknown control path"}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    gateway: FaultyGateway
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that give up (a killed plugin, a timeout) are routine here."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the statistics say what happened."""
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _dispatch(self) -> None:
+        gateway = self.server.gateway
+        body = self._body()
+        if self.path.startswith(CONTROL_PREFIX + "/"):
+            status, answer = gateway.control(self.command, urlsplit(self.path).path, body)
+            self._reply(status, json.dumps(answer).encode(), {"Content-Type": "application/json"})
+            return
+        fault = gateway._take(self.command, self.path)
+        if fault is not None and fault.kind == "slow":
+            time.sleep(fault.delay)
+            fault = None
+        if fault is not None and fault.kind == "drop":
+            self._reset()
+            return
+        if fault is not None and fault.kind == "stall":
+            time.sleep(fault.delay)
+            self._reset()
+            return
+        if fault is not None and fault.kind == "status":
+            self._s3_error(fault)
+            return
+        try:
+            status, headers, payload = self._forward(body)
+        except (OSError, http.client.HTTPException):
+            gateway._upstream_failed()
+            self._reply(502, b"", {})
+            return
+        gateway._forwarded(self.command, self.path)
+        if fault is not None and fault.kind == "drop_after":
+            self._reset()
+            return
+        if fault is not None and fault.kind == "truncate" and len(payload) > 1:
+            self._reply(status, payload[: len(payload) // 2], headers, length=len(payload))
+            self._reset()
+            return
+        self._reply(status, payload, headers)
+
+    def _forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        gateway = self.server.gateway
+        connection = http.client.HTTPConnection(
+            gateway.upstream_host, gateway.upstream_port, timeout=120
+        )
+        try:
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+            if body or self.command in ("PUT", "POST"):
+                headers["Content-Length"] = str(len(body))
+            connection.request(self.command, self.path, body=body or None, headers=headers)
+            response = connection.getresponse()
+            payload = response.read()
+            kept = [
+                (k, v)
+                for k, v in response.getheaders()
+                if k.lower() not in HOP_BY_HOP and k.lower() != "content-length"
+            ]
+            return response.status, kept, payload
+        finally:
+            connection.close()
+
+    def _s3_error(self, fault: GatewayFault) -> None:
+        code, message = S3_ERRORS.get(fault.status, ("ServiceUnavailable", "Service Unavailable"))
+        code = fault.code or code
+        document = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>{code}</Code><Message>{message}</Message>"
+            f"<RequestId>{random.getrandbits(64):016X}</RequestId></Error>"
+        ).encode()
+        self._reply(fault.status, document, {"Content-Type": "application/xml"})
+
+    def _reply(
+        self,
+        status: int,
+        payload: bytes,
+        headers: Mapping[str, str] | list[tuple[str, str]],
+        *,
+        length: int | None = None,
+    ) -> None:
+        self.send_response(status)
+        items = headers.items() if isinstance(headers, Mapping) else headers
+        for name, value in items:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload) if length is None else length))
+        self.end_headers()
+        if payload and self.command != "HEAD":
+            with contextlib.suppress(OSError):
+                self.wfile.write(payload)
+                self.wfile.flush()
+
+    def _reset(self) -> None:
+        """Reset the TCP connection (SO_LINGER 0): no answer, or no more of it."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+
+    def finish(self) -> None:
+        with contextlib.suppress(OSError):
+            super().finish()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--upstream", required=True, help="e.g. http://127.0.0.1:5000 (moto)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    gateway = FaultyGateway(args.upstream, args.host, args.port, seed=args.seed).start()
+    print(f"faulty gateway on {gateway.url} -> {args.upstream} (Ctrl-C to stop)", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        gateway.stop()
+
+
+if __name__ == "__main__":
+    main()
