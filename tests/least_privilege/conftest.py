@@ -349,6 +349,7 @@ class CallRecorder:
                 return
             call.status = getattr(http_response, "status_code", None)
             call.error_code = str((parsed.get("Error") or {}).get("Code", ""))
+            call.response = parsed
             if call.name == "sts:AssumeRole" and "Credentials" in parsed:
                 key = parsed["Credentials"]["AccessKeyId"]
                 self.principals[key] = str(call.params["RoleArn"])
@@ -390,8 +391,8 @@ def install_recorder(
     return recorder
 
 
-def lookup_pages(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Two LookupEvents pages of the trail's management events, then spare empty pages.
+def lookup_pages(records: list[dict[str, Any]], *, paged: bool = True) -> list[dict[str, Any]]:
+    """Two LookupEvents pages (or one) of the trail's management events, then empty pages.
 
     Every CloudTrail client (each account and Region) answers with the same pages: the
     resolver keys events by account, so a member account's copy is simply more activity."""
@@ -408,9 +409,12 @@ def lookup_pages(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if r.get("managementEvent", True)
     ]
     events.sort(key=lambda e: e["EventTime"], reverse=True)  # LookupEvents: newest first
+    spare: list[dict[str, Any]] = [{"Events": []} for _ in range(8)]
+    if not paged:  # one page: no second call, which the reader paces at 2 per second
+        return [{"Events": events}, *spare]
     half = len(events) // 2
     first: dict[str, Any] = {"Events": events[:half], "NextToken": "page-2"}
-    return [first, {"Events": events[half:]}, *({"Events": []} for _ in range(8))]
+    return [first, {"Events": events[half:]}, *spare]
 
 
 # --------------------------------------------------------------------------- mode runs

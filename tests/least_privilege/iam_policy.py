@@ -214,8 +214,7 @@ class Call:
     principal: str  # "user" or the ARN of the assumed role
     status: int | None = None
     error_code: str = ""
-    stubbed: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    response: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import PLUGIN_USER, LeastPrivilegeTenant, install_recorder, merged
+from .conftest import PLUGIN_USER, LeastPrivilegeTenant, install_recorder, lookup_pages, merged
 from .iam_policy import (
     Placeholders,
     complete,
@@ -147,3 +147,25 @@ def test_moto_checks_every_request_of_this_suite(lp: LeastPrivilegeTenant) -> No
 
     assert unknown.value.response["Error"]["Code"] == "InvalidClientTokenId"
     assert beyond.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_lookup_events_with_no_regions_listed_reads_every_enabled_region(
+    lp: LeastPrivilegeTenant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pull's own use of DiscoverEnabledRegions: LookupEvents answers per Region."""
+    lp.grant(plugin_policy("lookup_events", lp.values()))
+    recorder = install_recorder(lp, monkeypatch, lookup_pages(lp.trail_records, paged=False))
+
+    result = lp.pull(tmp_path, lp.configuration(tmp_path, "lookup_events", aws={"regions": ""}))
+
+    discovery = [c for c in recorder.calls if c.name == "ec2:DescribeRegions"]
+    assert [c.params for c in discovery] == [{"AllRegions": True}, {}]  # validation, pull
+    enabled = {
+        r["RegionName"]
+        for r in discovery[1].response["Regions"]
+        if r.get("OptInStatus") != "not-opted-in"
+    }
+    read = {c.region for c in recorder.calls if c.name == "cloudtrail:LookupEvents"}
+    assert result.storage["health"]["problems"] == []
+    assert denied_calls(recorder) == []
+    assert read == enabled and len(enabled) > 10
