@@ -52,7 +52,7 @@ import sys
 import tarfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -86,7 +86,15 @@ WEAK_CONDITION = {"StringLike": {"sts:RoleSessionName": "${aws:username}*"}}
 KILL_TRIGGERS = ("timer", "reading", "delivering", "delivered", "committed")
 KILL_WEIGHTS = (0.3, 0.2, 0.15, 0.2, 0.15)
 HEC_STRETCH_KINDS = ("busy", "throttle", "error500", "reset", "answer_lost", "latency")
-S3_STRETCH_KINDS = ("outage", "flaky_5xx", "resets", "stalls", "truncated")
+# S3 failures botocore's retries absorb (5 attempts): every object is read in the pull...
+S3_RECOVERABLE_KINDS = ("outage", "flaky_5xx", "resets", "stalls")
+# ...and failures that outlast them, so a pull commits with objects left for the next one.
+S3_PARTIAL_KINDS = ("outage_long", "flaky_5xx_heavy", "resets_heavy", "truncated")
+S3_MODES = {
+    "recoverable": S3_RECOVERABLE_KINDS,
+    "partial": S3_PARTIAL_KINDS,
+    "mixed": S3_RECOVERABLE_KINDS + S3_PARTIAL_KINDS,
+}
 # Bounds documented for storage sections (docs/readers.md, utils/splunk/outbox.py); the
 # index's is the tenant's Session Index Budget. The whole document must stay under
 # MongoDB's 16 MB limit, where CE keeps it.
@@ -110,10 +118,12 @@ class SoakOptions:
     max_kills_per_increment: int = 3
     hec_fault_rate: float = 0.2  # share of increments starting a HEC failure stretch
     s3_fault_rate: float = 0.2  # share of increments starting an S3 failure stretch
+    s3_mode: str = "mixed"  # recoverable | partial | mixed (see S3_MODES)
     late_share: float = 0.03  # trail files held back 1-3 increments (older names)
     duplicate_share: float = 0.01  # trail files delivered a second time under a new name
     trust_change_every: int = 4  # a file of trust-policy changes every N increments
     kill_triggers: tuple[str, ...] = KILL_TRIGGERS
+    alert_kinds: tuple[str, ...] | None = None  # None: the manifest's defaults
     use_ack: bool = False
     workdir: Path = DEFAULT_WORKDIR
     corpus_dir: Path | None = None  # default: <workdir>/corpus-<records>-<seed>-<anchor>
@@ -401,7 +411,7 @@ class Disturber:
                 for n in range(number, min(len(plan), number + self.rng.randint(1, 3))):
                     self.hec[n] = kind
             if number not in self.s3 and self.rng.random() < options.s3_fault_rate:
-                kind = self.rng.choice(S3_STRETCH_KINDS)
+                kind = self.rng.choice(S3_MODES[options.s3_mode])
                 for n in range(number, min(len(plan), number + self.rng.randint(1, 2))):
                     self.s3[n] = kind
 
@@ -413,7 +423,9 @@ class Disturber:
             hec_stretch=self.hec.get(increment.number), s3_stretch=self.s3.get(increment.number)
         )
         if plan.s3_stretch == "outage":
-            plan.s3_outage_seconds = round(rng.uniform(1.0, 6.0), 2)
+            plan.s3_outage_seconds = round(rng.uniform(0.5, 2.5), 2)
+        elif plan.s3_stretch == "outage_long":
+            plan.s3_outage_seconds = round(rng.uniform(3.0, 25.0), 2)
         triggers = [t for t in KILL_TRIGGERS if t in self.options.kill_triggers]
         if (
             triggers
@@ -457,21 +469,27 @@ def hec_faults_for(kind: str | None) -> list[dict[str, Any]]:
 
 
 def s3_faults_for(kind: str | None, outage_seconds: float) -> list[dict[str, Any]]:
+    """Gateway faults for one attempt of an S3 stretch. The recoverable kinds fail at most
+    four requests in all (botocore makes five attempts) or briefly; the others do not stop."""
     objects = {"methods": ["GET"], "match": ["/AWSLogs/"]}
-    if kind == "outage":
+    if kind in ("outage", "outage_long"):
         return [{"kind": "status", "status": 503, "duration": outage_seconds}]
     if kind == "flaky_5xx":
+        return [{"kind": "status", "status": 500, "rate": 0.5, "count": 4, **objects}]
+    if kind == "flaky_5xx_heavy":
         return [
             {"kind": "status", "status": 500, "rate": 0.45, **objects},
             {"kind": "status", "status": 503, "rate": 0.2},
         ]
     if kind == "resets":
         return [
-            {"kind": "drop", "rate": 0.3, **objects},
-            {"kind": "drop_after", "rate": 0.15},
+            {"kind": "drop", "rate": 0.5, "count": 3, **objects},
+            {"kind": "drop_after", "count": 1},
         ]
+    if kind == "resets_heavy":
+        return [{"kind": "drop", "rate": 0.3, **objects}, {"kind": "drop_after", "rate": 0.15}]
     if kind == "stalls":
-        return [{"kind": "stall", "delay": 1.5, "rate": 0.15, **objects}]
+        return [{"kind": "stall", "delay": 1.5, "rate": 0.3, "count": 2, **objects}]
     if kind == "truncated":
         return [{"kind": "truncate", "rate": 0.3, **objects}]
     return []
@@ -574,7 +592,9 @@ class World:
             },
             "rule": {
                 **defaults.get("rule", {}),
-                "alert_kinds": list(ALL_ALERT_KINDS),
+                "alert_kinds": list(
+                    self.options.alert_kinds or defaults.get("rule", {}).get("alert_kinds") or []
+                ),
                 "activity_scope": "all",
                 "posture_interval_minutes": 1440,
                 "max_alerts_per_pull": 10000,
@@ -611,6 +631,8 @@ class Attempt:
     committed: bool = False
     exposure: float | None = None  # first HEC acceptance -> storage saved (seconds)
     new_alerts: int = 0
+    objects_errored: int = 0  # trail objects this pull could not read (left for later)
+    saved_unstored: list[str] = field(default_factory=list)  # ids of a pull CE saved, not stored
     error: str = ""
 
 
@@ -695,6 +717,7 @@ class Runner:
         gets_before = gateway.snapshot()["forwarded"].get("GetObject", 0)
         stat_before = _stat(run.storage_file)
         alerts_before = _count_alerts(run.state)
+        wall_start = time.time()
         started = time.monotonic()
         first_accept: float | None = None
         saved_at: float | None = None
@@ -766,10 +789,18 @@ class Runner:
         if record.outcome == "ok" and first_accept is not None and saved_at is not None:
             record.exposure = round(max(0.0, saved_at - first_accept), 4)
         record.new_alerts = _count_alerts(run.state) - alerts_before
+        if record.committed:
+            storage = _measure_storage(run)
+            source = ((storage.get("health") or {}).get("source")) or {}
+            record.objects_errored = int(source.get("objects_errored") or 0)
+            if killed:
+                record.saved_unstored = _pull_alert_ids(storage, wall_start)
         hec.faults.clear()
         gateway.clear_faults()
         self.log.write(f"    -> {asdict(record)}\n")
         self.log.flush()
+        with (run.directory / "attempts.jsonl").open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(asdict(record), sort_keys=True) + "\n")
         return record
 
     @staticmethod
@@ -839,6 +870,19 @@ def _measure_storage(run: RunState) -> dict[str, Any]:
     run.source_totals["events"] += int(health.get("events") or 0)
     run.delivery_lines.append(str(health.get("delivery", "")))
     return storage
+
+
+def _pull_alert_ids(storage: Mapping[str, Any], since: float) -> list[str]:
+    """Ids of the alerts a pull handed to its outbox (delivered since ``since``, or pending):
+    what CE lost when the pull was killed after CE saved storage, before it stored alerts."""
+    outbox = storage.get("outbox") or {}
+    ids = {
+        str(item[0])
+        for item in outbox.get("delivered") or []
+        if isinstance(item, list) and len(item) == 3 and float(item[2]) >= since
+    }
+    ids.update(str(item.get("id")) for item in outbox.get("pending") or [])
+    return sorted(ids)
 
 
 def _quiescent(storage: Mapping[str, Any]) -> bool:
@@ -928,7 +972,6 @@ def execute_run(
             if attempt.outcome == "killed":
                 kills += 1
             if attempt.outcome == "ok":
-                _measure_storage(run)
                 if sabotage is not None:
                     sabotage.after_pull(run, increment.number, attempt)
                 break
@@ -941,7 +984,7 @@ def execute_run(
     for number in range(10):  # drain: no faults, no kills, until nothing is left to do
         attempt = runner.attempt(run, -1, number, AttemptPlan())
         run.attempts.append(attempt)
-        if attempt.outcome == "ok" and _quiescent(_measure_storage(run)) and number >= 1:
+        if attempt.outcome == "ok" and _quiescent(_read_storage(run)):
             break
     run.seconds = round(time.monotonic() - started, 1)
     return run
@@ -986,22 +1029,43 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def ce_content(row: Mapping[str, Any], observed_from: float) -> str:
+# Values an activity window samples in the order events are processed (the first few source
+# IPs, Regions, user agents, keys, event ids): the same events read in another order give other
+# samples. Content compared without them is the alert's "core".
+SAMPLE_FIELDS = frozenset(
+    {
+        "source_ip",
+        "src",
+        "region",
+        "vendor_region",
+        "user_agent",
+        "access_key_id",
+        "sample_event_ids",
+    }
+)
+
+
+def ce_content(row: Mapping[str, Any], observed_from: float, *, core: bool = False) -> str:
     """An alert's content for comparison across runs. Its timestamp counts unless it is an
     observation time (posture alerts carry the pull's clock, later than every trail event)."""
     data = {
         k: row.get(k)
         for k in ("alertName", "alertType", "type", "app", "appCategory", "user", "rawData")
     }
+    if core:
+        raw = dict(data.get("rawData") or {})
+        data["rawData"] = {k: v for k, v in raw.items() if k not in SAMPLE_FIELDS}
     stamp = _epoch(row.get("timestamp"))
     if stamp is None or stamp < observed_from:
         data["timestamp"] = row.get("timestamp")
     return _digest(data)
 
 
-def hec_content(record: Mapping[str, Any], observed_from: float) -> str:
+def hec_content(record: Mapping[str, Any], observed_from: float, *, core: bool = False) -> str:
     event = dict(record.get("event") or {})
     event.pop("alert_version", None)
+    if core:
+        event = {k: v for k, v in event.items() if k not in SAMPLE_FIELDS}
     data: dict[str, Any] = {"event": event}
     stamp = _epoch(record.get("time"))
     if stamp is None or stamp < observed_from:
@@ -1009,14 +1073,26 @@ def hec_content(record: Mapping[str, Any], observed_from: float) -> str:
     return _digest(data)
 
 
+@dataclass(frozen=True)
+class Received:
+    """One event as Splunk received it."""
+
+    alert_id: str
+    version: str
+    content: str
+    core: str
+    kind: str
+
+
 @dataclass
 class Collected:
     """What a run left behind: CE's alert store and what Splunk received."""
 
     ce: dict[str, str]  # id -> content
+    ce_core: dict[str, str]  # id -> content without order-dependent samples
     ce_exact: dict[str, str]  # id -> content including observation times
     ce_types: dict[str, str]
-    splunk: list[tuple[str, str, str]]  # (id, alert_version, content) in arrival order
+    splunk: list[Received]  # in arrival order
 
 
 def collect(run: RunState, world: World, observed_from: float) -> Collected:
@@ -1031,28 +1107,30 @@ def collect(run: RunState, world: World, observed_from: float) -> Collected:
             handle.write(json.dumps(event, sort_keys=True, default=str) + "\n")
     return Collected(
         ce={r["id"]: ce_content(r, observed_from) for r in rows},
+        ce_core={r["id"]: ce_content(r, observed_from, core=True) for r in rows},
         ce_exact={r["id"]: ce_content(r, math.inf) for r in rows},
         ce_types={r["id"]: r["type"] for r in rows},
         splunk=[
-            (
+            Received(
                 str(e["event"].get("id")),
                 str(e["event"].get("alert_version")),
                 hec_content(e, observed_from),
+                hec_content(e, observed_from, core=True),
+                str(e["event"].get("signature_id")),
             )
             for e in events
         ],
     )
 
 
-def splunk_figures(splunk: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
-    pairs = Counter((i, v) for i, v, _c in splunk)
-    content_of = {(i, v): c for i, v, c in splunk}
+def splunk_figures(splunk: Sequence[Received]) -> dict[str, Any]:
+    pairs = Counter((r.alert_id, r.version) for r in splunk)
+    kinds = {r.alert_id: r.kind for r in splunk}
     versions_by_id: dict[str, set[str]] = defaultdict(set)
     contents_by_id: dict[str, set[str]] = defaultdict(set)
-    for (alert_id, version), content in content_of.items():
-        versions_by_id[alert_id].add(version)
-        contents_by_id[alert_id].add(content)
-    same_content = sum(len(versions_by_id[i]) - len(contents_by_id[i]) for i in versions_by_id)
+    for r in splunk:
+        versions_by_id[r.alert_id].add(r.version)
+        contents_by_id[r.alert_id].add(r.content)
     return {
         "events": len(splunk),
         "unique_ids": len(versions_by_id),
@@ -1060,55 +1138,68 @@ def splunk_figures(splunk: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
         "duplicates_raw": len(splunk) - len(pairs),
         "duplicated_id_versions": sum(1 for n in pairs.values() if n > 1),
         "max_copies": max(pairs.values(), default=0),
-        "same_content_new_version": same_content,
+        # Same content under another alert_version: `dedup id alert_version` keeps both.
+        "same_content_new_version": sum(
+            len(versions_by_id[i]) - len(contents_by_id[i]) for i in versions_by_id
+        ),
+        "same_content_new_version_by_type": dict(
+            Counter(
+                kinds[i] for i in versions_by_id if len(versions_by_id[i]) > len(contents_by_id[i])
+            )
+        ),
     }
 
 
-def compare(reference: Collected, disturbed: Collected) -> dict[str, Any]:
-    ce_missing = sorted(set(reference.ce) - set(disturbed.ce))
-    ce_extra = sorted(set(disturbed.ce) - set(reference.ce))
-    ce_changed = sorted(
-        i for i in set(reference.ce) & set(disturbed.ce) if reference.ce[i] != disturbed.ce[i]
-    )
+def compare(
+    reference: Collected, disturbed: Collected, save_gap: Collection[str] = ()
+) -> dict[str, Any]:
+    """Disturbed against reference. ``save_gap``: ids of pulls killed after CE saved their
+    storage but before it stored their alerts (CE's window, not the plugin's)."""
+    gap = set(save_gap)
+    ref_ce, dis_ce = reference.ce, disturbed.ce
+    ce_missing = sorted(set(ref_ce) - set(dis_ce))
+    ce_extra = sorted(set(dis_ce) - set(ref_ce))
+    ce_changed = sorted(i for i in set(ref_ce) & set(dis_ce) if ref_ce[i] != dis_ce[i])
+    ce_order_only = [i for i in ce_changed if reference.ce_core[i] == disturbed.ce_core[i]]
     ce_observation_only = sum(
         1
-        for i in set(reference.ce) & set(disturbed.ce)
-        if reference.ce[i] == disturbed.ce[i] and reference.ce_exact[i] != disturbed.ce_exact[i]
+        for i in set(ref_ce) & set(dis_ce)
+        if ref_ce[i] == dis_ce[i] and reference.ce_exact[i] != disturbed.ce_exact[i]
     )
 
-    def final(splunk: Sequence[tuple[str, str, str]]) -> dict[str, str]:
-        last: dict[str, str] = {}
-        for alert_id, _version, content in splunk:
-            last[alert_id] = content
-        return last
+    def last(splunk: Sequence[Received]) -> dict[str, Received]:
+        return {r.alert_id: r for r in splunk}
 
-    ref_pairs = {(i, c) for i, _v, c in reference.splunk}
-    dis_pairs = {(i, c) for i, _v, c in disturbed.splunk}
-    ref_final = final(reference.splunk)
-    dis_final = final(disturbed.splunk)
+    ref_final = last(reference.splunk)
+    ref_pairs = {(r.alert_id, r.content) for r in reference.splunk}
+    dis_pairs = {(r.alert_id, r.content) for r in disturbed.splunk}
     received: dict[str, set[str]] = defaultdict(set)
-    for alert_id, content in dis_pairs:
-        received[alert_id].add(content)
+    received_core: dict[str, set[str]] = defaultdict(set)
+    for r in disturbed.splunk:
+        received[r.alert_id].add(r.content)
+        received_core[r.alert_id].add(r.core)
     missing_ids = sorted(set(ref_final) - set(received))
     missing_final = sorted(
-        i for i, c in ref_final.items() if i in received and c not in received[i]
+        i for i, r in ref_final.items() if i in received and r.content not in received[i]
     )
+    final_order_only = [i for i in missing_final if ref_final[i].core in received_core[i]]
     not_received = ref_pairs - dis_pairs
-    coalesced = sorted(
-        (i, c) for i, c in not_received if i in received and ref_final[i] in received[i]
-    )
+    coalesced = [
+        (i, c) for i, c in not_received if i in received and ref_final[i].content in received[i]
+    ]
     phantom = sorted(dis_pairs - ref_pairs)
-    stale_last = sorted(
-        i for i, c in ref_final.items() if i in dis_final and dis_final[i] != c and c in received[i]
-    )
+    kinds = {r.alert_id: r.kind for r in (*reference.splunk, *disturbed.splunk)}
     return {
         "ce": {
-            "reference_alerts": len(reference.ce),
-            "alerts": len(disturbed.ce),
+            "reference_alerts": len(ref_ce),
+            "alerts": len(dis_ce),
             "missing": len(ce_missing),
             "extra": len(ce_extra),
             "content_differs": len(ce_changed),
+            "differs_in_samples_only": len(ce_order_only),
             "observation_time_differs": ce_observation_only,
+            "missing_in_save_gap": sum(1 for i in ce_missing if i in gap),
+            "differs_in_save_gap": sum(1 for i in ce_changed if i in gap),
             "missing_by_type": dict(Counter(reference.ce_types[i] for i in ce_missing)),
             "extra_by_type": dict(Counter(disturbed.ce_types[i] for i in ce_extra)),
             "differs_by_type": dict(Counter(reference.ce_types[i] for i in ce_changed)),
@@ -1123,9 +1214,12 @@ def compare(reference: Collected, disturbed: Collected) -> dict[str, Any]:
             "disturbed": splunk_figures(disturbed.splunk),
             "missing_ids": len(missing_ids),
             "missing_final_versions": len(missing_final),
+            "final_differs_in_samples_only": len(final_order_only),
+            "missing_final_by_type": dict(Counter(kinds[i] for i in missing_final)),
+            "versions_not_received": len(not_received),
             "coalesced_intermediate_versions": len(coalesced),
             "phantom_versions": len(phantom),
-            "last_received_not_newest": len(stale_last),
+            "phantom_by_type": dict(Counter(kinds.get(i, "?") for i, _c in phantom)),
             "examples": {
                 "missing_ids": missing_ids[:10],
                 "missing_final_versions": missing_final[:10],
@@ -1164,6 +1258,7 @@ def run_figures(run: RunState) -> dict[str, Any]:
         "s3_faults_by_kind": _sum_by(attempts, "s3_stretch", "s3_faults"),
         "attempts_in_hec_stretches": sum(a.hec_stretch is not None for a in attempts),
         "attempts_in_s3_stretches": sum(a.s3_stretch is not None for a in attempts),
+        "pulls_with_unread_objects": sum(1 for a in attempts if a.committed and a.objects_errored),
         "objects_read": run.source_totals["objects_read"],
         "objects_errored": run.source_totals["objects_errored"],
         "events_read": run.source_totals["events"],
@@ -1211,20 +1306,44 @@ def verdict(
     failures: list[str] = []
     ce = comparison["ce"]
     splunk = comparison["splunk"]
-    for name, by_type, label in (
-        ("missing", "missing_by_type", "CE alerts missing"),
-        ("extra", "extra_by_type", "CE alerts the reference does not have"),
-        ("content_differs", "differs_by_type", "CE alerts whose content differs"),
-    ):
-        if ce[name]:
-            failures.append(f"{label}: {ce[name]} ({ce[by_type]})")
-    for name, label in (
-        ("missing_ids", "alert ids Splunk never received"),
-        ("missing_final_versions", "alerts whose final version Splunk never received"),
-        ("phantom_versions", "Splunk versions the reference never produced"),
-    ):
-        if splunk[name]:
-            failures.append(f"{label}: {splunk[name]}")
+    lost_gap, stale_gap = ce["missing_in_save_gap"], ce["differs_in_save_gap"]
+    if ce["missing"] - lost_gap:
+        failures.append(f"CE alerts missing: {ce['missing'] - lost_gap} ({ce['missing_by_type']})")
+    if ce["extra"]:
+        failures.append(
+            f"CE alerts the reference does not have: {ce['extra']} ({ce['extra_by_type']})"
+        )
+    samples_only = ce["differs_in_samples_only"]
+    other = ce["content_differs"] - stale_gap - samples_only
+    if other > 0:
+        failures.append(f"CE alerts whose content differs: {other} ({ce['differs_by_type']})")
+    if samples_only:
+        failures.append(
+            f"CE alerts differing only in samples taken in processing order: {samples_only}"
+        )
+    if lost_gap or stale_gap:
+        failures.append(
+            f"CE lost {lost_gap} alerts and kept {stale_gap} out of date: pulls killed after CE "
+            "saved their storage and before it stored their alerts (CE's save->upsert window)"
+        )
+    if splunk["missing_ids"]:
+        failures.append(f"alert ids Splunk never received: {splunk['missing_ids']}")
+    final_samples = splunk["final_differs_in_samples_only"]
+    if splunk["missing_final_versions"] - final_samples:
+        failures.append(
+            "alerts whose final version Splunk never received: "
+            f"{splunk['missing_final_versions'] - final_samples} "
+            f"({splunk['missing_final_by_type']})"
+        )
+    if final_samples:
+        failures.append(
+            f"alerts whose final version reached Splunk only with other samples: {final_samples}"
+        )
+    if splunk["phantom_versions"] and not disturbed["pulls_with_unread_objects"]:
+        failures.append(
+            f"Splunk versions the reference never produced: {splunk['phantom_versions']} "
+            f"({splunk['phantom_by_type']})"
+        )
     totals = disturbed["outbox_totals"]
     dropped = sum(v for k, v in totals.items() if k.startswith("dropped"))
     if dropped:
@@ -1259,10 +1378,21 @@ def print_summary(report: Mapping[str, Any], out: TextIO) -> None:
         ("S3 faults injected", ref["s3_faults_injected"], dis["s3_faults_injected"]),
         ("  by stretch", "", _inline(dis["s3_faults_by_kind"])),
         ("trail objects read", ref["objects_read"], dis["objects_read"]),
+        (
+            "pulls saved with unread objects",
+            ref["pulls_with_unread_objects"],
+            dis["pulls_with_unread_objects"],
+        ),
         ("CloudTrail events read", ref["events_read"], dis["events_read"]),
         ("CE alerts (unique ids)", cmp_["ce"]["reference_alerts"], cmp_["ce"]["alerts"]),
         ("CE alerts missing / extra", "-", f"{cmp_['ce']['missing']} / {cmp_['ce']['extra']}"),
-        ("CE alerts with other content", "-", cmp_["ce"]["content_differs"]),
+        ("CE alerts not up to date", "-", cmp_["ce"]["content_differs"]),
+        (
+            "  of these in CE's save->upsert gap",
+            "-",
+            f"{cmp_['ce']['missing_in_save_gap']} missing, "
+            f"{cmp_['ce']['differs_in_save_gap']} not up to date",
+        ),
         (
             "Splunk events (raw)",
             cmp_["splunk"]["reference"]["events"],
@@ -1447,7 +1577,8 @@ def run_soak(options: SoakOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
     finally:
         log.close()
         world.stop()
-    comparison = compare(ref_collected, dis_collected)
+    save_gap = {i for a in disturbed.attempts for i in a.saved_unstored}
+    comparison = compare(ref_collected, dis_collected, save_gap)
     ref_figures, dis_figures = run_figures(reference), run_figures(disturbed)
     index_mb = int(
         json.loads(reference.config.read_text("utf-8"))["configuration"]["cloudtrail"].get(
@@ -1471,7 +1602,11 @@ def run_soak(options: SoakOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
             "kill_rate": options.kill_rate,
             "hec_fault_rate": options.hec_fault_rate,
             "s3_fault_rate": options.s3_fault_rate,
+            "s3_mode": options.s3_mode,
             "kill_triggers": list(options.kill_triggers),
+            "alert_kinds": json.loads(reference.config.read_text("utf-8"))["configuration"]["rule"][
+                "alert_kinds"
+            ],
             "sabotage": options.sabotage,
             "corpus": {**corpus.manifest, "generation_seconds": corpus.generation_seconds},
             "directory": str(session),
@@ -1504,9 +1639,22 @@ def parse_args(argv: Sequence[str] | None) -> SoakOptions:
     parser.add_argument("--hec-fault-rate", type=float, default=SoakOptions.hec_fault_rate)
     parser.add_argument("--s3-fault-rate", type=float, default=SoakOptions.s3_fault_rate)
     parser.add_argument(
+        "--s3-mode",
+        choices=sorted(S3_MODES),
+        default=SoakOptions.s3_mode,
+        help="recoverable: S3 failures botocore's retries absorb; partial: failures that "
+        "leave objects for the next pull; mixed: both",
+    )
+    parser.add_argument(
         "--kill-triggers",
         default=",".join(KILL_TRIGGERS),
         help=f"comma-separated subset of {','.join(KILL_TRIGGERS)}",
+    )
+    parser.add_argument(
+        "--alert-kinds",
+        default=None,
+        help=f"comma-separated subset of {','.join(ALL_ALERT_KINDS)}, or 'all' (default: the "
+        "manifest's defaults)",
     )
     parser.add_argument("--use-ack", action="store_true", help="HEC indexer acknowledgement")
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
@@ -1528,13 +1676,24 @@ def parse_args(argv: Sequence[str] | None) -> SoakOptions:
     unknown = set(triggers) - set(KILL_TRIGGERS)
     if unknown:
         parser.error(f"unknown kill triggers: {sorted(unknown)}")
+    kinds: tuple[str, ...] | None = None
+    if args.alert_kinds:
+        kinds = (
+            ALL_ALERT_KINDS
+            if args.alert_kinds == "all"
+            else tuple(k.strip() for k in args.alert_kinds.split(",") if k.strip())
+        )
+        if set(kinds) - set(ALL_ALERT_KINDS):
+            parser.error(f"unknown alert kinds: {sorted(set(kinds) - set(ALL_ALERT_KINDS))}")
     return SoakOptions(
         records=args.records,
+        alert_kinds=kinds,
         seed=args.seed,
         increments=args.increments,
         kill_rate=args.kill_rate,
         hec_fault_rate=args.hec_fault_rate,
         s3_fault_rate=args.s3_fault_rate,
+        s3_mode=args.s3_mode,
         kill_triggers=triggers,
         use_ack=args.use_ack,
         workdir=args.workdir,
