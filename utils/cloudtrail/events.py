@@ -281,11 +281,3 @@ def is_session_event(event: TrailEvent) -> bool:
     """Whether the event was signed by an assumed-role or federated session."""
     identity = event.userIdentity
     return identity is not None and identity.type in SESSION_IDENTITY_TYPES
-
-
-def logical_event_id(event: TrailEvent) -> str:
-    """The id a late correction shares with its original (``addendum.originalEventID``)."""
-    addendum = event.addendum
-    if addendum is not None and addendum.originalEventID:
-        return addendum.originalEventID
-    return event.eventID

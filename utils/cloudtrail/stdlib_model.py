@@ -10,7 +10,7 @@ type to this module.
 
 from __future__ import annotations
 
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final, cast
 
 from .events import (
     REQUIRED_FIELDS,
@@ -21,8 +21,6 @@ from .events import (
     UserIdentity,
     fields_of,
 )
-
-M = TypeVar("M", bound=Model)
 
 
 class RecordError(ValueError):
@@ -132,11 +130,6 @@ def event_from_mapping(record: object) -> TrailEvent:
     correction = get("addendum")
     addendum = cast(Addendum, _AddendumView(correction)) if type(correction) is dict else None
     return _EventView(record, event_id, name, source, time, identity, addendum)
-
-
-def view_of(part: type[M], data: dict[str, Any]) -> M:
-    """A view of ``data`` as the declaration ``part`` (used to read stored sub-objects)."""
-    return cast(M, view_class(part)(data))
 
 
 def _required_problem(record: dict[str, Any]) -> str:
