@@ -76,10 +76,3 @@ def test_session_events_are_those_of_assumed_roles_and_federated_identities() ->
     )
     assert events.is_session_event(session)
     assert not events.is_session_event(user)
-
-
-def test_a_correction_shares_the_logical_id_of_its_original() -> None:
-    correction = decoder(False).decode_event_json(
-        json.dumps({**RECORD, "eventID": "e-2", "addendum": {"originalEventID": "e-1"}})
-    )
-    assert events.logical_event_id(correction) == "e-1"
