@@ -38,7 +38,9 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
+from botocore.loaders import Loader, create_loader
 from botocore.stub import Stubber
 from netskope.common.utils import Logger
 
@@ -75,6 +77,31 @@ MEMBER_OPEN_TRUST = {
         {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"},
     ],
 }
+
+
+_LOADERS: dict[str | None, Loader] = {}
+
+
+def _shared_loader(search_path_string: str | None = None) -> Loader:
+    loader = _LOADERS.get(search_path_string)
+    if loader is None:
+        loader = _LOADERS[search_path_string] = create_loader(search_path_string)
+    return loader
+
+
+def share_botocore_models(patch: pytest.MonkeyPatch) -> None:
+    """Let every botocore session share one model loader while ``patch`` is active.
+
+    The plugin builds a boto3 session per validation step and per pull (as in CE), and each
+    new session parses its service models again (EC2's alone takes ~0.2 s). Sharing the parsed
+    models changes no call the plugin makes and keeps this directory within its time budget.
+    """
+    patch.setattr(botocore.session, "create_loader", _shared_loader)
+
+
+@pytest.fixture(autouse=True)
+def _shared_botocore_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    share_botocore_models(monkeypatch)
 
 
 def reset_auth(server: MotoServer, count: int | str) -> None:
@@ -461,6 +488,7 @@ def mode_policies(
 
 def run_mode(lp: LeastPrivilegeTenant, tmp_path: Path, source: str, scope: str) -> ModeRun:
     with patched_env(lp.server.env()), pytest.MonkeyPatch.context() as patch:
+        share_botocore_models(patch)
         queue_url = lp.fresh_queue(f"lp-{source}-{scope}") if source == "sqs" else ""
         policy, member = mode_policies(lp, source, scope, queue_url.rsplit("/", 1)[-1])
         lp.grant(policy)
