@@ -133,8 +133,7 @@ class ActivityRun:
             self._absorb(self.resolver.resolve(events))
 
     def _decode(self, source: EventSource, batch: RawBatch) -> list[TrailEvent] | None:
-        if batch.kind == "object":
-            assert isinstance(batch.payload, bytes)
+        if isinstance(batch.payload, bytes):
             try:
                 decoded = self.decoder.decode_object(
                     batch.payload, name=batch.name, max_decompressed_bytes=MAX_DECOMPRESSED_BYTES
@@ -147,7 +146,6 @@ class ActivityRun:
             self.outcome.problems.extend(decoded.errors[:3])
             return decoded.events
         events: list[TrailEvent] = []
-        assert not isinstance(batch.payload, bytes)
         for text in batch.payload:
             try:
                 events.append(self.decoder.decode_event_json(text))

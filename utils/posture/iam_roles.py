@@ -77,6 +77,7 @@ class ListingStats:
     list_roles_pages: int = 0
     list_attached_role_policies_calls: int = 0
     used_fallback: bool = False
+    attached_policies_denied: bool = False
     skipped_records: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -161,13 +162,25 @@ def _attached_policies(
         kwargs: dict[str, Any] = {"RoleName": role_name}
         if marker:
             kwargs["Marker"] = marker
+        if stats.attached_policies_denied:
+            return tuple(names), tuple(arns), False
         try:
             page = iam_client.list_attached_role_policies(**kwargs)
         except ClientError as exc:
             stats.list_attached_role_policies_calls += 1
-            stats.errors.append(
-                f"ListAttachedRolePolicies for role {role_name}: {aws_error_code(exc) or 'error'}"
-            )
+            code = aws_error_code(exc)
+            if code in ACCESS_DENIED_CODES:
+                # one denial answers for every role: do not make (and log) one call per role
+                stats.attached_policies_denied = True
+                stats.errors.append(
+                    f"ListAttachedRolePolicies denied ({code}): severity cannot reflect the "
+                    "roles' privilege. Grant iam:ListAttachedRolePolicies (or "
+                    "iam:GetAccountAuthorizationDetails) to the plugin's principal."
+                )
+            else:
+                stats.errors.append(
+                    f"ListAttachedRolePolicies for role {role_name}: {code or 'error'}"
+                )
             return tuple(names), tuple(arns), False
         stats.list_attached_role_policies_calls += 1
         for policy in page.get("AttachedPolicies") or []:

@@ -401,7 +401,8 @@ class S3TrailReader:
             self.stats.problem(
                 "access_denied",
                 f"Reading {where} was denied: {describe(error)}.",
-                f"Grant s3:GetObject on arn:aws:s3:::{self._bucket}/* and, for an SSE-KMS "
+                f"Grant s3:GetObject on arn:aws:s3:::{self._bucket}/<prefix>/AWSLogs/* and, "
+                "for an SSE-KMS "
                 "trail, kms:Decrypt on the trail's KMS key. The object is retried on later "
                 "pulls while it is inside the look-back window.",
             )

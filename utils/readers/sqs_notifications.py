@@ -409,6 +409,8 @@ class SqsNotificationReader:
         else:
             reason = skip_reason(ref.key)
         parsed = parse_trail_key(ref.key)
+        if reason is None and parsed is None:
+            reason = "not_a_trail_key"  # outside <prefix>/AWSLogs/...: not ours to read
         if (
             reason is None
             and self._regions is not None
@@ -479,7 +481,8 @@ class SqsNotificationReader:
             self.stats.problem(
                 "access_denied",
                 f"Reading {where} was denied: {describe(error)}.",
-                f"Grant s3:GetObject on arn:aws:s3:::{obj.ref.bucket}/* and, for an SSE-KMS "
+                f"Grant s3:GetObject on arn:aws:s3:::{obj.ref.bucket}/<prefix>/AWSLogs/* and, "
+                "for an SSE-KMS "
                 "trail, kms:Decrypt on the trail's KMS key. Its message is left on the queue "
                 "for the redrive policy.",
             )
