@@ -35,27 +35,6 @@ class FastDecoders:
         self.array = msgspec.json.Decoder(events)
         self.raw_file = msgspec.json.Decoder(raw_file)
         self.raw_array = msgspec.json.Decoder(raws)
-        self._event_type = event
-        self._encode = msgspec.json.Encoder().encode
-
-    def pack(self, event: TrailEvent) -> TrailEvent | bytes:
-        """A held event as one bytes object, when it is a Struct.
-
-        A held Struct graph (some twenty small objects and strings, allocated among the
-        records of its file) would pin the allocator pools of every file it came from;
-        one bytes object of a few hundred bytes pins none, and decoding cost is paid only
-        when the event is released.
-        """
-        if type(event) is self._event_type:
-            packed: bytes = self._encode(event)
-            return packed
-        return event
-
-    def unpack(self, item: TrailEvent | bytes) -> TrailEvent:
-        if isinstance(item, bytes):
-            event: TrailEvent = self.event.decode(item)
-            return event
-        return item
 
     def struct_for(self, part: type[Model]) -> Any:
         """The Struct class implementing the declaration ``part``."""
