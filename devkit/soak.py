@@ -125,15 +125,43 @@ class SoakOptions:
     kill_triggers: tuple[str, ...] = KILL_TRIGGERS
     alert_kinds: tuple[str, ...] | None = None  # None: the manifest's defaults
     use_ack: bool = False
+    hash_seed: int | None = None  # PYTHONHASHSEED of every pull (None: random, as in CE)
     workdir: Path = DEFAULT_WORKDIR
     corpus_dir: Path | None = None  # default: <workdir>/corpus-<records>-<seed>-<anchor>
     plugin_ref: str | None = None  # test a committed snapshot instead of the working tree
+    plugin_dir: Path | None = None  # or a plugin directory (an unpacked archive)
     storage_budget_bytes: int = 16_000_000
     pull_timeout: float = 600.0
     max_attempts_per_increment: int = 12
     sabotage: str | None = None  # self-test: "drop-pull-alerts" | "stale-storage"
     sabotage_increment: int | None = None
     keep_states: bool = True
+
+
+def short_options(workdir: Path, **overrides: Any) -> SoakOptions:
+    """The short variant (tests, ``--preset short``): ~20k records in 4 increments, every
+    attempt a candidate for a kill, HEC and S3 failing in half the increments. S3 failures
+    stay within botocore's retries (every pull reads its whole increment) and no kill lands
+    after CE saved storage: what remains is exactly the plugin's own crash consistency."""
+    values: dict[str, Any] = {
+        "records": 20_000,
+        "seed": 7,
+        "increments": 4,
+        "kill_rate": 0.9,
+        "max_kills_per_increment": 2,
+        "hec_fault_rate": 0.4,
+        "s3_fault_rate": 0.5,
+        "s3_mode": "recoverable",
+        "kill_triggers": ("timer", "reading", "delivering", "delivered"),
+        "workdir": workdir,
+        "keep_states": False,
+        # Pinned: the resolver releases held events in hash order (a defect, docs/soak.md),
+        # which makes alert samples differ between processes; unpinned, that nondeterminism
+        # (not a crash-consistency failure) would make this variant flaky.
+        "hash_seed": 0,
+    }
+    values.update(overrides)
+    return SoakOptions(**values)
 
 
 # ----------------------------------------------------------------------------- corpus
@@ -564,6 +592,9 @@ class World:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(self.moto.env())
         env["AWS_ENDPOINT_URL_S3"] = self.gw.url  # S3 only through the faulty gateway
+        env.pop("PYTHONHASHSEED", None)
+        if self.options.hash_seed is not None:
+            env["PYTHONHASHSEED"] = str(self.options.hash_seed)
         return env
 
     def tenant(self, lookback_hours: int) -> dict[str, Any]:
@@ -1519,6 +1550,8 @@ def run_soak(options: SoakOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
     session.mkdir(parents=True, exist_ok=True)
     if options.plugin_ref:
         plugin_dir, revision = snapshot_plugin(options.plugin_ref, session / "plugin")
+    elif options.plugin_dir is not None:
+        plugin_dir, revision = options.plugin_dir.resolve(), f"directory {options.plugin_dir}"
     else:
         plugin_dir, revision = REPO_ROOT, working_tree_revision()
     corpus = prepare_corpus(options, now, out)
@@ -1599,6 +1632,7 @@ def run_soak(options: SoakOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
             "lookback_hours": lookback_hours,
             "plugin": revision,
             "use_ack": options.use_ack,
+            "hash_seed": options.hash_seed,
             "kill_rate": options.kill_rate,
             "hec_fault_rate": options.hec_fault_rate,
             "s3_fault_rate": options.s3_fault_rate,
@@ -1632,6 +1666,12 @@ def parse_args(argv: Sequence[str] | None) -> SoakOptions:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument(
+        "--preset",
+        choices=("long", "short"),
+        default="long",
+        help="short: the variant the tests run (other options are then ignored)",
+    )
     parser.add_argument("--records", type=int, default=DEFAULT_RECORDS)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--increments", type=int, default=None)
@@ -1657,10 +1697,19 @@ def parse_args(argv: Sequence[str] | None) -> SoakOptions:
         "manifest's defaults)",
     )
     parser.add_argument("--use-ack", action="store_true", help="HEC indexer acknowledgement")
+    parser.add_argument(
+        "--hash-seed",
+        type=int,
+        default=None,
+        help="PYTHONHASHSEED for every pull (default: random per process, as in CE)",
+    )
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
     parser.add_argument("--corpus-dir", type=Path, default=None)
     parser.add_argument(
         "--plugin-ref", default=None, help="test this commit's plugin instead of the work tree"
+    )
+    parser.add_argument(
+        "--plugin-dir", type=Path, default=None, help="test this plugin directory instead"
     )
     parser.add_argument("--storage-budget-mb", type=float, default=16.0)
     parser.add_argument(
@@ -1672,6 +1721,8 @@ def parse_args(argv: Sequence[str] | None) -> SoakOptions:
     parser.add_argument("--sabotage-increment", type=int, default=None)
     parser.add_argument("--discard-states", action="store_true")
     args = parser.parse_args(argv)
+    if args.preset == "short":
+        return short_options(args.workdir)
     triggers = tuple(t.strip() for t in args.kill_triggers.split(",") if t.strip())
     unknown = set(triggers) - set(KILL_TRIGGERS)
     if unknown:
@@ -1696,9 +1747,11 @@ def parse_args(argv: Sequence[str] | None) -> SoakOptions:
         s3_mode=args.s3_mode,
         kill_triggers=triggers,
         use_ack=args.use_ack,
+        hash_seed=args.hash_seed,
         workdir=args.workdir,
         corpus_dir=args.corpus_dir,
         plugin_ref=args.plugin_ref,
+        plugin_dir=args.plugin_dir,
         storage_budget_bytes=int(args.storage_budget_mb * 1_000_000),
         sabotage=args.sabotage,
         sabotage_increment=args.sabotage_increment,
