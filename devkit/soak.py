@@ -125,6 +125,7 @@ class SoakOptions:
     kill_triggers: tuple[str, ...] = KILL_TRIGGERS
     alert_kinds: tuple[str, ...] | None = None  # None: the manifest's defaults
     use_ack: bool = False
+    ack_delay: float = 0.0  # seconds the HEC emulator takes to acknowledge (with use_ack)
     hash_seed: int | None = None  # PYTHONHASHSEED of every pull (None: random, as in CE)
     workdir: Path = DEFAULT_WORKDIR
     corpus_dir: Path | None = None  # default: <workdir>/corpus-<records>-<seed>-<anchor>
@@ -536,7 +537,10 @@ class World:
         self.hec_token = secrets.token_hex(16)
         self.moto = MotoServer()
         self.gateway: FaultyGateway | None = None
-        self.hec = HecEmulator({self.hec_token: TokenSpec("soak", (), "main", options.use_ack)})
+        self.hec = HecEmulator(
+            {self.hec_token: TokenSpec("soak", (), "main", options.use_ack)},
+            ack_delay=options.ack_delay,
+        )
 
     def start(self) -> World:
         self.moto.start_process({"MOTO_ACCOUNT_ID": self.account})
@@ -635,7 +639,7 @@ class World:
                 "hec_url": self.hec.url,
                 "hec_token": self.hec_token,
                 "index": "",
-                "use_ack": bool(self.options.use_ack),
+                "use_ack": "yes" if self.options.use_ack else "no",
             },
         }
         return {"name": "soak", "configuration": configuration, "use_proxy": False}
@@ -1220,6 +1224,8 @@ def compare(
     ]
     phantom = sorted(dis_pairs - ref_pairs)
     kinds = {r.alert_id: r.kind for r in (*reference.splunk, *disturbed.splunk)}
+    ref_unsent = sorted(set(ref_ce) - set(ref_final))
+    dis_unsent = sorted(set(dis_ce) - {r.alert_id for r in disturbed.splunk})
     return {
         "ce": {
             "reference_alerts": len(ref_ce),
@@ -1243,6 +1249,8 @@ def compare(
         "splunk": {
             "reference": splunk_figures(reference.splunk),
             "disturbed": splunk_figures(disturbed.splunk),
+            "ce_ids_never_sent_reference": len(ref_unsent),
+            "ce_ids_never_sent": len(dis_unsent),
             "missing_ids": len(missing_ids),
             "missing_final_versions": len(missing_final),
             "final_differs_in_samples_only": len(final_order_only),
@@ -1357,6 +1365,11 @@ def verdict(
             f"CE lost {lost_gap} alerts and kept {stale_gap} out of date: pulls killed after CE "
             "saved their storage and before it stored their alerts (CE's save->upsert window)"
         )
+    if splunk["ce_ids_never_sent"]:
+        failures.append(
+            f"CE alerts Splunk never received: {splunk['ce_ids_never_sent']} (reference run: "
+            f"{splunk['ce_ids_never_sent_reference']})"
+        )
     if splunk["missing_ids"]:
         failures.append(f"alert ids Splunk never received: {splunk['missing_ids']}")
     final_samples = splunk["final_differs_in_samples_only"]
@@ -1448,6 +1461,11 @@ def print_summary(report: Mapping[str, Any], out: TextIO) -> None:
             "  same content, new version",
             cmp_["splunk"]["reference"]["same_content_new_version"],
             cmp_["splunk"]["disturbed"]["same_content_new_version"],
+        ),
+        (
+            "CE alerts Splunk never received",
+            cmp_["splunk"]["ce_ids_never_sent_reference"],
+            cmp_["splunk"]["ce_ids_never_sent"],
         ),
         (
             "Splunk missing ids / final versions",
@@ -1633,6 +1651,7 @@ def run_soak(options: SoakOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
             "plugin": revision,
             "use_ack": options.use_ack,
             "hash_seed": options.hash_seed,
+            "ack_delay": options.ack_delay,
             "kill_rate": options.kill_rate,
             "hec_fault_rate": options.hec_fault_rate,
             "s3_fault_rate": options.s3_fault_rate,
@@ -1698,6 +1717,9 @@ def parse_args(argv: Sequence[str] | None) -> SoakOptions:
     )
     parser.add_argument("--use-ack", action="store_true", help="HEC indexer acknowledgement")
     parser.add_argument(
+        "--ack-delay", type=float, default=0.0, help="seconds HEC takes to acknowledge"
+    )
+    parser.add_argument(
         "--hash-seed",
         type=int,
         default=None,
@@ -1747,6 +1769,7 @@ def parse_args(argv: Sequence[str] | None) -> SoakOptions:
         s3_mode=args.s3_mode,
         kill_triggers=triggers,
         use_ack=args.use_ack,
+        ack_delay=args.ack_delay,
         hash_seed=args.hash_seed,
         workdir=args.workdir,
         corpus_dir=args.corpus_dir,
