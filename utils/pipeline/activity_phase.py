@@ -158,37 +158,62 @@ class ActivityRun:
     # findings -----------------------------------------------------------------------
 
     def _absorb(self, result: ResolveResult) -> None:
-        for event, resolution in zip(result.events, result.resolutions, strict=True):
-            self.outcome.resolutions[f"{resolution.status.value}/{resolution.method.value}"] += 1
+        """Findings of one resolved batch. A ``Resolution`` is shared by every event of a
+        session, so per-session work (status counts, compliance) is done once per distinct
+        resolution and only the events of non-compliant sessions are looked at one by one."""
+        events, resolutions = result.events, result.resolutions
+        sessions = Counter(resolutions)
+        for resolution, count in sessions.items():
+            key = f"{resolution.status.value}/{resolution.method.value}"
+            self.outcome.resolutions[key] += count
             origin = resolution.origin
             if origin is not None and origin.type == "IAMUser" and origin.user_name:
                 self.known_users.setdefault(origin.user_name, None)
+        for event, resolution in zip(events, resolutions, strict=True):
             if event.eventName in TRUST_CHANGE_EVENTS and not event.errorCode:
                 self._trust_change(event, resolution)
-            self._activity(event, resolution)
+        if "noncompliant_activity" in self.kinds:
+            self._activity(events, resolutions, sessions)
         for check in result.assumptions:
             self._assumption(check)
         if "unattributed_activity" in self.kinds:
             self.outcome.alerts.extend(unattributed_alert(key) for key in result.unattributed)
 
-    def _activity(self, event: TrailEvent, resolution: Resolution) -> None:
-        if "noncompliant_activity" not in self.kinds or not resolution.role_arn:
-            return
+    def _activity(
+        self,
+        events: list[TrailEvent],
+        resolutions: list[Resolution],
+        sessions: Counter[Resolution],
+    ) -> None:
+        representative = dict(zip(resolutions, events, strict=True))
+        flagged = {
+            resolution: self._noncompliant(resolution, representative[resolution])
+            for resolution in sessions
+            if resolution.role_arn
+        }
+        scope = self.rule.activity_scope
+        for event, resolution in zip(events, resolutions, strict=True):
+            if not flagged.get(resolution):
+                continue
+            if scope == "writes" and not is_write(event):
+                continue
+            if scope == "sensitive" and not any(
+                self.rule.is_sensitive(a) for a in action_names(event)
+            ):
+                continue
+            identity = event.userIdentity
+            account = (identity.accountId if identity is not None else None) or (
+                event.recipientAccountId or "unknown"
+            )
+            self.windows.add(event, resolution, account)
+
+    def _noncompliant(self, resolution: Resolution, event: TrailEvent) -> bool:
+        """Did the session's role not enforce the rule when the session was created?"""
         identity = event.userIdentity
         context = identity.sessionContext if identity is not None else None
         created = context.attributes.creationDate if context and context.attributes else None
         at = parse_iso(created) or parse_iso(event.eventTime)
-        if self.compliance.at(resolution.role_arn, at) is not Compliance.NOT_ENFORCED:
-            return
-        scope = self.rule.activity_scope
-        if scope == "writes" and not is_write(event):
-            return
-        if scope == "sensitive" and not any(self.rule.is_sensitive(a) for a in action_names(event)):
-            return
-        account = (identity.accountId if identity is not None else None) or (
-            event.recipientAccountId or "unknown"
-        )
-        self.windows.add(event, resolution, account)
+        return self.compliance.at(resolution.role_arn, at) is Compliance.NOT_ENFORCED
 
     def _assumption(self, check: Any) -> None:
         if check.denied:
