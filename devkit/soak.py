@@ -53,6 +53,7 @@ import tarfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -588,9 +589,13 @@ class World:
         self.client("s3").create_bucket(Bucket=BUCKET)
 
     def upload(self, increment: Increment) -> None:
-        s3 = self.client("s3")
-        for upload in increment.uploads:
+        s3 = self.client("s3")  # boto3 clients are safe to share between threads
+
+        def put(upload: Upload) -> None:
             s3.put_object(Bucket=BUCKET, Key=upload.key, Body=upload.data())
+
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="soak-upload") as pool:
+            list(pool.map(put, increment.uploads))
 
     def child_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -685,6 +690,7 @@ class RunState:
     delivery_lines: list[str] = field(default_factory=list)
     seconds: float = 0.0
     sabotaged: list[str] = field(default_factory=list)
+    upload_seconds: float = 0.0
 
     @property
     def state(self) -> Path:
@@ -707,11 +713,12 @@ def _count_alerts(state: Path) -> int:
     database = state / "alerts.sqlite"
     if not database.exists():
         return 0
-    store = AlertStore(database)
-    try:
-        return len(store.all())
-    finally:
-        store.close()
+    with contextlib.closing(sqlite3.connect(str(database))) as db:
+        try:
+            row = db.execute("SELECT COUNT(*) FROM alerts").fetchone()
+        except sqlite3.OperationalError:  # the runner was killed before creating the table
+            return 0
+    return int(row[0])
 
 
 class Runner:
@@ -992,7 +999,9 @@ def execute_run(
     started = time.monotonic()
     reference_seconds = _reference_seconds(reference)
     for increment in plan:
+        began = time.monotonic()
         world.upload(increment)
+        run.upload_seconds += time.monotonic() - began
         kills = 0
         for number in range(options.max_attempts_per_increment):
             attempt_plan = (
@@ -1128,6 +1137,8 @@ class Collected:
     ce_exact: dict[str, str]  # id -> content including observation times
     ce_types: dict[str, str]
     splunk: list[Received]  # in arrival order
+    ce_fields: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> flat fields
+    splunk_last: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> last event
 
 
 def collect(run: RunState, world: World, observed_from: float) -> Collected:
@@ -1145,6 +1156,8 @@ def collect(run: RunState, world: World, observed_from: float) -> Collected:
         ce_core={r["id"]: ce_content(r, observed_from, core=True) for r in rows},
         ce_exact={r["id"]: ce_content(r, math.inf) for r in rows},
         ce_types={r["id"]: r["type"] for r in rows},
+        ce_fields={r["id"]: _flat(r) for r in rows},
+        splunk_last={str(e["event"].get("id")): dict(e["event"]) for e in events},
         splunk=[
             Received(
                 str(e["event"].get("id")),
@@ -1156,6 +1169,26 @@ def collect(run: RunState, world: World, observed_from: float) -> Collected:
             for e in events
         ],
     )
+
+
+def _flat(row: Mapping[str, Any]) -> dict[str, Any]:
+    fields = {k: row.get(k) for k in ("alertName", "alertType", "type", "user", "timestamp")}
+    fields.update(row.get("rawData") or {})
+    return fields
+
+
+def _differing(
+    ids: Sequence[str],
+    left: Mapping[str, Mapping[str, Any]],
+    right: Mapping[str, Mapping[str, Any]],
+) -> dict[str, int]:
+    """Which fields differ, counted over ``ids`` (why two versions of an alert differ)."""
+    counts: Counter[str] = Counter()
+    ignored = {"alert_version", "timestamp", "description"}
+    for alert_id in ids:
+        a, b = left.get(alert_id) or {}, right.get(alert_id) or {}
+        counts.update(k for k in set(a) | set(b) if k not in ignored and a.get(k) != b.get(k))
+    return dict(counts.most_common(12))
 
 
 def splunk_figures(splunk: Sequence[Received]) -> dict[str, Any]:
@@ -1238,6 +1271,14 @@ def compare(
             "missing_in_save_gap": sum(1 for i in ce_missing if i in gap),
             "differs_in_save_gap": sum(1 for i in ce_changed if i in gap),
             "missing_by_type": dict(Counter(reference.ce_types[i] for i in ce_missing)),
+            "missing_outside_save_gap_by_type": dict(
+                Counter(reference.ce_types[i] for i in ce_missing if i not in gap)
+            ),
+            "differing_fields_outside_save_gap": _differing(
+                [i for i in ce_changed if i not in gap and i not in set(ce_order_only)],
+                reference.ce_fields,
+                disturbed.ce_fields,
+            ),
             "extra_by_type": dict(Counter(disturbed.ce_types[i] for i in ce_extra)),
             "differs_by_type": dict(Counter(reference.ce_types[i] for i in ce_changed)),
             "examples": {
@@ -1255,6 +1296,11 @@ def compare(
             "missing_final_versions": len(missing_final),
             "final_differs_in_samples_only": len(final_order_only),
             "missing_final_by_type": dict(Counter(kinds[i] for i in missing_final)),
+            "missing_final_differing_fields": _differing(
+                [i for i in missing_final if i not in set(final_order_only)],
+                reference.splunk_last,
+                disturbed.splunk_last,
+            ),
             "versions_not_received": len(not_received),
             "coalesced_intermediate_versions": len(coalesced),
             "phantom_versions": len(phantom),
@@ -1313,6 +1359,13 @@ def run_figures(run: RunState) -> dict[str, Any]:
         "exposure_seconds": _distribution(exposures),
         "exposure_share": round(sum(exposures) / sum(durations), 4) if durations else 0.0,
         "wall_seconds": run.seconds,
+        "time_split_seconds": {
+            "uploading_increments": round(run.upload_seconds, 1),
+            "pull_attempts": round(sum(a.seconds for a in attempts), 1),
+            "soak_bookkeeping": round(
+                run.seconds - run.upload_seconds - sum(a.seconds for a in attempts), 1
+            ),
+        },
         "sabotaged": run.sabotaged,
     }
 
@@ -1347,7 +1400,10 @@ def verdict(
     splunk = comparison["splunk"]
     lost_gap, stale_gap = ce["missing_in_save_gap"], ce["differs_in_save_gap"]
     if ce["missing"] - lost_gap:
-        failures.append(f"CE alerts missing: {ce['missing'] - lost_gap} ({ce['missing_by_type']})")
+        failures.append(
+            f"CE alerts missing: {ce['missing'] - lost_gap} "
+            f"({ce['missing_outside_save_gap_by_type']})"
+        )
     if ce["extra"]:
         failures.append(
             f"CE alerts the reference does not have: {ce['extra']} ({ce['extra_by_type']})"
@@ -1355,7 +1411,10 @@ def verdict(
     samples_only = ce["differs_in_samples_only"]
     other = ce["content_differs"] - stale_gap - samples_only
     if other > 0:
-        failures.append(f"CE alerts whose content differs: {other} ({ce['differs_by_type']})")
+        failures.append(
+            f"CE alerts whose content differs: {other} (fields: "
+            f"{ce['differing_fields_outside_save_gap']})"
+        )
     if samples_only:
         failures.append(
             f"CE alerts differing only in samples taken in processing order: {samples_only}"
@@ -1376,8 +1435,8 @@ def verdict(
     if splunk["missing_final_versions"] - final_samples:
         failures.append(
             "alerts whose final version Splunk never received: "
-            f"{splunk['missing_final_versions'] - final_samples} "
-            f"({splunk['missing_final_by_type']})"
+            f"{splunk['missing_final_versions'] - final_samples} (fields: "
+            f"{splunk['missing_final_differing_fields']})"
         )
     if final_samples:
         failures.append(
