@@ -1,9 +1,8 @@
 """Defects the crash and outage soak found, pinned as minimal reproductions (docs/soak.md).
 
-Each test states the behaviour the plugin should have and is a strict ``xfail`` while the
-defect lasts: when the owner fixes it, the test passes, pytest reports XPASS as a failure,
-and the marker comes off. The trail records here are project-authored (one IAM user, one
-role without the session-name condition, one session).
+Each test states the behaviour the plugin must have; each was a strict ``xfail`` until its
+defect was fixed and now guards against the regression. The trail records here are
+project-authored (one IAM user, one role without the session-name condition, one session).
 """
 
 from __future__ import annotations
@@ -169,11 +168,6 @@ def _pull(tenant: TenantConfig, state: Path) -> PullResult:
     return run_pull(tenant, StateDir(state), validate=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="resolver dedupes event ids only within one pull (IdentityResolver._seen is not "
-    "saved): a record CloudTrail delivers again in a file a later pull reads is counted again",
-)
 def test_a_record_delivered_again_in_a_later_pull_is_not_counted_twice(
     tenant: tuple[TenantConfig, HecEmulator, Any], tmp_path: Path
 ) -> None:
@@ -192,11 +186,6 @@ def test_a_record_delivered_again_in_a_later_pull_is_not_counted_twice(
     assert counts(second) in ([], [3])  # nothing new, or the same window unchanged
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="posture alerts are stamped with the pull's clock and alert_version covers the "
-    "time, so a posture alert re-sent after a lost save is a new version, not a copy",
-)
 def test_a_posture_alert_resent_after_a_lost_save_is_an_exact_copy(
     tenant: tuple[TenantConfig, HecEmulator, Any], tmp_path: Path
 ) -> None:
@@ -223,12 +212,6 @@ class _Recorder:
         return SendResult(delivered=[e.key for e in events])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OutboxLimits.max_pending (500) is below Maximum Alerts per Pull (1000 by default) "
-    "and deliver_alerts enqueues every alert before its one flush, so a healthy Splunk gets "
-    "only the newest 500 of a large pull",
-)
 def test_every_alert_of_a_large_pull_reaches_a_healthy_splunk() -> None:
     stamp = datetime(2026, 11, 27, tzinfo=UTC)
     alerts = [

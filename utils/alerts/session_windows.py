@@ -19,6 +19,7 @@ from ..cloudtrail.timeparse import format_iso, parse_iso
 from .builder import short_hash
 
 MAX_SAMPLES = 5
+MAX_REMEMBERED_EVENTS = 20_000  # counted event ids kept across pulls (16 hex chars each)
 MAX_SOURCES = 5
 MAX_AGENTS = 3
 STORAGE_VERSION = 1
@@ -148,14 +149,29 @@ class SessionWindows:
         self.windows: dict[str, SessionWindow] = {}
         self.touched: set[str] = set()
         self.evicted = 0
+        self.duplicates = 0
+        # CloudTrail re-delivers records (same eventID) in later files, possibly read by a
+        # later pull: ids already counted are remembered across pulls, bounded, oldest out.
+        self._counted: dict[str, None] = {}
 
-    def load(self, stored: Any) -> None:
+    def load(self, stored: Any, counted: Any = None) -> None:
         for data in stored if isinstance(stored, list) else []:
             window = SessionWindow.from_storage(data)
             if window is not None:
                 self.windows[window.key] = window
+        if isinstance(counted, list):
+            self._counted = dict.fromkeys(str(c) for c in counted)
 
-    def add(self, event: TrailEvent, resolution: Resolution, account_id: str) -> str:
+    def counted_ids(self) -> list[str]:
+        return list(self._counted)[-MAX_REMEMBERED_EVENTS:]
+
+    def add(self, event: TrailEvent, resolution: Resolution, account_id: str) -> str | None:
+        """Count the event in its session's window (None: this record was counted before)."""
+        fingerprint = event.eventID[:16]
+        if fingerprint in self._counted:
+            self.duplicates += 1
+            return None
+        self._counted[fingerprint] = None
         at = parse_iso(event.eventTime) or 0.0
         start = at - at % self.window_seconds
         session = session_key(event, resolution)

@@ -113,7 +113,7 @@ class ActivityRun:
             MAX_OPEN_WINDOWS,
             retention_seconds=config.cloudtrail.lookback_hours * 3600,
         )
-        self.windows.load(self.section.get("open"))
+        self.windows.load(self.section.get("open"), self.section.get("counted"))
         self.known_users: dict[str, None] = dict.fromkeys(self.section.get("users") or [])
         self.outcome = ActivityOutcome()
         self.outcome.problems.extend(getattr(report, "problems", []) or [])
@@ -266,6 +266,7 @@ class ActivityRun:
             compliance = Compliance.NOT_ENFORCED.value
             self.outcome.alerts.append(noncompliant_activity_alert(window, compliance))
         self.section["open"] = self.windows.save(self.now)
+        self.section["counted"] = self.windows.counted_ids()
         self.outcome.windows_evicted = self.windows.evicted
         self.section["users"] = list(self.known_users)[-MAX_KNOWN_USERS:]
         return self.outcome

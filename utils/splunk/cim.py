@@ -13,7 +13,7 @@ Choices worth knowing:
   subset), otherwise ``unknown``.
 - A ``rawData`` key that collides with a CIM or envelope-level field keeps its value under
   ``raw_<key>`` when the two differ, so nothing the builder wrote is lost.
-- ``alert_version`` fingerprints what Splunk receives (time + event): the same finding
+- ``alert_version`` fingerprints the event Splunk receives (not its time): the same finding
   re-sent after a crash has the same ``id`` and ``alert_version`` (``dedup id alert_version``
   removes the copy), a finding whose content changed has a new one.
 """
@@ -130,7 +130,9 @@ def to_envelope(
     """
     event = cim_event(alert)
     time = alert_epoch(alert["timestamp"])
-    event["alert_version"] = fingerprint({"time": time, "event": event})
+    # The version fingerprints the finding's content, not the moment it was (re)observed: a
+    # finding re-sent after a lost save is the same version even if re-stamped.
+    event["alert_version"] = fingerprint({"event": event})
     envelope: dict[str, Any] = {"time": time}
     if host:
         envelope["host"] = host
@@ -147,7 +149,7 @@ def envelope_version(envelope: Mapping[str, Any]) -> str:
     event = envelope.get("event")
     if isinstance(event, Mapping) and isinstance(event.get("alert_version"), str):
         return str(event["alert_version"])
-    return fingerprint({"time": envelope.get("time"), "event": event})
+    return fingerprint({"event": event})
 
 
 __all__ = [

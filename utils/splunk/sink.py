@@ -1,9 +1,11 @@
 """The one call ``pull_alerts`` makes for Splunk: format alerts, queue them, deliver.
 
 Kept apart from the client and the outbox so ``main.py`` stays a thin shell and the order
-that bounds the crash window lives in one place: everything is enqueued first (pure, cannot
-fail on the network), then a single ``flush`` sends and reports. Call it as the last step of
-the pull, right before returning the alerts to CE.
+that bounds the crash window lives in one place: alerts are enqueued (pure, cannot fail on
+the network), then flushed. When a pull has more alerts than the outbox may hold, the outbox
+is flushed each time it fills, so a healthy Splunk receives every alert and the bound only
+ever drops (counted) during an outage. Call it late in the pull, right before returning the
+alerts to CE.
 """
 
 from __future__ import annotations
@@ -64,32 +66,73 @@ def deliver_alerts(
     ``HecClient`` (retry and ack policies, timeouts).
     """
     outbox = Outbox(storage, limits)
-    for alert in alerts:
-        data = alert.model_dump() if isinstance(alert, BaseModel) else alert
-        try:
-            envelope = to_envelope(
-                data, index=config.index, sourcetype=config.sourcetype, host=host
-            )
-        except (KeyError, TypeError, ValueError) as error:
-            outbox.record_drop(
-                Drop(str(data.get("id", "?")), "", DropReason.MALFORMED, type(error).__name__)
-            )
-            continue
-        outbox.enqueue(str(data["id"]), envelope, now)
-    if sender is not None:
-        return outbox.flush(sender, now)
+    limit = (limits or OutboxLimits()).max_pending
+    opened: list[HecClient] = []
+
+    def sender_now() -> EventSender:
+        if sender is not None:
+            return sender
+        if not opened:
+            try:
+                opened.append(
+                    hec_client_for(
+                        config,
+                        user_agent=user_agent,
+                        proxies=proxies,
+                        verify=verify,
+                        **dict(client_options or {}),
+                    )
+                )
+            except HecConfigError as error:
+                return _Refusing(error)
+        return opened[0]
+
+    reports: list[FlushReport] = []
     try:
-        client = hec_client_for(
-            config,
-            user_agent=user_agent,
-            proxies=proxies,
-            verify=verify,
-            **dict(client_options or {}),
+        for alert in alerts:
+            if len(outbox.pending_ids) >= limit and (not reports or reports[-1].error is None):
+                reports.append(outbox.flush(sender_now(), now))  # room before enqueueing more
+            _enqueue(outbox, alert, config, host, now)
+        reports.append(outbox.flush(sender_now(), now))
+    finally:
+        for client in opened:
+            client.close()
+    return merge_reports(reports)
+
+
+def _enqueue(
+    outbox: Outbox,
+    alert: Mapping[str, Any] | BaseModel,
+    config: SplunkConfig,
+    host: str | None,
+    now: float,
+) -> None:
+    data = alert.model_dump() if isinstance(alert, BaseModel) else alert
+    try:
+        envelope = to_envelope(data, index=config.index, sourcetype=config.sourcetype, host=host)
+    except (KeyError, TypeError, ValueError) as error:
+        outbox.record_drop(
+            Drop(str(data.get("id", "?")), "", DropReason.MALFORMED, type(error).__name__)
         )
-    except HecConfigError as error:
-        return outbox.flush(_Refusing(error), now)
-    with client:
-        return outbox.flush(client, now)
+        return
+    outbox.enqueue(str(data["id"]), envelope, now)
+
+
+def merge_reports(reports: list[FlushReport]) -> FlushReport:
+    """One report for the pull from the flushes it made (the last one's state wins)."""
+    merged = FlushReport()
+    for report in reports:
+        merged.delivered.extend(report.delivered)
+        merged.dropped.extend(report.dropped)
+        merged.drops_not_itemised += report.drops_not_itemised
+        merged.unacknowledged.extend(report.unacknowledged)
+        merged.error = report.error or merged.error
+        merged.error_field = report.error_field or merged.error_field
+        merged.exception = report.exception or merged.exception
+    if reports:
+        merged.pending = reports[-1].pending
+        merged.oldest_pending_age = reports[-1].oldest_pending_age
+    return merged
 
 
 class _Refusing:
