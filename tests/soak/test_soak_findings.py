@@ -300,12 +300,6 @@ def test_a_chained_session_is_judged_once_its_first_hop_arrives_a_pull_later(
     assert [a["rawData"]["session_name"] for a in spoofing] == ["chain-5d1e"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="activity_phase expires held events older than now - 1 h (wall clock) whenever "
-    "a pull is 'caught up': when the trail read is older than an hour, a chained AssumeRole "
-    "whose first hop arrives a pull later is emitted unresolved and never judged",
-)
 def test_a_chained_session_from_an_older_trail_is_judged_once_its_first_hop_arrives(
     tenant: tuple[TenantConfig, HecEmulator, Any], tmp_path: Path
 ) -> None:

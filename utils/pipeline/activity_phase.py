@@ -43,7 +43,6 @@ from .posture_phase import PostureState
 MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024
 MAX_OPEN_WINDOWS = 5_000
 MAX_KNOWN_USERS = 5_000
-HOLD_GRACE_SECONDS = 3_600  # held events older than this when the source is caught up expire
 TRUST_CHANGE_EVENTS = frozenset({"CreateRole", "UpdateAssumeRolePolicy"})
 WEAK_STATUSES = frozenset({TrustStatus.WEAK, TrustStatus.NOT_ENFORCED})
 STORAGE_VERSION = 1
@@ -255,7 +254,11 @@ class ActivityRun:
 
     def finish(self, caught_up: bool) -> ActivityOutcome:
         if caught_up:
-            self._absorb(self.resolver.expire_held(self.now - HOLD_GRACE_SECONDS))
+            # A held event waits for its issuing event; trail files can arrive up to the
+            # look-back late, so it is given up (emitted unresolved) only beyond it. The
+            # resolver also expires held events as event time advances past their deadline.
+            horizon = self.config.cloudtrail.lookback_hours * 3600
+            self._absorb(self.resolver.expire_held(self.now - horizon))
         budget = self.config.cloudtrail.index_budget_mb * 1024 * 1024
         report, overflow = self.resolver.save(self.storage, budget_bytes=budget)
         self._absorb(overflow)
