@@ -37,6 +37,7 @@ from ..trust.evaluator import (
     evaluate_policy,
     evaluate_role,
 )
+from .context import storage_section
 from .event_source import build_event_source
 from .posture_phase import PostureState
 
@@ -87,7 +88,7 @@ class ActivityRun:
         self.rule = config.rule
         self.now = now
         self.storage = storage
-        self.section = _section(storage, "activity")
+        self.section = storage_section(storage, "activity")
         if self.section.get("v") != STORAGE_VERSION:
             self.section.clear()
             self.section["v"] = STORAGE_VERSION
@@ -275,14 +276,6 @@ class ActivityRun:
         return self.outcome
 
 
-def _section(storage: dict[str, Any], key: str) -> dict[str, Any]:
-    value = storage.get(key)
-    if not isinstance(value, dict):
-        value = {}
-        storage[key] = value
-    return value
-
-
 def run_activity(
     config: PluginConfig,
     storage: dict[str, Any],
@@ -292,7 +285,7 @@ def run_activity(
     now: float,
 ) -> ActivityOutcome:
     """Read the configured source and return the activity alerts (source not committed)."""
-    source = build_event_source(config, factories, _section(storage, "sources"))
+    source = build_event_source(config, factories, storage_section(storage, "sources"))
     run = ActivityRun(config, storage, posture, now=now)
     if source is None:
         return run.outcome

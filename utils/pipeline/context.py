@@ -12,6 +12,15 @@ from ..config import PluginConfig
 from ..plugin_logger import PluginLogger
 
 
+def storage_section(storage: dict[str, Any], key: str) -> dict[str, Any]:
+    """The storage section a component owns (created on first use, mutated in place)."""
+    value = storage.get(key)
+    if not isinstance(value, dict):
+        value = {}
+        storage[key] = value
+    return value
+
+
 @dataclass
 class PullContext:
     config: PluginConfig
@@ -26,9 +35,4 @@ class PullContext:
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def section(self, key: str) -> dict[str, Any]:
-        """The storage section a component owns (created on first use, mutated in place)."""
-        value = self.storage.get(key)
-        if not isinstance(value, dict):
-            value = {}
-            self.storage[key] = value
-        return value
+        return storage_section(self.storage, key)
