@@ -20,6 +20,7 @@ import json
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Final, NoReturn
 
 from ..fastpath import import_optional
@@ -37,6 +38,7 @@ __all__ = [
     "decode_trail_object",
     "default_decoder",
     "gunzip",
+    "gunzip_presized",
 ]
 
 GZIP_MAGIC: Final = b"\x1f\x8b"
@@ -105,6 +107,46 @@ def gunzip(data: bytes, *, name: str, limit: int, decompressobj: Inflater) -> by
             raise TrailObjectError(f"{name}: unexpected bytes after the gzip data")
 
 
+def gunzip_presized(data: bytes, *, name: str, limit: int, decompressor: Inflater) -> bytes:
+    """``gunzip`` with ``isal``'s ``IgzipDecompressor`` (``decompressor()`` builds one):
+    the same members, cap, errors and output, in one output buffer per member.
+
+    ``IgzipDecompressor.decompress(data, max_length)`` allocates ``max_length`` (at most
+    16 MB) up front, where a zlib-style ``decompressobj`` starts at 16 kB and doubles
+    with ``realloc``. Sized from the trailer, a trail file inflates into one buffer: no
+    copies — which in a long-lived process whose heap is not empty (the resolver's)
+    cost as much as a third of inflating (measured with cachegrind).
+    """
+    parts: list[bytes] = []
+    total = 0
+    rest = data
+    while True:
+        inflater = decompressor()
+        room = limit - total
+        claimed = int.from_bytes(rest[-4:], "little") if len(rest) >= 18 else 0
+        try:
+            chunk = inflater.decompress(rest, (claimed if 0 < claimed <= room else room) + 1)
+            parts.append(chunk)
+            total += len(chunk)
+            while not inflater.eof and not inflater.needs_input and total <= limit:
+                chunk = inflater.decompress(b"", limit - total + 1)
+                if not chunk:
+                    break  # no progress
+                parts.append(chunk)
+                total += len(chunk)
+        except Exception as error:  # isal's IsalError: corrupt deflate data
+            raise TrailObjectError(f"{name}: gzip data is corrupt ({error})") from None
+        if total > limit:
+            _too_big(name, limit)
+        if not inflater.eof:
+            raise TrailObjectError(f"{name}: gzip data is truncated")
+        rest = inflater.unused_data
+        if not rest.strip(b"\0"):
+            return parts[0] if len(parts) == 1 else b"".join(parts)
+        if rest[:2] != GZIP_MAGIC:
+            raise TrailObjectError(f"{name}: unexpected bytes after the gzip data")
+
+
 def _too_big(name: str, limit: int) -> NoReturn:
     raise TrailObjectError(
         f"{name}: inflates to more than {limit} bytes (max_decompressed_bytes); "
@@ -123,9 +165,9 @@ class TrailDecoder:
         self._text_errors: tuple[type[Exception], ...] = (
             (*self.fast.errors, UnicodeError) if self.fast is not None else ()
         )
-        igzip = import_optional("isal.isal_zlib") if self.fast is not None else None
-        self._decompressobj: Inflater = (
-            igzip.decompressobj if igzip is not None else zlib.decompressobj
+        igzip = import_optional("isal.igzip_lib") if self.fast is not None else None
+        self._igzip: Inflater | None = (
+            partial(igzip.IgzipDecompressor, flag=igzip.DECOMP_GZIP) if igzip is not None else None
         )
 
     @property
@@ -135,8 +177,12 @@ class TrailDecoder:
     def payload(self, data: bytes, *, name: str, max_decompressed_bytes: int) -> bytes:
         """The JSON bytes of an object: inflated when gzip, size-capped either way."""
         if data[:2] == GZIP_MAGIC:
+            if self._igzip is not None:
+                return gunzip_presized(
+                    data, name=name, limit=max_decompressed_bytes, decompressor=self._igzip
+                )
             return gunzip(
-                data, name=name, limit=max_decompressed_bytes, decompressobj=self._decompressobj
+                data, name=name, limit=max_decompressed_bytes, decompressobj=zlib.decompressobj
             )
         if len(data) > max_decompressed_bytes:
             raise TrailObjectError(
