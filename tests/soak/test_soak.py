@@ -47,9 +47,11 @@ def test_killed_and_starved_plugin_ends_where_an_undisturbed_run_ends(tmp_path: 
 
     # Duplicates are the at-least-once window, quantified: never more copies than the
     # batches HEC accepted from pulls killed before CE saved them, plus lost HEC answers.
+    # Every copy is exact (same id and alert_version), so `dedup id alert_version` removes it.
     lost_answers = dis["hec_faults_by_kind"].get("answer_lost", 0)
     assert splunk["reference"]["duplicates_raw"] == 0, context
     assert splunk["disturbed"]["duplicates_raw"] <= dis["resent_after_kill"] + 1000 * lost_answers
+    assert splunk["disturbed"]["same_content_new_version"] == 0, context
 
     # Nothing dropped, storage within budget, and the verdict agrees.
     assert sum(v for k, v in dis["outbox_totals"].items() if k.startswith("dropped")) == 0
