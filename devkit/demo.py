@@ -169,7 +169,8 @@ def report(run: DemoRun, out: TextIO) -> None:
     out.write("\n5. Second run\n")
     for number, result in enumerate(later, start=2):
         out.write(
-            f"  pull {number}: {len(result.alerts)} alerts returned, "
+            f"  pull {number}: {len(result.alerts)} alerts returned (the previous pull's, "
+            "repeated so CE's own save window cannot lose them), "
             f"{result.upsert.inserted} new in CE, "
             f"{len(run.routing[number - 1].created)} new incidents\n"
         )

@@ -154,7 +154,7 @@ def short_options(workdir: Path, **overrides: Any) -> SoakOptions:
         "hec_fault_rate": 0.4,
         "s3_fault_rate": 0.5,
         "s3_mode": "recoverable",
-        "kill_triggers": ("timer", "reading", "delivering", "delivered"),
+        "kill_triggers": KILL_TRIGGERS,
         "workdir": workdir,
         "keep_states": False,
         # Pinned: the resolver releases held events in hash order (a defect, docs/soak.md),
@@ -947,29 +947,38 @@ class Sabotage:
         self.kind = kind
         self.increment = increment
         self._previous: bytes | None = None
+        self._dropped: list[str] = []
 
     def before_pull(self, run: RunState) -> None:
         if self.kind == "stale-storage" and run.storage_file.exists():
             self._previous = run.storage_file.read_bytes()
 
     def after_pull(self, run: RunState, increment: int, attempt: Attempt) -> None:
-        if self.kind is None or increment != self.increment or attempt.outcome != "ok":
+        if self.kind is None or attempt.outcome != "ok":
             return
-        if self.kind == "drop-pull-alerts":
-            # CE saved the pull's storage and checkpoint, then lost its alerts (the
-            # window between saving and upserting): delete what this pull inserted.
-            database = run.state / "alerts.sqlite"
-            store = AlertStore(database)
-            try:
-                rows = store.all()
-            finally:
-                store.close()
-            newest = sorted(rows, key=lambda r: r["first_seen"])[-max(1, attempt.new_alerts) :]
-            with contextlib.closing(sqlite3.connect(str(database))) as db:
-                db.executemany("DELETE FROM alerts WHERE id = ?", [(r["id"],) for r in newest])
-                db.commit()
-            run.sabotaged.append(f"deleted {len(newest)} alerts of increment {increment}")
-        elif self.kind == "stale-storage" and self._previous is not None:
+        if self.kind == "drop-pull-alerts" and self.increment is not None:
+            # CE saved a pull's storage and checkpoint, then lost its alerts - and lost them
+            # again after the next pull (which repeats the previous pull's alerts precisely
+            # to survive one such loss): nothing can bring them back, the soak must notice.
+            if increment == self.increment:
+                database = run.state / "alerts.sqlite"
+                store = AlertStore(database)
+                try:
+                    rows = store.all()
+                finally:
+                    store.close()
+                newest = sorted(rows, key=lambda r: r["first_seen"])
+                self._dropped = [r["id"] for r in newest[-max(1, attempt.new_alerts) :]]
+            if increment in (self.increment, self.increment + 1) and self._dropped:
+                with contextlib.closing(sqlite3.connect(str(run.state / "alerts.sqlite"))) as db:
+                    db.executemany("DELETE FROM alerts WHERE id = ?", [(i,) for i in self._dropped])
+                    db.commit()
+                run.sabotaged.append(
+                    f"deleted {len(self._dropped)} alerts of increment {self.increment} "
+                    f"after increment {increment}"
+                )
+            return
+        if increment == self.increment and self.kind == "stale-storage" and self._previous:
             # CE kept the alerts but lost the storage save: the previous storage returns.
             run.storage_file.write_bytes(self._previous)
             run.sabotaged.append(f"restored the storage saved before increment {increment}")

@@ -152,11 +152,32 @@ def test_storage_is_mutated_in_place_and_saved_after_success(aws: object, tmp_pa
     assert json.loads((tmp_path / "checkpoint.json").read_text())["last_run_at"]
 
 
-def test_a_second_pull_repeats_no_unchanged_alert(aws: object, tmp_path: Path) -> None:
+def test_an_unchanged_alert_is_returned_by_its_pull_and_the_next_only(
+    aws: object, tmp_path: Path
+) -> None:
+    """The next pull repeats the previous pull's alerts (CE's save-then-upsert window)."""
     seed_small_tenant()
     state = StateDir(tmp_path)
-    assert run_pull(tenant(configuration()), state).upsert.inserted == 1
-    assert run_pull(tenant(configuration()), state).alerts == []
+    first = run_pull(tenant(configuration()), state)
+    second = run_pull(tenant(configuration()), state, validate=False)
+    third = run_pull(tenant(configuration()), state, validate=False)
+    assert first.upsert.inserted == 1
+    assert [a.model_dump() for a in second.alerts] == [a.model_dump() for a in first.alerts]
+    assert second.upsert.inserted == 0 and second.upsert.updated == 1
+    assert third.alerts == []
+
+
+def test_alerts_lost_in_ces_save_window_come_back_with_the_next_pull(
+    aws: object, tmp_path: Path
+) -> None:
+    """CE saved storage and checkpoint, then died before storing the alerts."""
+    seed_small_tenant()
+    state = StateDir(tmp_path)
+    first = run_pull(tenant(configuration()), state)
+    (tmp_path / "alerts.sqlite").unlink()  # the alerts never reached CE's collection
+    second = run_pull(tenant(configuration()), state, validate=False)
+    assert second.upsert.inserted == len(first.alerts) == 1
+    assert second.alerts[0].id == first.alerts[0].id
 
 
 def test_nothing_is_saved_when_the_pull_raises(aws: object, tmp_path: Path) -> None:

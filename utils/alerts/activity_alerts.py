@@ -231,7 +231,7 @@ def unattributed_alert(key: UnattributedKey) -> dict[str, Any]:
     }
     return make_alert(
         UNATTRIBUTED_ACTIVITY,
-        id_parts=(key.account_id or "unknown", key.access_key_id),
+        id_parts=(key.account_id or "unknown", key.access_key_id, key.first_seen),
         timestamp=when(parse_iso(key.last_seen) or 0.0),
         user=None,
         severity=UNATTRIBUTED_ACTIVITY.default_severity,

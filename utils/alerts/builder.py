@@ -26,6 +26,20 @@ def short_hash(*parts: Any, length: int = 16) -> str:
     return hashlib.sha256(compact_json(parts).encode("utf-8")).hexdigest()[:length]
 
 
+def stored_alert(alert: dict[str, Any]) -> dict[str, Any]:
+    """An alert as kept in storage (JSON: the timestamp as ISO 8601)."""
+    stamp = alert["timestamp"]
+    return {**alert, "timestamp": stamp.isoformat() if isinstance(stamp, datetime) else stamp}
+
+
+def loaded_alert(alert: dict[str, Any]) -> dict[str, Any]:
+    """An alert read back from storage (the timestamp as a datetime again)."""
+    stamp = alert.get("timestamp")
+    if isinstance(stamp, str):
+        return {**alert, "timestamp": datetime.fromisoformat(stamp)}
+    return alert
+
+
 def alert_id(kind: AlertKind, *parts: str) -> str:
     """``aws-rsi:<kind>:<part>:...``: namespaced, stable, readable in CE's alert list."""
     return ":".join((ALERT_ID_NAMESPACE, kind.key, *parts))

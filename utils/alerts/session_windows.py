@@ -10,6 +10,7 @@ replacing it with a partial count.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,9 +143,16 @@ def _remember(values: list[str], value: str | None, limit: int) -> None:
 class SessionWindows:
     """Open windows by id, loaded from and saved to ``storage["activity"]["open"]``."""
 
-    def __init__(self, window_seconds: int, max_open: int, retention_seconds: float) -> None:
+    def __init__(
+        self,
+        window_seconds: int,
+        max_open: int,
+        retention_seconds: float,
+        max_bytes: int = 1_500_000,
+    ) -> None:
         self.window_seconds = window_seconds
         self.max_open = max_open
+        self.max_bytes = max_bytes
         self.retention_seconds = retention_seconds
         self.windows: dict[str, SessionWindow] = {}
         self.touched: set[str] = set()
@@ -202,5 +210,13 @@ class SessionWindows:
         horizon = now - self.retention_seconds - self.window_seconds
         keep = [w for w in self.windows.values() if w.window_start > horizon]
         keep.sort(key=lambda w: w.last_seen, reverse=True)
-        self.evicted += max(0, len(keep) - self.max_open)
-        return [w.to_storage() for w in keep[: self.max_open]]
+        saved: list[dict[str, Any]] = []
+        size = 0
+        for window in keep[: self.max_open]:
+            data = window.to_storage()
+            size += len(json.dumps(data, separators=(",", ":")))
+            if size > self.max_bytes:
+                break
+            saved.append(data)
+        self.evicted += len(keep) - len(saved)
+        return saved

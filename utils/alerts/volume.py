@@ -7,15 +7,17 @@ storage for the next pulls, and one ``alert_volume_capped`` alert counts what wa
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .builder import make_alert
+from .builder import loaded_alert, make_alert, stored_alert
 from .catalogue import SEVERITY_ORDER, VOLUME_CAPPED
 
-BACKLOG_FACTOR = 5  # the backlog holds up to five pulls' worth of alerts
+BACKLOG_FACTOR = 5  # the backlog holds up to five pulls' worth of alerts...
+BACKLOG_MAX_BYTES = 1_000_000  # ...and at most this much of CE's storage document
 
 
 @dataclass
@@ -30,23 +32,11 @@ def _rank(alert: dict[str, Any]) -> int:
     return -SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else -2
 
 
-def _stored(alert: dict[str, Any]) -> dict[str, Any]:
-    stamp = alert["timestamp"]
-    return {**alert, "timestamp": stamp.isoformat() if isinstance(stamp, datetime) else stamp}
-
-
-def _loaded(alert: dict[str, Any]) -> dict[str, Any]:
-    stamp = alert.get("timestamp")
-    if isinstance(stamp, str):
-        return {**alert, "timestamp": datetime.fromisoformat(stamp)}
-    return alert
-
-
 def cap_alerts(
     alerts: list[dict[str, Any]], section: dict[str, Any], limit: int, now: datetime
 ) -> Capped:
     """This pull's alerts within ``limit`` (backlog first), the excess deferred."""
-    waiting = [_loaded(a) for a in section.get("alerts", []) if isinstance(a, dict)]
+    waiting = [loaded_alert(a) for a in section.get("alerts", []) if isinstance(a, dict)]
     fresh_ids = {a["id"] for a in alerts}
     pool = [a for a in waiting if a.get("id") not in fresh_ids] + alerts
     if len(pool) <= limit:
@@ -55,9 +45,16 @@ def cap_alerts(
     keep = limit - 1  # one slot for the summary
     ordered = sorted(pool, key=_rank)
     sent, rest = ordered[:keep], ordered[keep:]
-    room = limit * BACKLOG_FACTOR
-    backlog, dropped = rest[:room], rest[room:]
-    section["alerts"] = [_stored(a) for a in backlog]
+    stored: list[dict[str, Any]] = []
+    size = 0
+    for alert in rest[: limit * BACKLOG_FACTOR]:
+        entry = stored_alert(alert)
+        size += len(json.dumps(entry, separators=(",", ":"), default=str))
+        if size > BACKLOG_MAX_BYTES:
+            break
+        stored.append(entry)
+    backlog, dropped = rest[: len(stored)], rest[len(stored) :]
+    section["alerts"] = stored
     deferred_kinds = Counter(str(a.get("type")) for a in backlog)
     dropped_kinds = Counter(str(a.get("type")) for a in dropped)
     description = (

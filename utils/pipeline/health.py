@@ -32,6 +32,7 @@ class PullSummary:
     source: dict[str, Any] = field(default_factory=dict)
     index_bytes: int = 0
     deferred: int = 0
+    replayed: int = 0
     dropped: int = 0
     duration_seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
@@ -95,7 +96,8 @@ class PullSummary:
         )
         return (
             f"Pull summary: {self.accounts} account(s); {posture}; {reading}; AWS API calls "
-            f"{self.api_calls}; alerts {len(self.alerts)}{capped} ({kinds}); {self.delivery} "
+            f"{self.api_calls}; alerts {len(self.alerts)}{capped} ({kinds}), plus "
+            f"{self.replayed} repeated from the previous pull; {self.delivery} "
             f"Problems {len(self.problems)}; took {self.duration_seconds:.2f}s."
         )
 
@@ -117,6 +119,7 @@ class PullSummary:
             "source": {k: v for k, v in self.source.items() if k != "problems"},
             "alerts": len(self.alerts),
             "alerts_deferred": self.deferred,
+            "alerts_replayed": self.replayed,
             "alerts_dropped": self.dropped,
             "alerts_by_kind": self.alerts_by_kind(),
             "delivery": self.delivery,

@@ -25,6 +25,7 @@ from .activity_phase import run_activity
 from .context import PullContext
 from .health import PullSummary
 from .posture_phase import PostureState, run_posture
+from .replay import with_replay
 
 # Inside a pull, HEC gets a few quick retries: whatever is not delivered stays in the outbox
 # for the next pull, so waiting minutes here would only delay the alerts CE is waiting for.
@@ -97,6 +98,9 @@ def run_pull(context: PullContext) -> list[dict[str, Any]]:
                 details = "".join(traceback.format_exception(report.exception))
             log.error(report.summary(), details=details)
 
+    returned = with_replay(capped.alerts, context.section("replay"))
+    summary.replayed = len(returned) - len(capped.alerts)
+
     source = activity.source
     if source is not None:
         source.commit()  # checkpoints move only now; CE saves them only if we return
@@ -108,4 +112,4 @@ def run_pull(context: PullContext) -> list[dict[str, Any]]:
     health.clear()
     health.update(summary.health_record())
     log.info(summary.log_line())
-    return capped.alerts
+    return returned
