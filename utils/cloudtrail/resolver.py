@@ -24,6 +24,7 @@ the batch, so the order of records inside a batch (a trail file) does not matter
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import compress, repeat
@@ -178,8 +179,9 @@ class IdentityResolver:
         self._role_enforces = role_enforces
         # The last ``dedupe_window`` event ids, about: two generations, the older dropped
         # whole when the newer fills (bounded memory, no per-id eviction cost).
-        self._seen: set[str] = set()
-        self._seen_before: set[str] = set()
+        self._seen: set[str] | dict[str, None] = set()
+        self._seen_before: set[str] | dict[str, None] = set()
+        self._window_chosen = False
         self._by_key: dict[str | None, Resolution] = {}  # never a None key; None looks up
         self._services: dict[str | None, Resolution] = {}
         self._arrived: set[str] = set()
@@ -276,6 +278,8 @@ class IdentityResolver:
         reads in bytecode, while ``getattr`` from C takes the generic path — measured with
         cachegrind, the passes cost about twice the instructions.)
         """
+        if not self._window_chosen:
+            self._seen_window_for(batch[0])
         cached = self._by_key.get
         learn_names = _LEARN_NAMES
         resolutions: list[Resolution | None] = []
@@ -284,9 +288,7 @@ class IdentityResolver:
         miss = misses.append
         ids: list[str] = []
         remember = ids.append
-        position = -1
         for event in batch:
-            position += 1
             remember(event.eventID)
             identity = event.userIdentity
             if identity is not None and event.eventName not in learn_names:
@@ -294,8 +296,8 @@ class IdentityResolver:
                 if resolution is not None and event.addendum is None:
                     keep(resolution)
                     continue
+            miss(len(resolutions))
             keep(None)
-            miss(position)
         learnt: list[int] = []
         repeats = self._repeats(ids)
         if repeats:
@@ -317,12 +319,20 @@ class IdentityResolver:
         seen = self._seen
         before = self._seen_before
         repeats: set[int] = set()
-        if not (seen.isdisjoint(ids) and before.isdisjoint(ids)):
-            known = seen.intersection(ids)
-            known.update(before.intersection(ids))
-            repeats.update(compress(range(len(ids)), map(known.__contains__, ids)))
         size = len(seen)
-        seen.update(ids)
+        if isinstance(seen, set) and isinstance(before, set):
+            if not (seen.isdisjoint(ids) and before.isdisjoint(ids)):
+                known = seen.intersection(ids)
+                known.update(before.intersection(ids))
+                repeats.update(compress(range(len(ids)), map(known.__contains__, ids)))
+            seen.update(ids)
+        elif isinstance(seen, dict) and isinstance(before, dict):
+            fresh = dict.fromkeys(ids)
+            if not (seen.keys().isdisjoint(fresh) and before.keys().isdisjoint(fresh)):
+                known = seen.keys() & fresh.keys()
+                known.update(before.keys() & fresh.keys())
+                repeats.update(compress(range(len(ids)), map(known.__contains__, ids)))
+            seen.update(fresh)
         if len(seen) - size + len(repeats) < len(ids):  # a repeat inside the batch (rare)
             first: dict[str, int] = {}
             repeats.update(
@@ -330,18 +340,37 @@ class IdentityResolver:
             )
         if len(seen) >= self.settings.dedupe_window // 2:
             self._seen_before = seen
-            self._seen = set()
+            self._seen = set() if isinstance(seen, set) else {}
         return repeats
+
+    def _seen_window_for(self, event: TrailEvent) -> None:
+        """Hold the dedupe window in dicts, which the garbage collector never walks, when the
+        decoder's events are collected objects (stdlib views over ``json.loads`` dicts).
+
+        That decoder makes the collector run a full collection every few trail files, and
+        each would visit the 32k ids of a window held in sets (a random memory access per
+        id: about a microsecond per event, measured). Sets stay the choice when events are
+        not collected (msgspec Structs): collections are then rare, and a set probe touches
+        one cache line where a dict probe touches two or three.
+        """
+        self._window_chosen = True
+        if gc.is_tracked(event) and not self._seen and not self._seen_before:
+            self._seen = {}
+            self._seen_before = {}
 
     def _resolve_misses(
         self, batch: list[TrailEvent], misses: list[int], resolutions: list[Resolution | None]
     ) -> None:
         """The events the first pass could not answer, once every issuance of the batch is
-        known: the key cache again, a session already waiting, a correction, the slow path."""
+        known: the key cache again, a session already waiting, an AWS service, a
+        correction, the slow path. About one event in eight comes here (AWS services, later
+        events of held sessions, new keys), so the common answers are given inline."""
         cached = self._by_key.get
+        services = self._services.get
         pending = self._pending.get
         arrived = self._arrived
         add_to = self.index.add_to
+        held = 0
         for position in misses:
             event = batch[position]
             addendum = event.addendum
@@ -350,7 +379,10 @@ class IdentityResolver:
                 continue
             identity = event.userIdentity
             if identity is None:
-                resolutions[position] = self._resolve_unsigned(event)
+                resolution = (
+                    services(event.eventSource) if event.eventType == "AwsServiceEvent" else None
+                )
+                resolutions[position] = resolution or self._resolve_unsigned(event)
                 continue
             key = identity.accessKeyId
             if key:
@@ -361,9 +393,15 @@ class IdentityResolver:
                 group = pending(key)
                 if group is not None and group.held and arrived.isdisjoint(group.awaited):
                     add_to(group, event)  # its session is still waiting
-                    self.stats.held += 1
+                    held += 1
+                    continue
+            elif identity.type == AWS_SERVICE:
+                resolution = services(identity.invokedBy)
+                if resolution is not None:
+                    resolutions[position] = resolution
                     continue
             resolutions[position] = self._resolve_signed(event, identity, key)
+        self.stats.held += held
 
     def _resolve_correction(self, event: TrailEvent, addendum: Addendum) -> Resolution | None:
         """A late correction: a repeat of its original unless it updates the original's data."""
@@ -374,7 +412,10 @@ class IdentityResolver:
                     self.stats.duplicates += 1
                     return None
                 self.stats.addendum_updates += 1
-            self._seen.add(original)
+            if isinstance(self._seen, set):
+                self._seen.add(original)
+            else:
+                self._seen[original] = None
         if event.eventName in _LEARN_NAMES:
             self._learn(event)
         return self._resolve_one(event)
