@@ -37,8 +37,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
+
+from .serving import BackgroundServer
 
 CONTROL_PREFIX = "/_emulator"
 GENERIC_KINDS = frozenset({"status", "slow", "drop"})
@@ -181,7 +183,7 @@ class Response:
     drop: bool = False
 
 
-class Emulator:
+class Emulator(BackgroundServer):
     """A local HTTP stand-in. Subclasses implement ``handle`` and ``reset_state``."""
 
     fault_kinds: ClassVar[frozenset[str]] = frozenset()
@@ -196,6 +198,7 @@ class Emulator:
         tls_cert: str | Path | None = None,
         tls_key: str | Path | None = None,
     ) -> None:
+        super().__init__(f"{self.name} emulator")
         self.host = host
         self._requested_port = port
         self._tls = (str(tls_cert), str(tls_key)) if tls_cert and tls_key else None
@@ -204,48 +207,17 @@ class Emulator:
         self.lock = threading.RLock()
         self._in_flight = 0
         self._idle = threading.Condition()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
-    def start(self) -> Self:
+    def _build(self) -> _Server:
         server = _Server((self.host, self._requested_port), _Handler)
         server.emulator = self
         if self._tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(*self._tls)
             server.socket = context.wrap_socket(server.socket, server_side=True)
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"{self.name}-emulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start() if self._server is None else self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError(f"the {self.name} emulator is not running")
-        return int(self._server.server_address[1])
+        return server
 
     @property
     def url(self) -> str:

@@ -43,8 +43,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
+
+from .serving import BackgroundServer
 
 CONTROL_PREFIX = "/_emulator"
 KINDS = frozenset({"status", "drop", "drop_after", "stall", "slow", "truncate"})
@@ -158,12 +160,13 @@ def s3_operation(method: str, target: str) -> str:
     return method
 
 
-class FaultyGateway:
+class FaultyGateway(BackgroundServer):
     """The reverse proxy; ``start()`` serves it from a daemon thread of this process."""
 
     def __init__(
         self, upstream: str, host: str = "127.0.0.1", port: int = 0, *, seed: int = 0
     ) -> None:
+        super().__init__("faulty gateway")
         parts = urlsplit(upstream)
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError(f"upstream must be an http:// URL, got {upstream!r}")
@@ -175,44 +178,13 @@ class FaultyGateway:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self.stats = GatewayStats()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
-    def start(self) -> Self:
+    def _build(self) -> _Server:
         server = _Server((self.host, self._requested_port), _Handler)
         server.gateway = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="faulty-gateway",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start() if self._server is None else self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the faulty gateway is not running")
-        return int(self._server.server_address[1])
+        return server
 
     @property
     def url(self) -> str:

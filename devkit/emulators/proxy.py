@@ -37,8 +37,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote, urlsplit
+
+from .serving import BackgroundServer
 
 HOP_BY_HOP = frozenset(
     {
@@ -71,7 +73,7 @@ class ProxyRecord:
     aws_region: str | None = None
 
 
-class ProxyEmulator:
+class ProxyEmulator(BackgroundServer):
     """See the module docstring."""
 
     def __init__(
@@ -84,6 +86,7 @@ class ProxyEmulator:
         hosts: Mapping[str, str] | None = None,
         upstream_timeout: float = 10.0,
     ) -> None:
+        super().__init__("proxy emulator")
         self.host = host
         self._requested_port = port
         self.username = username
@@ -93,25 +96,15 @@ class ProxyEmulator:
         self._records: list[ProxyRecord] = []
         self._lock = threading.Lock()
         self._tunnels: set[socket.socket] = set()
-        self._server: _ProxyServer | None = None
-        self._thread: threading.Thread | None = None
         self.stopping = threading.Event()
 
     # ----------------------------------------------------------------- lifecycle
 
-    def start(self) -> Self:
+    def _build(self) -> _ProxyServer:
         server = _ProxyServer((self.host, self._requested_port), _ProxyHandler)
         server.proxy = self
         self.stopping.clear()
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="proxy-emulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
+        return server
 
     def stop(self) -> None:
         self.stopping.set()
@@ -120,27 +113,9 @@ class ProxyEmulator:
         for sock in tunnels:
             with contextlib.suppress(OSError):
                 sock.close()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start() if self._server is None else self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
+        super().stop()
 
     # ----------------------------------------------------------------- addresses
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the proxy emulator is not running")
-        return int(self._server.server_address[1])
 
     def url(self, *, username: str | None = None, password: str | None = None) -> str:
         """``http://[user:password@]127.0.0.1:<port>``; credentials default to the configured."""
