@@ -42,11 +42,10 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from .serving import BackgroundServer
+from .serving import BackgroundServer, QuietHandler, QuietServer
 
 CONTROL_PREFIX = "/_emulator"
 KINDS = frozenset({"status", "drop", "drop_after", "stall", "slow", "truncate"})
@@ -278,58 +277,16 @@ class FaultyGateway(BackgroundServer):
         return 404, {"error": "unknown control path"}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _Server(QuietServer):
     gateway: FaultyGateway
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients that give up (a killed plugin, a timeout) are routine here."""
 
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the statistics say what happened."""
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_HEAD(self) -> None:
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
-
-    def _body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    self.rfile.readline()
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
 
     def _dispatch(self) -> None:
         gateway = self.server.gateway
-        body = self._body()
+        body = self._read_body()
         if self.path.startswith(CONTROL_PREFIX + "/"):
             status, answer = gateway.control(self.command, urlsplit(self.path).path, body)
             self._reply(status, json.dumps(answer).encode(), {"Content-Type": "application/json"})

@@ -31,16 +31,13 @@ import http.client
 import re
 import selectors
 import socket
-import sys
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import quote, urlsplit
 
-from .serving import BackgroundServer
+from .serving import BackgroundServer, QuietHandler, QuietServer
 
 HOP_BY_HOP = frozenset(
     {
@@ -175,15 +172,8 @@ class ProxyEmulator(BackgroundServer):
             (self._tunnels.add if add else self._tunnels.discard)(sock)
 
 
-class _ProxyServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _ProxyServer(QuietServer):
     proxy: ProxyEmulator
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], ConnectionError | OSError):
-            return
-        super().handle_error(request, client_address)
 
 
 def _split_target(target: str, default_port: int) -> tuple[str, int]:
@@ -198,19 +188,8 @@ def _split_target(target: str, default_port: int) -> tuple[str, int]:
     return target, default_port
 
 
-class _ProxyHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _ProxyHandler(QuietHandler):
     server: _ProxyServer
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body are separate writes; without TCP_NODELAY, Nagle's algorithm and
-        # the client's delayed ACK add ~40 ms to every proxied response.
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: tests read ``records``."""
 
     # ----------------------------------------------------------------- CONNECT
 
@@ -272,39 +251,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 
     # ----------------------------------------------------------------- absolute-URI
 
-    def do_GET(self) -> None:
-        self._forward()
-
-    def do_HEAD(self) -> None:
-        self._forward()
-
-    def do_POST(self) -> None:
-        self._forward()
-
-    def do_PUT(self) -> None:
-        self._forward()
-
-    def do_DELETE(self) -> None:
-        self._forward()
-
-    def do_PATCH(self) -> None:
-        self._forward()
-
-    def _read_body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _forward(self) -> None:
+    def _dispatch(self) -> None:
         proxy = self.server.proxy
         body = self._read_body()
         parts = urlsplit(self.path)
