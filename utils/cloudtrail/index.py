@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import heapq
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -84,8 +85,12 @@ class HeldGroup:
 
     awaited: tuple[str, ...]
     deadline: float
-    events: list[TrailEvent]
+    head: TrailEvent  # the first event, as it came
+    rest: list[Any] = field(default_factory=list)  # the others, packed (``events_of``)
     held: bool = False  # in the index now
+
+    def __len__(self) -> int:
+        return 1 + len(self.rest)
 
 
 @dataclass(slots=True)
@@ -111,7 +116,15 @@ class LoadReport:
 class IssuanceIndex:
     """Sessions by key, console groups, held events and the trust timeline."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        pack: Callable[[TrailEvent], Any] | None = None,
+        unpack: Callable[[Any], TrailEvent] | None = None,
+    ) -> None:
+        # How held events beyond a group's first are kept (see FastDecoders.pack): as they
+        # are, by default.
+        self.pack: Callable[[TrailEvent], Any] = pack or _same
+        self.unpack: Callable[[Any], TrailEvent] = unpack or _same
         self.sessions: dict[str, IssuedSession] = {}
         self.console: dict[tuple[str, int], ConsoleSwitch] = {}
         self.timeline = TrustTimeline()
@@ -218,7 +231,7 @@ class IssuanceIndex:
         self._next_held += 1
         self._held[number] = group
         group.held = True
-        self._held_events += len(group.events)
+        self._held_events += len(group)
         heapq.heappush(self._deadlines, (group.deadline, number))
         for key in group.awaited:
             self._waiting.setdefault(key, set()).add(number)
@@ -227,8 +240,12 @@ class IssuanceIndex:
 
     def add_to(self, group: HeldGroup, event: TrailEvent) -> None:
         """Hold one more event of a session already held (``group`` must be held)."""
-        group.events.append(event)
+        group.rest.append(self.pack(event))
         self._held_events += 1
+
+    def events_of(self, group: HeldGroup) -> list[TrailEvent]:
+        """The events of a held group, oldest first."""
+        return [group.head, *map(self.unpack, group.rest)]
 
     def release(self, key: str) -> list[HeldGroup]:
         """The groups waiting for ``key``, oldest first, no longer held."""
@@ -256,13 +273,13 @@ class IssuanceIndex:
                 break
             group = self._unhold(number)
             evicted.append(group)
-            count += len(group.events)
+            count += len(group)
         return evicted
 
     def _unhold(self, number: int) -> HeldGroup:
         group = self._held.pop(number)
         group.held = False
-        self._held_events -= len(group.events)
+        self._held_events -= len(group)
         for key in group.awaited:
             if key.startswith(CONSOLE_WAIT):
                 self.console_waits -= 1
@@ -294,7 +311,7 @@ class IssuanceIndex:
         sessions = sorted(self.sessions.values(), key=lambda s: s.issued_at)
         session_rows = [_session_row(s) for s in sessions]
         held_rows = [
-            [list(g.awaited), int(g.deadline), [to_dict(e) for e in g.events]]
+            [list(g.awaited), int(g.deadline), [to_dict(e) for e in self.events_of(g)]]
             for g in self._held.values()
         ]
         console_rows = [_console_row(c) for c in self.console.values()]
@@ -387,6 +404,10 @@ class IssuanceIndex:
         report.sessions = len(index.sessions)
         report.held = index.held_count
         return index, report
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _size(value: object) -> int:
@@ -521,7 +542,7 @@ def _held_from_row(row: object) -> tuple[HeldGroup | None, int]:
             skipped += 1
     if not held:
         return None, skipped or 1
-    return HeldGroup(tuple(awaited), float(deadline), held), skipped
+    return HeldGroup(tuple(awaited), float(deadline), held[0], held[1:]), skipped
 
 
 def _is_number(value: object) -> bool:

@@ -81,6 +81,7 @@ from .resolution import (
     Status,
     UnattributedKey,
 )
+from .stdlib_model import pack_held, unpack_held
 from .timeparse import format_iso, parse_iso
 
 PolicyEnforces = Callable[[str], bool | None]
@@ -100,8 +101,6 @@ _SESSION_TYPES: Final = frozenset({ASSUMED_ROLE, FEDERATED_USER})
 _event_time = attrgetter("eventTime")
 _event_id = attrgetter("eventID")
 _event_name = attrgetter("eventName")
-_addendum = attrgetter("addendum")
-_user_identity = attrgetter("userIdentity")
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +172,7 @@ class IdentityResolver:
         settings: ResolverSettings | None = None,
     ) -> None:
         self.index = index if index is not None else IssuanceIndex()
+        self.index.pack, self.index.unpack = pack_held, unpack_held
         self.settings = settings if settings is not None else ResolverSettings()
         self.stats = ResolverStats()
         self._policy_enforces = policy_enforces
@@ -225,7 +225,7 @@ class IdentityResolver:
         self._emit_unresolved(
             report.held_overflow, "the stored index had no room to hold it", result
         )
-        self.stats.overflowed += sum(len(group.events) for group in report.held_overflow)
+        self.stats.overflowed += sum(map(len, report.held_overflow))
         return report, result
 
     # resolving -----------------------------------------------------------------------
@@ -827,7 +827,7 @@ class IdentityResolver:
         if group is None:
             at = parse_iso(event.eventTime)
             deadline = (at if at is not None else self.index.watermark) + self.settings.hold_seconds
-            group = HeldGroup(awaited, deadline, [event])
+            group = HeldGroup(awaited, deadline, event)
             self.stats.held += 1
         else:
             group.awaited = awaited
@@ -842,19 +842,18 @@ class IdentityResolver:
         index = self.index
         while arrived:
             for group in index.release(arrived.pop()):
-                head = group.events[0]
-                resolution = self._resolve_one(head, group)
+                resolution = self._resolve_one(group.head, group)
                 if resolution is None:
                     continue  # held again, waiting for another link
                 self._unpend(group)
-                self.stats.released += len(group.events)
-                self._emit_all(group.events, resolution.after_hold(), result)
+                self.stats.released += len(group)
+                self._emit_all(index.events_of(group), resolution.after_hold(), result)
             arrived |= self._arrived
             self._arrived = set()
         self._make_room(result)
 
     def _unpend(self, group: HeldGroup) -> None:
-        identity = group.events[0].userIdentity
+        identity = group.head.userIdentity
         key = identity.accessKeyId if identity is not None else None
         if key and self._pending.get(key) is group:
             del self._pending[key]
@@ -863,21 +862,21 @@ class IdentityResolver:
         excess = self.index.held_count - self.settings.max_held
         if excess > 0:
             evicted = self.index.evict_oldest(excess)
-            self.stats.overflowed += sum(len(group.events) for group in evicted)
+            self.stats.overflowed += sum(map(len, evicted))
             self._emit_unresolved(evicted, "the hold was full", result)
 
     def _expire(self, deadline: float, result: ResolveResult) -> None:
         self._make_room(result)
         due = self.index.expire(deadline)
         if due:
-            self.stats.expired += sum(len(group.events) for group in due)
+            self.stats.expired += sum(map(len, due))
             self._emit_unresolved(due, "no issuing event arrived within the hold", result)
 
     def _emit_unresolved(self, groups: list[HeldGroup], why: str, result: ResolveResult) -> None:
         """Emit held groups as unresolved, and one ``UnattributedKey`` per session key."""
         for group in groups:
             self._unpend(group)
-            head = group.events[0].userIdentity
+            head = group.head.userIdentity
             key = head.accessKeyId if head is not None else None
             role_arn, session_name = _session_of(head)
             partial = self._partial_origin(group.awaited)
@@ -896,9 +895,10 @@ class IdentityResolver:
                 held=True,
                 reason=reason,
             )
-            self._emit_all(group.events, resolution, result)
+            events = self.index.events_of(group)
+            self._emit_all(events, resolution, result)
             if key:
-                times = sorted(map(_event_time, group.events))
+                times = sorted(map(_event_time, events))
                 result.unattributed.append(
                     UnattributedKey(
                         access_key_id=key,
@@ -907,7 +907,7 @@ class IdentityResolver:
                         account_id=head.accountId if head is not None else None,
                         first_seen=times[0],
                         last_seen=times[-1],
-                        events=len(group.events),
+                        events=len(events),
                     )
                 )
 
