@@ -157,10 +157,6 @@ def short_options(workdir: Path, **overrides: Any) -> SoakOptions:
         "kill_triggers": KILL_TRIGGERS,
         "workdir": workdir,
         "keep_states": False,
-        # Pinned: the resolver releases held events in hash order (a defect, docs/soak.md),
-        # which makes alert samples differ between processes; unpinned, that nondeterminism
-        # (not a crash-consistency failure) would make this variant flaky.
-        "hash_seed": 0,
     }
     values.update(overrides)
     return SoakOptions(**values)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 
-from tests.cloudtrail.helpers import Method, Status, event, resolver
+from tests.cloudtrail.helpers import REPO_ROOT, Method, Status, event, resolver
 
 ACCOUNT = "111111111111"
 USER = {
@@ -442,3 +445,44 @@ def test_resolutions_serialise_to_the_cli_shape() -> None:
             "accountId": ACCOUNT,
         }
     ]
+
+
+def test_held_sessions_are_released_in_the_order_they_were_held() -> None:
+    keys = [f"ASIA{name}" for name in ("Q", "B", "Z", "A", "M", "C", "X", "D")]
+    the_resolver = resolver.IdentityResolver()
+    held = [
+        use(key, "Dev", key.lower(), at=f"2026-11-01T10:0{i}:00Z") for i, key in enumerate(keys)
+    ]
+    assert the_resolver.resolve(held).events == []
+    issued = [assume(key, "Dev", key.lower()) for key in reversed(keys)]
+    released = [
+        e.eventID for e in the_resolver.resolve(issued).events if e.eventName == "GetObject"
+    ]
+    assert released == [e.eventID for e in held]
+
+
+def test_release_order_does_not_depend_on_the_hash_seed() -> None:
+    """Held sessions released together come out the same in every process (a pull's alert
+    samples depend on it; docs/soak.md finding 3)."""
+    script = (
+        "from tests.cloudtrail.test_resolver_behaviour import assume, use\n"
+        "from tests.cloudtrail.helpers import resolver\n"
+        "r = resolver.IdentityResolver()\n"
+        "keys = [f'ASIA{i:03d}' for i in range(64)]\n"
+        "r.resolve([use(k, 'Dev', k, at='2026-11-01T10:05:00Z') for k in keys])\n"
+        "out = r.resolve([assume(k, 'Dev', k) for k in keys])\n"
+        "print(','.join(e.eventID for e in out.events))\n"
+    )
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        outputs.add(done.stdout)
+    assert len(outputs) == 1

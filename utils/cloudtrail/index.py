@@ -247,11 +247,18 @@ class IssuanceIndex:
         """The events of a held group, oldest first."""
         return [group.head, *map(self.unpack, group.rest)]
 
-    def release(self, key: str) -> list[HeldGroup]:
-        """The groups waiting for ``key``, oldest first, no longer held."""
-        numbers = self._waiting.get(key)
-        if not numbers:
-            return []
+    def release_all(self, keys: set[str]) -> list[HeldGroup]:
+        """The groups waiting for any of ``keys``, oldest first, no longer held.
+
+        The order depends only on when the groups were held, never on the iteration order
+        of ``keys``, so a pull resolves and emits the same way under any hash seed.
+        """
+        numbers: set[int] = set()
+        waiting = self._waiting
+        for key in keys:
+            found = waiting.get(key)
+            if found:
+                numbers.update(found)
         return [self._unhold(number) for number in sorted(numbers)]
 
     def expire(self, deadline: float) -> list[HeldGroup]:

@@ -841,14 +841,14 @@ class IdentityResolver:
         self._arrived = set()
         index = self.index
         while arrived:
-            for group in index.release(arrived.pop()):
+            for group in index.release_all(arrived):
                 resolution = self._resolve_one(group.head, group)
                 if resolution is None:
                     continue  # held again, waiting for another link
                 self._unpend(group)
                 self.stats.released += len(group)
                 self._emit_all(index.events_of(group), resolution.after_hold(), result)
-            arrived |= self._arrived
+            arrived = self._arrived
             self._arrived = set()
         self._make_room(result)
 
