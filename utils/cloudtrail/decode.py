@@ -96,15 +96,10 @@ def gunzip(data: bytes, *, name: str, limit: int, decompressobj: Inflater) -> by
                 total += len(chunk)
         except Exception as error:  # zlib.error / isal_zlib.error: corrupt deflate data
             raise TrailObjectError(f"{name}: gzip data is corrupt ({error})") from None
-        if total > limit:
-            _too_big(name, limit)
-        if not inflater.eof:
-            raise TrailObjectError(f"{name}: gzip data is truncated")
-        rest = inflater.unused_data
-        if not rest.strip(b"\0"):
+        following = _next_member(inflater, name=name, total=total, limit=limit)
+        if following is None:
             return parts[0] if len(parts) == 1 else b"".join(parts)
-        if rest[:2] != GZIP_MAGIC:
-            raise TrailObjectError(f"{name}: unexpected bytes after the gzip data")
+        rest = following
 
 
 def gunzip_presized(data: bytes, *, name: str, limit: int, decompressor: Inflater) -> bytes:
@@ -136,15 +131,24 @@ def gunzip_presized(data: bytes, *, name: str, limit: int, decompressor: Inflate
                 total += len(chunk)
         except Exception as error:  # isal's IsalError: corrupt deflate data
             raise TrailObjectError(f"{name}: gzip data is corrupt ({error})") from None
-        if total > limit:
-            _too_big(name, limit)
-        if not inflater.eof:
-            raise TrailObjectError(f"{name}: gzip data is truncated")
-        rest = inflater.unused_data
-        if not rest.strip(b"\0"):
+        following = _next_member(inflater, name=name, total=total, limit=limit)
+        if following is None:
             return parts[0] if len(parts) == 1 else b"".join(parts)
-        if rest[:2] != GZIP_MAGIC:
-            raise TrailObjectError(f"{name}: unexpected bytes after the gzip data")
+        rest = following
+
+
+def _next_member(inflater: Any, *, name: str, total: int, limit: int) -> bytes | None:
+    """After a member: the bytes of the next one, None at the end, or the object's error."""
+    if total > limit:
+        _too_big(name, limit)
+    if not inflater.eof:
+        raise TrailObjectError(f"{name}: gzip data is truncated")
+    rest: bytes = inflater.unused_data
+    if not rest.strip(b"\0"):
+        return None
+    if rest[:2] != GZIP_MAGIC:
+        raise TrailObjectError(f"{name}: unexpected bytes after the gzip data")
+    return rest
 
 
 def _too_big(name: str, limit: int) -> NoReturn:
