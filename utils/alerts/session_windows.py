@@ -98,6 +98,16 @@ class SessionWindow:
     regions: list[str] = field(default_factory=list)
     access_keys: list[str] = field(default_factory=list)
     errors: int = 0
+    # Event time at which each kept value was first seen (parallel to the lists above), and
+    # of the event whose resolution the window shows: what a window keeps is decided by
+    # event time, never by the order events were read in, so a window has the same content
+    # however its events were split across files and pulls (a retried pull, a late file).
+    samples_at: list[float] = field(default_factory=list)
+    source_ips_at: list[float] = field(default_factory=list)
+    user_agents_at: list[float] = field(default_factory=list)
+    regions_at: list[float] = field(default_factory=list)
+    access_keys_at: list[float] = field(default_factory=list)
+    resolution_at: list[Any] = field(default_factory=list)  # [event time, event id]
 
     @property
     def events(self) -> int:
@@ -110,13 +120,22 @@ class SessionWindow:
         self.last_seen = max(self.last_seen, at)
         if event.errorCode:
             self.errors += 1
-        _remember(self.samples, event.eventID, MAX_SAMPLES)
-        _remember(self.source_ips, event.sourceIPAddress, MAX_SOURCES)
-        _remember(self.user_agents, event.userAgent, MAX_AGENTS)
-        _remember(self.regions, event.awsRegion, MAX_SOURCES)
-        _remember(self.access_keys, resolution.access_key_id, MAX_SAMPLES)
-        if resolution.origin is not None and not self.resolution.get("origin"):
-            self.resolution = resolution.to_json()
+        _keep_earliest(self.samples, self.samples_at, event.eventID, at, MAX_SAMPLES)
+        _keep_earliest(self.source_ips, self.source_ips_at, event.sourceIPAddress, at, MAX_SOURCES)
+        _keep_earliest(self.user_agents, self.user_agents_at, event.userAgent, at, MAX_AGENTS)
+        _keep_earliest(self.regions, self.regions_at, event.awsRegion, at, MAX_SOURCES)
+        _keep_earliest(
+            self.access_keys, self.access_keys_at, resolution.access_key_id, at, MAX_SAMPLES
+        )
+        if resolution.origin is not None:
+            mark = [at, event.eventID]
+            if (
+                not self.resolution.get("origin")
+                or not self.resolution_at
+                or (mark < self.resolution_at)
+            ):
+                self.resolution = resolution.to_json()
+                self.resolution_at = mark
 
     def to_storage(self) -> dict[str, Any]:
         data = {k: v for k, v in vars(self).items() if k != "counts"}
@@ -135,9 +154,28 @@ class SessionWindow:
             return None
 
 
-def _remember(values: list[str], value: str | None, limit: int) -> None:
-    if value and value not in values and len(values) < limit:
-        values.append(value)
+def _keep_earliest(
+    values: list[str], times: list[float], value: str | None, at: float, limit: int
+) -> None:
+    """Keep the ``limit`` distinct values seen earliest (event time, then value), in that
+    order: the same values whatever order the events come in."""
+    if not value:
+        return
+    if len(times) != len(values):  # stored before times were kept: start them afresh
+        times[:] = [at] * len(values)
+    if len(values) >= limit and (at, value) >= (times[-1], values[-1]):
+        return  # the common case once a window is full: a later event changes nothing
+    pairs = list(zip(times, values, strict=True))
+    if value in values:
+        index = values.index(value)
+        if at >= times[index]:
+            return
+        del pairs[index]
+    pairs.append((at, value))
+    pairs.sort()
+    del pairs[limit:]
+    times[:] = [t for t, _ in pairs]
+    values[:] = [v for _, v in pairs]
 
 
 class SessionWindows:

@@ -1,0 +1,105 @@
+"""Session windows keep the same content whatever order their events are read in."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from netskope.plugins.custom_plugins.aws_role_session_cto.utils.alerts import session_windows
+from netskope.plugins.custom_plugins.aws_role_session_cto.utils.cloudtrail import resolution
+
+from tests.cloudtrail.helpers import event
+
+ROLE = "arn:aws:iam::111122223333:role/Open"
+IVY = resolution.Origin(
+    type="IAMUser",
+    arn="arn:aws:iam::111122223333:user/ivy",
+    user_name="ivy",
+    account_id="111122223333",
+)
+
+
+def resolved(held: bool) -> resolution.Resolution:
+    return resolution.Resolution(
+        status=resolution.Status.RESOLVED,
+        method=resolution.Method.ISSUING_EVENT,
+        origin=IVY,
+        role_arn=ROLE,
+        session_name="build",
+        access_key_id="ASIABUILD",
+        held=held,
+    )
+
+
+UNRESOLVED = resolution.Resolution(
+    status=resolution.Status.UNRESOLVED,
+    method=resolution.Method.NO_ISSUANCE,
+    role_arn=ROLE,
+    session_name="build",
+    access_key_id="ASIABUILD",
+)
+
+
+def calls(count: int) -> list[tuple[Any, resolution.Resolution]]:
+    """``count`` calls of one session in one hour, from many addresses, Regions and agents."""
+    out = []
+    for n in range(count):
+        record = event(
+            eventID=f"evt-{n:04d}",
+            eventName="GetObject",
+            eventSource="s3.amazonaws.com",
+            eventTime=f"2026-11-01T10:{n % 60:02d}:{(n * 7) % 60:02d}Z",
+            sourceIPAddress=f"10.0.{n % 9}.{n % 13}",
+            userAgent=f"agent/{n % 4}",
+            awsRegion=("us-east-1", "eu-west-1", "ap-south-1", "sa-east-1", "us-west-2")[n % 5],
+        )
+        out.append((record, UNRESOLVED if n % 3 == 0 else resolved(held=n % 2 == 0)))
+    return out
+
+
+def window_after(order: list[int], splits: list[int], items: list[Any]) -> dict[str, Any]:
+    """The stored window after reading ``items`` in ``order``, saved and loaded at ``splits``
+    (as if the events were spread over several pulls)."""
+    stored: list[dict[str, Any]] = []
+    counted: list[str] = []
+    start = 0
+    for stop in [*sorted(set(splits)), len(order)]:
+        windows = session_windows.SessionWindows(3600, 100, 86400)
+        windows.load(stored, counted)
+        for position in order[start:stop]:
+            record, outcome = items[position]
+            windows.add(record, outcome, "111122223333")
+        stored = windows.save(now=1_793_527_200.0)
+        counted = windows.counted_ids()
+        start = stop
+    assert len(stored) == 1
+    return stored[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=40).flatmap(
+        lambda n: st.tuples(
+            st.permutations(list(range(n))),
+            st.lists(st.integers(min_value=0, max_value=n), max_size=3),
+        )
+    )
+)
+def test_a_window_is_the_same_in_any_reading_order(case: tuple[list[int], list[int]]) -> None:
+    order, splits = case
+    items = calls(len(order))
+    in_time_order = window_after(sorted(order), [], items)
+    shuffled = window_after(order, splits, items)
+    assert json.dumps(shuffled, sort_keys=True) == json.dumps(in_time_order, sort_keys=True)
+
+
+def test_samples_are_the_earliest_and_the_identity_that_of_the_earliest_resolved_event() -> None:
+    items = calls(30)
+    window = window_after(list(reversed(range(30))), [10, 20], items)
+    assert window["samples"] == ["evt-0000", "evt-0001", "evt-0002", "evt-0003", "evt-0004"]
+    assert window["regions"] == ["us-east-1", "eu-west-1", "ap-south-1", "sa-east-1", "us-west-2"]
+    assert window["resolution"]["origin"]["userName"] == "ivy"
+    assert window["resolution_at"][1] == "evt-0001"  # evt-0000 is unresolved
+    assert sum(count for _, count in window["counts"]) == 30
