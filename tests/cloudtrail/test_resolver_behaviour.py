@@ -191,6 +191,54 @@ def test_expire_held_uses_the_time_it_is_given_not_a_clock() -> None:
     assert len(the_resolver.expire_held(now=1_793_527_800.0 + 601).events) == 1
 
 
+TEN = 1_793_527_200.0  # 2026-11-01T10:00:00Z
+
+
+def test_the_expiry_ceiling_keeps_a_held_event_waiting_until_what_is_unread_is_read() -> None:
+    """Event time beyond the deadline does not give a hold up while an older trail object is
+    known but unread (``hold_expiry_ceiling``): its issuance may be in it."""
+    the_resolver = resolver.IdentityResolver(settings=resolver.ResolverSettings(hold_seconds=600))
+    the_resolver.hold_expiry_ceiling = TEN + 300  # an object of 10:05 not read
+    assert the_resolver.resolve([use("ASIAX", "Dev", "x", at="2026-11-01T10:00:00Z")]).events == []
+    later = the_resolver.resolve([tick("2026-11-01T12:00:00Z")])  # deadline 10:10 passed
+    assert [r.method for r in later.resolutions] == [Method.DIRECT]
+    assert the_resolver.expire_held(now=TEN + 7200).events == []
+    assert the_resolver.stats.expired == 0 and the_resolver.index.held_count == 1
+    # the object is read: the issuance releases the held use, resolved
+    released = the_resolver.resolve([assume("ASIAX", "Dev", "x", at="2026-11-01T09:59:00Z")])
+    use_of_key = [r for e, r in released.resolved if e.eventName != "AssumeRole"]
+    assert [(r.status, r.method, r.held) for r in use_of_key] == [
+        (Status.RESOLVED, Method.ISSUING_EVENT, True)
+    ]
+    assert use_of_key[0].origin is not None and use_of_key[0].origin.user_name == "ivy"
+
+
+def test_without_the_ceiling_a_held_event_expires_by_event_time_again() -> None:
+    the_resolver = resolver.IdentityResolver(settings=resolver.ResolverSettings(hold_seconds=600))
+    the_resolver.hold_expiry_ceiling = TEN + 300
+    the_resolver.resolve([use("ASIAX", "Dev", "x", at="2026-11-01T10:00:00Z")])
+    assert len(the_resolver.resolve([tick("2026-11-01T12:00:00Z")]).events) == 1
+    # a ceiling past the deadline does not stop expiry at the deadline
+    the_resolver.hold_expiry_ceiling = TEN + 3600
+    given_up = the_resolver.resolve([tick("2026-11-01T12:00:01Z")])
+    assert [r.method for r in given_up.resolutions].count(Method.NO_ISSUANCE) == 1
+    the_resolver.resolve([use("ASIAY", "Dev", "y", at="2026-11-01T12:00:00Z")])
+    the_resolver.hold_expiry_ceiling = None  # the object was read (or given up)
+    expired = the_resolver.resolve([tick("2026-11-01T12:10:00Z")])
+    assert [r.method for r in expired.resolutions].count(Method.NO_ISSUANCE) == 1
+    assert the_resolver.stats.expired == 2
+
+
+def test_the_expiry_ceiling_does_not_lift_the_size_limit_or_stop_a_drain() -> None:
+    the_resolver = resolver.IdentityResolver(settings=resolver.ResolverSettings(max_held=1))
+    the_resolver.hold_expiry_ceiling = 0.0
+    result = the_resolver.resolve(
+        [use(f"ASIA{i}", "Dev", f"s{i}", at=f"2026-11-01T10:0{i}:00Z") for i in range(3)]
+    )
+    assert len(result.events) == 2 and the_resolver.stats.overflowed == 2
+    assert len(the_resolver.drain().events) == 1
+
+
 def test_a_full_hold_emits_its_oldest_events_unresolved() -> None:
     the_resolver = resolver.IdentityResolver(settings=resolver.ResolverSettings(max_held=2))
     result = the_resolver.resolve(

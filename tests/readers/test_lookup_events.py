@@ -364,3 +364,51 @@ def test_invalid_settings_are_refused_with_a_clear_message():
         LookupEventsReader([], {}, regions=[])
     with pytest.raises(ValueError, match="not one of"):
         LookupEventsReader([], {}, regions=["us-east-1"], lookup_attribute=("Bogus", "x"))
+
+
+def test_unread_since_names_where_a_region_not_read_yet_or_failed_resumes(clock, store):
+    """Hold expiry must not run past events known but not read: another Region's (an
+    issuance is logged in the Region that served it), or a failed Region's until a later
+    pull reads it."""
+    regions = ("us-east-1", "us-west-2")
+    tenant = Tenant(regions)
+    hour = timedelta(hours=1)
+    for region in regions:
+        tenant.page(region, params(NOW - DAY, NOW), [event(f"{region}-0", NOW - hour)])
+    pull(store, [tenant], clock, regions)
+
+    clock.advance(3600)  # pull 2: us-west-2 fails
+    tenant.page("us-east-1", params(NOW - OVERLAP, NOW + hour), [event("e-1", NOW + hour / 2)])
+    tenant.error("us-west-2", "InternalError", params(NOW - OVERLAP, NOW + hour))
+    storage = store.begin()
+    reader = make_reader([tenant], storage, clock, regions)
+    seen = []
+    drain(reader, on_batch=lambda _b: seen.append(reader.unread_since()))
+    assert seen == [NOW.timestamp()]  # us-east-1 is read to now; us-west-2 is not yet
+    assert reader.unread_since() == (NOW - OVERLAP).timestamp()  # us-west-2 failed there
+    reader.commit()
+    store.save(storage)
+
+    clock.advance(3600)  # pull 3: us-west-2 is read again, from where it failed
+    later = NOW + 2 * hour
+    tenant.page("us-east-1", params(NOW + hour - OVERLAP, later), [event("e-2", later - hour)])
+    tenant.page("us-west-2", params(NOW - OVERLAP, NOW + hour), [event("w-2", NOW)])
+    tenant.page("us-west-2", params(NOW + hour - OVERLAP, later), [])
+    storage = store.begin()
+    reader = make_reader([tenant], storage, clock, regions)
+    seen = []
+    drain(reader, on_batch=lambda _b: seen.append(reader.unread_since()))
+    # us-west-2's failed window first, then its next one (from its new cursor)
+    assert seen == [(NOW - OVERLAP).timestamp(), (NOW + hour).timestamp()]
+    assert reader.unread_since() is None
+    tenant.done()
+
+
+def test_unread_since_ignores_a_region_failing_beyond_the_look_back(clock, store):
+    tenant = Tenant()
+    tenant.page("us-east-1", params(NOW - DAY, NOW), [])
+    pull(store, [tenant], clock, lookback_hours=24)
+    clock.advance(25 * 3600)
+    tenant.error("us-east-1", "InternalError")
+    _ids, reader = pull(store, [tenant], clock, lookback_hours=24)
+    assert reader.unread_since() is None

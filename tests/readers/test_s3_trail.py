@@ -362,3 +362,75 @@ def test_batches_may_be_iterated_once_per_reader(s3, factory, clock):
     list(reader.batches())
     with pytest.raises(RuntimeError, match="once per reader"):
         list(reader.batches())
+
+
+def epoch(text):
+    return at(text).timestamp()
+
+
+def test_unread_since_names_a_failed_object_until_a_later_pull_reads_it(s3, factory, clock, store):
+    """Hold expiry must not run past an object known but not read (the resolver asks)."""
+    first = put(s3, trail_key(at("2026-11-29T10:00:00"), account=A))
+    failing = put(s3, trail_key(at("2026-11-29T11:00:00"), account=A))
+    newer = put(s3, trail_key(at("2026-11-29T11:30:00"), account=A))
+    factory.faults["s3"] = {
+        "get_object": lambda kw: (
+            client_error("InternalError", "GetObject") if kw["Key"] == failing else None
+        )
+    }
+    storage = store.begin()
+    reader = make_reader(factory, storage, clock)
+    assert reader.unread_since() is None  # nothing listed yet
+    seen = []
+    names = [b.name for b in drain(reader, on_batch=lambda b: seen.append(reader.unread_since()))]
+    assert names == [first, newer]
+    # at the first object the next one still to read is the 11:00 one; then it has failed
+    assert seen == [epoch("2026-11-29T11:00:00")] * 2
+    reader.commit()
+    store.save(storage)
+    prefix = f"AWSLogs/{A}/CloudTrail/us-east-1/"
+    assert store.saved["sources"]["s3"]["prefixes"][prefix]["unread"] == "20261129T1100Z"
+
+    # the prefix cannot even be listed next pull: the stored record still names the object
+    factory.faults["s3"]["list_objects_v2"] = lambda kw: (
+        client_error("InternalError", "ListObjectsV2") if kw["Prefix"] == prefix else None
+    )
+    storage = store.begin()
+    reader = make_reader(factory, storage, clock)
+    assert drain(reader) == []
+    assert reader.unread_since() == epoch("2026-11-29T11:00:00")
+    reader.commit()
+    store.save(storage)
+
+    factory.faults["s3"].clear()
+    storage = store.begin()
+    reader = make_reader(factory, storage, clock)
+    seen.clear()
+    names = [b.name for b in drain(reader, on_batch=lambda b: seen.append(reader.unread_since()))]
+    assert names == [failing] and seen == [None]
+    reader.commit()
+    store.save(storage)
+    assert "unread" not in store.saved["sources"]["s3"]["prefixes"][prefix]
+
+
+def test_unread_since_ignores_objects_older_than_the_look_back(s3, factory, clock, store):
+    failing = put(s3, trail_key(at("2026-11-29T10:00:00"), account=A))
+    factory.faults["s3"] = {"get_object": lambda kw: client_error("InternalError", "GetObject")}
+    _names, reader = pull(store, factory, clock)
+    assert reader.unread_since() == epoch("2026-11-29T10:00:00")
+    clock.advance(5 * 3600)  # 10:00 is now older than the 6-hour look-back
+    names, reader = pull(store, factory, clock)
+    assert names == [] and reader.stats.objects_errored == 1  # still retried, ...
+    assert reader.unread_since() is None  # ... but no longer holds expiry back
+    assert failing in " ".join(p.message for p in reader.stats.problems)
+
+
+def test_unread_since_counts_objects_left_for_a_later_pull_by_the_budget(s3, factory, clock, store):
+    keys = [put(s3, trail_key(at(f"2026-11-29T10:0{m}:00"), account=A)) for m in range(3)]
+    storage = store.begin()
+    reader = make_reader(factory, storage, clock, max_objects_per_pull=2)
+    seen = []
+    names = [b.name for b in drain(reader, on_batch=lambda b: seen.append(reader.unread_since()))]
+    assert names == keys[:2]
+    assert seen == [epoch("2026-11-29T10:01:00"), epoch("2026-11-29T10:02:00")]
+    assert reader.unread_since() == epoch("2026-11-29T10:02:00")

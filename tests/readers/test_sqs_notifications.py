@@ -452,3 +452,50 @@ def test_messages_the_pipeline_did_not_reach_are_released_not_deleted(
     assert reader.stats.messages_released == 1
     names, _ = pull(store, factory, clock, queue)
     assert len(names) == 1  # the released one, read now; the first was deleted
+
+
+def test_unread_since_names_a_failed_object_until_it_is_read(sqs, queue, s3, factory, clock, store):
+    """Hold expiry must not run past an object known but not read: it is remembered (by
+    digest) across pulls until a later notification of it is read."""
+    failing = put_object(s3, trail_key(at("2026-11-29T11:50:00")))
+    later = put_object(s3, KEY)
+    send(sqs, queue, s3_event(failing))
+    send(sqs, queue, s3_event(later))
+    factory.faults["s3"] = {
+        "get_object": lambda kw: (
+            client_error("InternalError", "GetObject") if kw["Key"] == failing else None
+        )
+    }
+    storage = store.begin()
+    reader = make_reader(factory, storage, clock, queue)
+    seen = []
+    names = [b.name for b in drain(reader, on_batch=lambda b: seen.append(reader.unread_since()))]
+    assert names == [later] and reader.stats.objects_errored == 1
+    mark = at("2026-11-29T11:50:00").timestamp()
+    assert seen == [mark] and reader.unread_since() == mark
+    reader.commit()
+    store.save(storage)
+    assert list(store.saved["sources"]["sqs"]["unread"].values()) == [int(mark)]
+
+    # its message is not back yet: the object is still known unread
+    names, reader = pull(store, factory, clock, queue)
+    assert names == [] and reader.unread_since() == mark
+
+    factory.faults["s3"].clear()
+    send(sqs, queue, s3_event(failing))  # the message comes back (redelivery)
+    names, reader = pull(store, factory, clock, queue)
+    assert names == [failing] and reader.unread_since() is None
+    assert store.saved["sources"]["sqs"]["unread"] == {}
+
+
+def test_unread_since_forgets_failed_objects_older_than_the_look_back(
+    sqs, queue, s3, factory, clock, store
+):
+    send(sqs, queue, s3_event(put_object(s3, KEY)))
+    factory.faults["s3"] = {"get_object": lambda kw: client_error("AccessDenied", "GetObject")}
+    _names, reader = pull(store, factory, clock, queue, lookback_hours=2)
+    assert reader.unread_since() == at("2026-11-29T11:55:00").timestamp()
+    clock.advance(3 * 3600)
+    _names, reader = pull(store, factory, clock, queue, lookback_hours=2)
+    assert reader.unread_since() is None
+    assert store.saved["sources"]["sqs"]["unread"] == {}

@@ -16,7 +16,8 @@ How an event signed by a session is resolved (``docs/identity-resolver.md`` has 
    that enforced ``sts:RoleSessionName = ${aws:username}`` when the session was created;
 3. otherwise the event is **held** until the missing issuance arrives (a later file, a
    later pull) and emitted then, marked ``held``; at its deadline (``hold_seconds`` of event
-   time) or when the hold is full it is emitted ``unresolved`` / ``no_issuance``.
+   time, but never past ``hold_expiry_ceiling``: data the caller knows of and has not read)
+   or when the hold is full it is emitted ``unresolved`` / ``no_issuance``.
 
 Each ``resolve(batch)`` first learns every issuance, trust-policy change and role switch in
 the batch, so the order of records inside a batch (a trail file) does not matter.
@@ -188,6 +189,11 @@ class IdentityResolver:
         # Sessions found waiting (no issuance, no session facts), by key: further events of
         # theirs join the held group directly while it is held.
         self._pending: dict[str, HeldGroup] = {}
+        # Event time (epoch seconds) up to which the caller vouches that what it read is
+        # complete: the time of the oldest trail object it knows of but has not read yet (a
+        # failed read left for a later pull). Held events are never given up past it, so an
+        # issuance in that object still finds them; None: no such object.
+        self.hold_expiry_ceiling: float | None = None
 
     # persistence ---------------------------------------------------------------------
 
@@ -431,15 +437,16 @@ class IdentityResolver:
         return self._resolve_signed(event, identity, key, group)
 
     def expire_held(self, now: float) -> ResolveResult:
-        """Emit, unresolved, the held events whose deadline is at or before ``now``."""
+        """Emit, unresolved, the held events whose deadline is at or before ``now`` (and at
+        or before ``hold_expiry_ceiling``, when set)."""
         result = ResolveResult()
         self._expire(now, result)
         return result
 
     def drain(self) -> ResolveResult:
-        """Emit every held event as unresolved (the end of an offline run)."""
+        """Emit every held event as unresolved (the end of an offline run; no ceiling)."""
         result = ResolveResult()
-        self._expire(float("inf"), result)
+        self._expire(float("inf"), result, bounded=False)
         return result
 
     def _advance_watermark(self, batch: list[TrailEvent]) -> None:
@@ -865,8 +872,13 @@ class IdentityResolver:
             self.stats.overflowed += sum(map(len, evicted))
             self._emit_unresolved(evicted, "the hold was full", result)
 
-    def _expire(self, deadline: float, result: ResolveResult) -> None:
+    def _expire(self, deadline: float, result: ResolveResult, *, bounded: bool = True) -> None:
+        """Give up the groups due at ``deadline`` — never past ``hold_expiry_ceiling``
+        unless ``bounded`` is False. The hold's size limit applies either way."""
         self._make_room(result)
+        ceiling = self.hold_expiry_ceiling
+        if bounded and ceiling is not None and ceiling < deadline:
+            deadline = ceiling
         due = self.index.expire(deadline)
         if due:
             self.stats.expired += sum(map(len, due))

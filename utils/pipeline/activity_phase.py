@@ -123,14 +123,23 @@ class ActivityRun:
     # reading ------------------------------------------------------------------------
 
     def read(self, source: EventSource) -> None:
+        """Resolve every batch; held events are given up by event time only as far as the
+        source has read (``unread_since``: a trail object that failed to read, in this pull
+        or an earlier one, may still hold their issuance)."""
         self.outcome.source = source
+        resolver = self.resolver
         for batch in source.batches():
             events = self._decode(source, batch)
             if events is None:
                 continue
             self.outcome.batches += 1
             self.outcome.events += len(events)
-            self._absorb(self.resolver.resolve(events))
+            resolver.hold_expiry_ceiling = source.unread_since()
+            self._absorb(resolver.resolve(events))
+        # What the last batches left due (a LookupEvents window read newest first, a
+        # ceiling lifted by the last object read), under what is still unread now.
+        resolver.hold_expiry_ceiling = source.unread_since()
+        self._absorb(resolver.expire_held(resolver.index.watermark))
 
     def _decode(self, source: EventSource, batch: RawBatch) -> list[TrailEvent] | None:
         if isinstance(batch.payload, bytes):

@@ -66,6 +66,7 @@ def build_event_source(
             regions=regions,
             region=queue_region(trail.sqs_queue_url),
             hold_seconds=SQS_HOLD_SECONDS,
+            lookback_hours=trail.lookback_hours,
         )
     if trail.source == SOURCE_LOOKUP:
         return LookupEventsReader(

@@ -164,6 +164,15 @@ class EventSource(Protocol):
         """The pipeline could not decode (part of) this batch: count it, report it, skip it."""
         ...
 
+    def unread_since(self) -> float | None:
+        """Event time (epoch seconds) from which this source knows of data it has not
+        handed out yet and will read later: the oldest trail object that failed to read
+        (this pull or an earlier one) or is still queued, a LookupEvents window not read to
+        its end. None when there is none inside the look-back window. Asked before each
+        batch is resolved, and after the last: the resolver does not give up held events
+        past it (an issuance may be in that data)."""
+        ...
+
     def commit(self) -> None:
         """Write the advanced checkpoint into the sources section (in place)."""
         ...

@@ -110,6 +110,17 @@ def time_token(suffix: str) -> str:
     return ""
 
 
+def token_time(token: str) -> float | None:
+    """Epoch seconds of a ``time_token`` (None for the empty token). A trail file holds no
+    event newer than its delivery minute."""
+    if not token:
+        return None
+    try:
+        return datetime.strptime(token, "%Y%m%dT%H%MZ").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return None
+
+
 def encode_suffix(prefix: TrailPrefix, suffix: str) -> str:
     """Compact, reversible form of a key suffix for storage (about half the size).
 

@@ -227,6 +227,10 @@ class LookupEventsReader:
         self._stored = self._load(sources.get(state_key))
         self._working: dict[str, _Scope] = {}
         self._handed: dict[str, tuple[str, str]] = {}
+        # Per account/Region of this pull, where its unread events begin (epoch seconds;
+        # absent once read up to now): see ``unread_since``.
+        self._unread: dict[str, float] = {}
+        self._horizon = 0.0  # epoch seconds of now - lookback_hours, set by batches()
         self._serial = 0
         self._started = False
 
@@ -261,6 +265,8 @@ class LookupEventsReader:
         self._started = True
         # One "now" for the whole pull: every account/Region window ends at the same instant.
         now = self._clock().astimezone(UTC).replace(microsecond=0)
+        self._horizon = (now - self._lookback).timestamp()
+        planned: list[tuple[ClientFactory, str]] = []
         for factory in self._factories:
             try:
                 account = factory.account_id
@@ -271,8 +277,28 @@ class LookupEventsReader:
                     "Check the member role and its trust policy; the other accounts are read.",
                 )
                 continue
+            planned.append((factory, account))
+            for region in self._regions:
+                key = f"{account}:{region}"
+                self._note_unread(key, _Scope.load(self._stored.get(key)) or _Scope(), now)
+        for factory, account in planned:
             for region in self._regions:
                 yield from self._scope(factory, account, region, now)
+
+    def unread_since(self) -> float | None:
+        """Where the oldest events of this pull's accounts/Regions that are not read yet
+        begin, inside the look-back: a Region not reached yet or whose read failed (from its
+        cursor), a window read only partly (pages come newest first: from its start). See
+        ``EventSource.unread_since``."""
+        return min((at for at in self._unread.values() if at >= self._horizon), default=None)
+
+    def _note_unread(self, key: str, scope: _Scope, now: datetime) -> None:
+        if scope.window is not None:
+            self._unread[key] = scope.window.start.timestamp()
+        elif scope.cursor is not None and scope.cursor < now:
+            self._unread[key] = scope.cursor.timestamp()
+        else:  # read up to now, or never read (its look-back is read this pull)
+            self._unread.pop(key, None)
 
     def _scope(
         self, factory: ClientFactory, account: str, region: str, now: datetime
@@ -291,6 +317,7 @@ class LookupEventsReader:
             if window is None:
                 return
             scope.window = window
+            self._note_unread(key, scope, now)
             params: dict[str, Any] = {
                 "StartTime": window.start,
                 "EndTime": window.end,
@@ -323,6 +350,7 @@ class LookupEventsReader:
             batch = self._page(scope, window, response, account, region)
             if not window.next_page:
                 self._window_done(scope, window)
+                self._note_unread(key, scope, now)
             if batch is not None:
                 yield batch
             if scope.window is None and scope.cursor is not None and scope.cursor >= now:

@@ -20,6 +20,11 @@ are handed out oldest first, merged across prefixes by delivery minute (an Assum
 one Region then tends to reach the resolver before the use of its key in another), at
 most ``max_objects_per_pull`` per pull; the rest follow on later pulls. Nothing is
 written to storage before ``commit()``.
+
+``unread_since()`` tells the pipeline the delivery time of the oldest object known and not
+read yet (failed, or still to hand out), so held events are not given up past it; each
+prefix's checkpoint keeps that time (``unread``) for a pull in which the prefix cannot be
+listed.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from .layout import (
     skip_reason,
     start_after,
     time_token,
+    token_time,
 )
 
 STATE_VERSION = 1
@@ -131,11 +137,20 @@ class S3TrailReader:
         self._state_key = state_key
         self._clock = clock
         self.stats = ReaderStats(self.source)
+        # Per prefix, the delivery time token of its oldest key not done at the last commit
+        # (failed, denied, or beyond the budget): what ``unread_since`` falls back on when
+        # the prefix cannot be listed this pull.
+        self._stored_unread: dict[str, str] = {}
         self._prefixes: dict[str, tuple[TrailPrefix, str, set[str]]] = self._load(
             sources.get(state_key)
         )
         self._runs: dict[str, _Run] = {}
         self._handed: dict[str, _Candidate] = {}
+        self._horizon_time: float | None = None  # epoch seconds of now - lookback_hours
+        self._queue: list[_Candidate] = []  # every candidate listed, in hand-out order
+        self._next = 0  # the first candidate of ``_queue`` that may still be pending
+        self._failed_since: float | None = None  # oldest object failed this pull (retried)
+        self._unlisted_since: float | None = None  # oldest stored unread of unlisted prefixes
         self._started = False
         self._committed = False
 
@@ -177,6 +192,8 @@ class S3TrailReader:
                 continue  # a damaged entry only costs that prefix a fresh start
             seen = {s for s in entry["seen"] if isinstance(s, str)}
             loaded[path] = (parsed.prefix, f"{path}{entry['after']}", seen)
+            if isinstance(entry.get("unread"), str):
+                self._stored_unread[path] = entry["unread"]
         return loaded
 
     # --------------------------------------------------------------- reading
@@ -187,18 +204,49 @@ class S3TrailReader:
         self._started = True
         now = self._clock()
         horizon_time = now - self._lookback
+        self._horizon_time = horizon_time.timestamp()
         client = self._factory.client("s3", self._bucket_region)
         for order, prefix in enumerate(self._discover(client)):
             run = self._start_run(prefix, start_after(prefix, horizon_time))
             if self._list(client, run, order):
                 self._runs[prefix.path] = run
-        selected = list(
+        self._queue = list(
             heapq.merge(
                 *(run.candidates for run in self._runs.values()),
                 key=lambda c: (c.token, c.order),
             )
-        )[: self._budget]
-        yield from self._fetch(client, selected)
+        )
+        unlisted = [
+            token_time(token)
+            for path, token in self._stored_unread.items()
+            if path not in self._runs and self._wanted(self._prefixes[path][0])
+        ]
+        self._unlisted_since = min((t for t in unlisted if t is not None), default=None)
+        yield from self._fetch(client, self._queue[: self._budget])
+
+    def _wanted(self, prefix: TrailPrefix) -> bool:
+        """Whether ``prefix`` is one this reader is configured to read."""
+        return (self._regions is None or prefix.region in self._regions) and (
+            self._accounts is None or prefix.account_id in self._accounts
+        )
+
+    def unread_since(self) -> float | None:
+        """The delivery time of the oldest trail object known and not read yet, inside the
+        look-back: one that failed to read this pull, the next one still to hand out (this
+        pull or a later one), or, for a prefix that could not be listed, the oldest one not
+        done when it was last committed. See ``EventSource.unread_since``."""
+        if self._horizon_time is None:
+            return None
+        queue = self._queue
+        position = self._next
+        while position < len(queue) and queue[position].run.status[queue[position].key] != _PENDING:
+            position += 1
+        self._next = position
+        marks = [self._failed_since, self._unlisted_since]
+        if position < len(queue):
+            marks.append(token_time(queue[position].token))
+        horizon = self._horizon_time
+        return min((m for m in marks if m is not None and m >= horizon), default=None)
 
     def _start_run(self, prefix: TrailPrefix, horizon: str) -> _Run:
         known = self._prefixes.get(prefix.path)
@@ -395,6 +443,9 @@ class S3TrailReader:
             self.stats.objects_skipped["deleted"] += 1
             return
         self.stats.objects_errored += 1
+        failed_at = token_time(cand.token)
+        if failed_at is not None and (self._failed_since is None or failed_at < self._failed_since):
+            self._failed_since = failed_at  # retried later: its events may still matter
         if kind is ErrorKind.ACCESS_DENIED:
             cand.run.status[cand.key] = _DENIED
             self.stats.access_denied[self._scope(cand.run.prefix, "")] += 1
@@ -435,12 +486,23 @@ class S3TrailReader:
         """Advance every listed prefix's cursor and write the section in place."""
         self._committed = True
         prefixes = dict(self._prefixes)
+        unread = dict(self._stored_unread)
         errors: list[tuple[str, str]] = []  # (prefix path, key)
         for path, run in self._runs.items():
             after, seen = self._advance(run)
             prefixes[path] = (run.prefix, after, seen)
             errors.extend((path, k) for k in run.listed if run.status.get(k) in (_ERROR, _DENIED))
+            unread.pop(path, None)
         prefixes = self._cap(prefixes)
+        for path, run in self._runs.items():
+            tokens = [
+                time_token(key[len(path) :])
+                for key in run.listed
+                if run.status.get(key) in (_ERROR, _DENIED, _PENDING) and key > prefixes[path][1]
+            ]
+            if tokens:
+                unread[path] = min(tokens)
+        self._stored_unread = unread
         for path, key in errors:
             if key <= prefixes[path][1]:
                 self.stats.objects_abandoned += 1
@@ -460,6 +522,7 @@ class S3TrailReader:
                 path: {
                     "after": after[len(path) :],
                     "seen": sorted(seen),
+                    **({"unread": unread[path]} if path in unread else {}),
                 }
                 for path, (_p, after, seen) in sorted(prefixes.items())
             },

@@ -46,9 +46,10 @@ from ..aws_clients import ClientFactory
 from .aws_errors import AWS_ERRORS, ErrorKind, classify, describe
 from .base import Clock, RawBatch, ReaderStats, system_clock
 from .fetch import DEFAULT_MAX_OBJECT_BYTES, ObjectTooLarge, get_object_bytes, ordered_map
-from .layout import parse_trail_key, skip_reason
+from .layout import parse_trail_key, skip_reason, time_token, token_time
 
 STATE_VERSION = 1
+MAX_UNREAD_KEYS = 1_000  # objects remembered as failed to read (the oldest are kept)
 MAX_VISIBILITY_SECONDS = 43_200  # SQS maximum (12 hours)
 _QUEUE_REGION = re.compile(r"^https?://(?:sqs\.([a-z0-9-]+)\.|([a-z0-9-]+)\.queue\.)amazonaws\.")
 
@@ -214,6 +215,7 @@ class SqsNotificationReader:
         fetch_workers: int = 8,
         max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
         max_recent_keys: int = 5_000,
+        lookback_hours: float = 24,
         state_key: str = "sqs",
         clock: Clock = system_clock,
     ) -> None:
@@ -227,6 +229,8 @@ class SqsNotificationReader:
             raise ValueError(f"visibility_timeout must be 1-{MAX_VISIBILITY_SECONDS} seconds")
         if not 0 <= hold_seconds <= MAX_VISIBILITY_SECONDS:
             raise ValueError(f"hold_seconds must be 0-{MAX_VISIBILITY_SECONDS} seconds")
+        if lookback_hours <= 0:
+            raise ValueError(f"lookback_hours must be positive, got {lookback_hours}")
         self._factory = factory
         self._sources = sources
         self._queue_url = queue_url
@@ -241,6 +245,7 @@ class SqsNotificationReader:
         self._workers = fetch_workers
         self._max_object_bytes = max_object_bytes
         self._max_recent = max_recent_keys
+        self._lookback = timedelta(hours=lookback_hours)
         self._state_key = state_key
         self._clock = clock
         self.stats = ReaderStats(self.source)
@@ -248,6 +253,11 @@ class SqsNotificationReader:
         self._pending_deletes: list[tuple[str, str]] = stored[0]
         self._recent: deque[str] = deque(stored[1], maxlen=max_recent_keys or None)
         self._recent_set = set(self._recent)
+        # Objects that failed to read and are retried when their message comes back:
+        # key digest -> delivery time (epoch seconds); dropped once read or out of look-back.
+        self._unread: dict[str, float] = stored[2]
+        self._todo: list[_Object] = []  # the objects of the messages being read
+        self._horizon = 0.0  # epoch seconds of now - lookback_hours, set by batches()
         self._messages: list[_Message] = []
         self._objects: dict[tuple[str, str], _Object] = {}
         self._by_batch: dict[str, _Object] = {}
@@ -258,25 +268,31 @@ class SqsNotificationReader:
 
     # ----------------------------------------------------------------- state
 
-    def _load(self, stored: Any) -> tuple[list[tuple[str, str]], list[str]]:
+    def _load(self, stored: Any) -> tuple[list[tuple[str, str]], list[str], dict[str, float]]:
         if stored is None:
-            return [], []
+            return [], [], {}
         if not isinstance(stored, dict) or stored.get("v") != STATE_VERSION:
             self.stats.problem(
                 "checkpoint_unreadable",
                 f"The stored SQS checkpoint for queue {self._queue_name} is not in a format "
                 "this version understands; it is ignored (messages may be read twice).",
             )
-            return [], []
+            return [], [], {}
         recent = [r for r in stored.get("recent") or [] if isinstance(r, str)]
+        raw_unread = stored.get("unread")
+        unread = {
+            str(digest): float(at)
+            for digest, at in (raw_unread.items() if isinstance(raw_unread, dict) else ())
+            if isinstance(at, int | float) and not isinstance(at, bool)
+        }
         if stored.get("queue_url") != self._queue_url:
-            return [], recent  # the old queue's receipt handles mean nothing here
+            return [], recent, unread  # the old queue's receipt handles mean nothing here
         pending = [
             (str(p["id"]), str(p["rh"]))
             for p in stored.get("pending_deletes") or []
             if isinstance(p, dict) and p.get("rh")
         ]
-        return pending, recent
+        return pending, recent, unread
 
     # --------------------------------------------------------------- reading
 
@@ -296,6 +312,8 @@ class SqsNotificationReader:
         if self._started:
             raise RuntimeError("batches() can be called once per reader; build one per pull")
         self._started = True
+        horizon = self._horizon = (self._clock() - self._lookback).timestamp()
+        self._unread = {k: at for k, at in self._unread.items() if at >= horizon}
         self._flush_pending_deletes()
         received = 0
         wait = self._wait
@@ -425,7 +443,19 @@ class SqsNotificationReader:
             self.stats.objects_skipped[reason] += 1
         return obj
 
+    def unread_since(self) -> float | None:
+        """The delivery time of the oldest trail object known and not read yet, inside the
+        look-back: one that failed to read (this pull, or an earlier one whose message has
+        not come back yet) or one of the messages being read. See
+        ``EventSource.unread_since``."""
+        if not self._started:
+            return None
+        marks = [at for obj in self._todo if obj.status == _PENDING and (at := _time_of(obj))]
+        marks.extend(self._unread.values())
+        return min((at for at in marks if at >= self._horizon), default=None)
+
     def _read(self, todo: list[_Object]) -> Iterator[RawBatch]:
+        self._todo = todo
         if not todo:
             return
 
@@ -447,6 +477,7 @@ class SqsNotificationReader:
             if isinstance(result, tuple):
                 key, data = result
                 obj.status = _HANDED  # handed out = processed by commit time
+                self._unread.pop(key_digest(obj.ref.bucket, obj.ref.key), None)
                 self.stats.objects_read += 1
                 self.stats.bytes_read += len(data)
                 self._by_batch[obj.batch_id] = obj
@@ -471,6 +502,12 @@ class SqsNotificationReader:
         obj.status = _FAILED
         self.stats.objects_errored += 1
         kind = classify(error)
+        if not isinstance(error, ObjectTooLarge) and kind is not ErrorKind.NOT_FOUND:
+            # Denied or transient: read when the message comes back (the redrive policy
+            # permitting); until then its events may still be needed.
+            at = _time_of(obj)
+            if at is not None:
+                self._unread[key_digest(obj.ref.bucket, obj.ref.key)] = at
         if isinstance(error, ObjectTooLarge):
             obj.reason = str(error)
         elif kind is ErrorKind.NOT_FOUND:
@@ -570,11 +607,13 @@ class SqsNotificationReader:
                 if digest not in self._recent_set and self._max_recent:
                     self._recent.append(digest)
         self._recent_set = set(self._recent)
+        unread = sorted(self._unread.items(), key=lambda item: (item[1], item[0]))
         self._sources[self._state_key] = {
             "v": STATE_VERSION,
             "queue_url": self._queue_url,
             "pending_deletes": [{"id": m.message_id, "rh": m.receipt} for m in finished],
             "recent": list(self._recent),
+            "unread": {digest: int(at) for digest, at in unread[:MAX_UNREAD_KEYS]},
         }
 
     def _report_poison(self, message: _Message) -> None:
@@ -603,6 +642,11 @@ class SqsNotificationReader:
                 "received again every visibility timeout, forever.",
                 "Attach a dead-letter queue to it (e.g. maxReceiveCount 5).",
             )
+
+
+def _time_of(obj: _Object) -> float | None:
+    """The delivery time in an object's key (None for a key without one)."""
+    return token_time(time_token(obj.ref.key))
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
