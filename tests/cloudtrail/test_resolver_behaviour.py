@@ -534,3 +534,48 @@ def test_release_order_does_not_depend_on_the_hash_seed() -> None:
         )
         outputs.add(done.stdout)
     assert len(outputs) == 1
+
+
+def _given_up_then_late(*later_batches: list[Any]) -> tuple[Any, list[Any]]:
+    the_resolver = resolver.IdentityResolver(settings=resolver.ResolverSettings(hold_seconds=600))
+    chained = session_identity("ASIAP", "Ops", "ivy")
+    first = the_resolver.resolve(
+        [
+            assume("ASIAC", "Dev", "job", caller=chained, at="2026-11-01T10:01:00Z"),
+            use("ASIAC", "Dev", "job", at="2026-11-01T10:02:00Z"),
+        ]
+    )
+    assert first.events == []  # held: the first hop (ASIAP) is unknown
+    expired = the_resolver.resolve([tick("2026-11-01T10:30:00Z")])
+    given_up = [r for r in expired.resolutions if r.method is Method.NO_ISSUANCE]
+    assert given_up and given_up[0].status is Status.UNRESOLVED
+    late: list[Any] = []
+    for batch in later_batches:
+        late.extend(the_resolver.resolve(batch).late)
+    return the_resolver, late
+
+
+def test_a_session_given_up_is_attributed_when_its_missing_issuance_arrives() -> None:
+    _, late = _given_up_then_late([assume("ASIAP", "Ops", "ivy", at="2026-11-01T10:00:00Z")])
+    # the chained AssumeRole (signed by ASIAP) and the use of the session it issued
+    assert sorted(item.access_key_id for item in late) == ["ASIAC", "ASIAP"]
+    (resolution,) = [item.resolution for item in late if item.access_key_id == "ASIAC"]
+    assert resolution.origin is not None and resolution.origin.user_name == "ivy"
+    assert resolution.method is Method.ISSUING_EVENT
+    assert [link.access_key_id for link in resolution.chain] == ["ASIAP", "ASIAC"]
+
+
+def test_a_late_attribution_survives_saving_and_loading_the_index() -> None:
+    the_resolver, late = _given_up_then_late()
+    assert late == []
+    storage: dict[str, Any] = {}
+    the_resolver.save(storage)
+    reloaded, report = resolver.IdentityResolver.load(storage["index"])
+    assert report.skipped == 0
+    result = reloaded.resolve([assume("ASIAP", "Ops", "ivy", at="2026-11-01T10:00:00Z")])
+    assert sorted(item.access_key_id for item in result.late) == ["ASIAC", "ASIAP"]
+
+
+def test_an_unrelated_issuance_attributes_nothing_late() -> None:
+    _, late = _given_up_then_late([assume("ASIAQ", "Ops", "ivy", at="2026-11-01T10:00:00Z")])
+    assert late == []

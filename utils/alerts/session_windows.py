@@ -242,6 +242,21 @@ class SessionWindows:
         self.touched.add(key)
         return key
 
+    def attribute_late(self, access_key_id: str, resolution: Resolution) -> int:
+        """Give the windows of session ``access_key_id`` that were counted unresolved (its
+        issuance came later than the hold) the identity found now; how many changed."""
+        changed = 0
+        for key, window in self.windows.items():
+            if access_key_id not in window.access_keys:
+                continue
+            if window.resolution.get("status") != "unresolved":
+                continue
+            window.resolution = resolution.to_json()
+            window.resolution_at = [window.first_seen, ""]
+            self.touched.add(key)
+            changed += 1
+        return changed
+
     def save(self, now: float) -> list[dict[str, Any]]:
         """Windows that late events can still reach: trail files arrive up to the look-back
         late, so a window is kept until its end plus the retention (most recent first)."""

@@ -13,6 +13,7 @@ Stored form (JSON-able, compact lists rather than objects because the budget is 
      "console": [[principal_id, created_at, origin..., role_arn, session_name, account,
                   expires_at], ...],
      "held": [[[awaited, ...], deadline, [event, ...]], ...],
+     "given_up": [[awaited, session key, deadline], ...],
      "timeline": {"<account>/<role name>": [[at, enforces], ...]}}
 
 Within the budget (default 8 MB serialized) sessions expired longer ago than the retention go
@@ -37,6 +38,7 @@ from .timeline import TrustTimeline
 STORAGE_VERSION: Final = 1
 DEFAULT_BUDGET_BYTES: Final = 8 * 1024 * 1024
 HELD_SHARE: Final = 0.25  # of the budget, at most, for held events
+MAX_GIVEN_UP: Final = 5000  # sessions given up on, remembered for a late issuance
 CONSOLE_WAIT: Final = "console:"  # prefix of the keys console requests wait for
 _SEPARATORS: Final = (",", ":")
 
@@ -138,6 +140,12 @@ class IssuanceIndex:
         self._waiting: dict[str, set[int]] = {}
         self.console_waits = 0  # held groups waiting for a console session group
         self._next_held = 0
+        # Sessions whose held events were given up (emitted unresolved), by what they
+        # waited for: when that arrives after all (a trail file later than the hold), the
+        # resolver attributes them late. Insertion order = age; bounded by MAX_GIVEN_UP
+        # and by the retention, like expired sessions.
+        self.given_up: dict[str, dict[str, float]] = {}
+        self._given_up_count = 0
 
     # sessions -------------------------------------------------------------------------
 
@@ -194,6 +202,35 @@ class IssuanceIndex:
             or console.get((principal_id, second + 1))
         )
 
+    def give_up(self, awaited: str, key: str, deadline: float) -> None:
+        """Remember that session ``key``'s held events were given up waiting for ``awaited``."""
+        waiting = self.given_up.setdefault(awaited, {})
+        if key not in waiting:
+            self._given_up_count += 1
+        waiting[key] = deadline
+        while self._given_up_count > MAX_GIVEN_UP and self.given_up:
+            oldest = next(iter(self.given_up))
+            self._given_up_count -= len(self.given_up.pop(oldest))
+
+    def take_given_up(self, arrived: set[str]) -> list[tuple[str, float]]:
+        """The sessions given up on while waiting for any of ``arrived``, forgotten now."""
+        found: list[tuple[str, float]] = []
+        for awaited in sorted(arrived):
+            waiting = self.given_up.pop(awaited, None)
+            if waiting:
+                self._given_up_count -= len(waiting)
+                found.extend(waiting.items())
+        return found
+
+    def _prune_given_up(self, before: float) -> None:
+        for awaited in list(self.given_up):
+            waiting = self.given_up[awaited]
+            for key in [k for k, deadline in waiting.items() if deadline < before]:
+                del waiting[key]
+                self._given_up_count -= 1
+            if not waiting:
+                del self.given_up[awaited]
+
     def prune(self, before: float) -> list[str]:
         """Drop sessions and console switches that expired before ``before``; the keys dropped."""
         dropped: list[str] = []
@@ -207,6 +244,7 @@ class IssuanceIndex:
         for group, switch in list(self.console.items()):
             if switch.expires_at < before:
                 del self.console[group]
+        self._prune_given_up(before)
         return dropped
 
     def _forget(self, session: IssuedSession) -> None:
@@ -328,6 +366,11 @@ class IssuanceIndex:
             "sessions": session_rows,
             "console": console_rows,
             "held": held_rows,
+            "given_up": [
+                [awaited, key, int(deadline)]
+                for awaited, waiting in self.given_up.items()
+                for key, deadline in waiting.items()
+            ],
             "timeline": self.timeline.to_storage(),
         }
         size = _size(document)
@@ -406,6 +449,17 @@ class IssuanceIndex:
             report.skipped += skipped
             if group is not None:
                 index.hold(group)
+        for row in _rows(data.get("given_up")):
+            if (
+                isinstance(row, list)
+                and len(row) == 3
+                and isinstance(row[0], str)
+                and isinstance(row[1], str)
+                and isinstance(row[2], int | float)
+            ):
+                index.give_up(row[0], row[1], float(row[2]))
+            else:
+                report.skipped += 1
         index.timeline, skipped = TrustTimeline.from_storage(data.get("timeline"))
         report.skipped += skipped
         report.sessions = len(index.sessions)

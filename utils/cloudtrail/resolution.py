@@ -186,6 +186,15 @@ class AssumptionCheck:
 
 
 @dataclass(slots=True)
+class LateAttribution:
+    """A session given up on (its events emitted unresolved) whose missing issuance arrived
+    after all: ``resolution`` is who was behind ``access_key_id``."""
+
+    access_key_id: str
+    resolution: Resolution
+
+
+@dataclass(slots=True)
 class UnattributedKey:
     """A session key seen in use whose issuing event never arrived within the hold."""
 

@@ -75,6 +75,7 @@ from .issuance import (
 from .resolution import (
     AssumptionCheck,
     ChainLink,
+    LateAttribution,
     Method,
     Origin,
     Resolution,
@@ -125,6 +126,7 @@ class ResolverStats:
     released: int = 0  # held events emitted after their issuance arrived
     expired: int = 0  # held events emitted unresolved at their deadline
     overflowed: int = 0  # held events emitted unresolved because the hold was full
+    attributed_late: int = 0  # given-up sessions attributed when their issuance came after all
     sessions_pruned: int = 0
 
 
@@ -138,6 +140,7 @@ class ResolveResult:
     resolutions: list[Resolution] = field(default_factory=list)
     assumptions: list[AssumptionCheck] = field(default_factory=list)
     unattributed: list[UnattributedKey] = field(default_factory=list)
+    late: list[LateAttribution] = field(default_factory=list)
 
     @property
     def resolved(self) -> list[ResolvedEvent]:
@@ -149,6 +152,7 @@ class ResolveResult:
         self.resolutions.extend(other.resolutions)
         self.assumptions.extend(other.assumptions)
         self.unattributed.extend(other.unattributed)
+        self.late.extend(other.late)
 
 
 class _Missing:
@@ -848,6 +852,7 @@ class IdentityResolver:
         self._arrived = set()
         index = self.index
         while arrived:
+            self._attribute_late(index.take_given_up(arrived), result)
             for group in index.release_all(arrived):
                 resolution = self._resolve_one(group.head, group)
                 if resolution is None:
@@ -858,6 +863,19 @@ class IdentityResolver:
             arrived = self._arrived
             self._arrived = set()
         self._make_room(result)
+
+    def _attribute_late(self, given_up: list[tuple[str, float]], result: ResolveResult) -> None:
+        """Sessions given up on whose missing link just arrived: attributed now if the walk
+        reaches an origin, or given up again on the next missing link of their chain."""
+        for key, deadline in given_up:
+            walked = self._walk(key)
+            if isinstance(walked, Resolution):
+                if walked.origin is not None and walked.method is not Method.CHAIN_LOOP:
+                    self._by_key.setdefault(key, walked)
+                    result.late.append(LateAttribution(key, walked))
+                    self.stats.attributed_late += 1
+            elif walked.key:
+                self.index.give_up(walked.key, key, deadline)
 
     def _unpend(self, group: HeldGroup) -> None:
         identity = group.head.userIdentity
@@ -910,6 +928,9 @@ class IdentityResolver:
             events = self.index.events_of(group)
             self._emit_all(events, resolution, result)
             if key:
+                for awaited in group.awaited:
+                    if not awaited.startswith(CONSOLE_WAIT):
+                        self.index.give_up(awaited, key, group.deadline)
                 times = sorted(map(_event_time, events))
                 result.unattributed.append(
                     UnattributedKey(

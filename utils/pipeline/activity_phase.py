@@ -62,6 +62,7 @@ class ActivityOutcome:
     index_bytes: int = 0
     index_evictions: int = 0
     windows_evicted: int = 0
+    attributed_late: int = 0  # windows given their identity when a late issuance arrived
     problems: list[str] = field(default_factory=list)
 
 
@@ -187,6 +188,13 @@ class ActivityRun:
             self._assumption(check)
         if "unattributed_activity" in self.kinds:
             self.outcome.alerts.extend(unattributed_alert(key) for key in result.unattributed)
+        for late in result.late:
+            origin = late.resolution.origin
+            if origin is not None and origin.type == "IAMUser" and origin.user_name:
+                self.known_users.setdefault(origin.user_name, None)
+            self.outcome.attributed_late += self.windows.attribute_late(
+                late.access_key_id, late.resolution
+            )
 
     def _activity(
         self,

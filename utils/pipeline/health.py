@@ -31,6 +31,7 @@ class PullSummary:
     resolutions: dict[str, int] = field(default_factory=dict)
     source: dict[str, Any] = field(default_factory=dict)
     index_bytes: int = 0
+    attributed_late: int = 0
     deferred: int = 0
     replayed: int = 0
     dropped: int = 0
@@ -56,6 +57,7 @@ class PullSummary:
         self.record_errors = outcome.record_errors
         self.resolutions = dict(outcome.resolutions)
         self.index_bytes = outcome.index_bytes
+        self.attributed_late = outcome.attributed_late
 
     def record_source(self, stats: ReaderStats) -> None:
         self.source = stats.as_dict()
@@ -116,6 +118,7 @@ class PullSummary:
             "record_errors": self.record_errors,
             "resolutions": self.status_counts(),
             "index_bytes": self.index_bytes,
+            "windows_attributed_late": self.attributed_late,
             "source": {k: v for k, v in self.source.items() if k != "problems"},
             "alerts": len(self.alerts),
             "alerts_deferred": self.deferred,
