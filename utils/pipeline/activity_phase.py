@@ -40,6 +40,7 @@ from ..trust.evaluator import (
 from .context import storage_section
 from .event_source import build_event_source
 from .posture_phase import PostureState
+from .storage_budget import index_room
 
 MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024
 MAX_OPEN_WINDOWS = 5_000
@@ -277,7 +278,15 @@ class ActivityRun:
             # resolver also expires held events as event time advances past their deadline.
             horizon = self.config.cloudtrail.lookback_hours * 3600
             self._absorb(self.resolver.expire_held(self.now - horizon))
-        budget = self.config.cloudtrail.index_budget_mb * 1024 * 1024
+        configured = int(self.config.cloudtrail.index_budget_mb * 1024 * 1024)
+        budget = index_room(self.storage, configured)
+        if budget < configured:
+            self.outcome.problems.append(
+                f"The Session Index Budget ({configured // (1024 * 1024)} MB) does not fit "
+                f"in CE's plugin storage beside the other state; the index was kept within "
+                f"{budget // 1000} kB. Lower the Session Index Budget in the CloudTrail "
+                "settings to at most that."
+            )
         report, overflow = self.resolver.save(self.storage, budget_bytes=budget)
         self._absorb(overflow)
         self.outcome.index_bytes = int(getattr(report, "bytes", 0) or 0)
