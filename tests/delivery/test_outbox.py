@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,7 +34,7 @@ from netskope.plugins.custom_plugins.aws_role_session_cto.utils.splunk.outbox im
 
 from devkit.emulators.hec import HecEmulator
 
-from .conftest import TOKEN, FakeClock
+from .conftest import ACK_TOKEN, TOKEN, FakeClock
 
 NOW = 1_795_856_400.0
 
@@ -350,3 +351,113 @@ def test_an_outage_in_the_middle_of_a_flush_delivers_the_rest_on_the_next_pull(
     hec.faults.clear()
     ce.pull(delivery(alerts, hec, clock, NOW + 60))
     assert sorted(received_ids(hec)) == sorted(a["id"] for a in alerts)
+
+
+# --------------------------------------------------------------- deferred acknowledgement
+
+
+class AckingSender(FakeSender):
+    """Accepts everything under ackIds (as HecClient with defer_acks) and says later which
+    are indexed."""
+
+    use_ack = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.next_ack = 0
+        self.indexed: set[int] = set()
+        self.queries: list[list[int]] = []
+
+    def send(self, events: Sequence[HecEvent]) -> SendResult:
+        keys = [e.key for e in events]
+        self.calls.append(keys)
+        ack, self.next_ack = self.next_ack, self.next_ack + 1
+        return SendResult(awaiting={ack: keys})
+
+    def acknowledged(self, ack_ids: Sequence[int]) -> set[int]:
+        self.queries.append(list(ack_ids))
+        return self.indexed & set(ack_ids)
+
+
+def test_deferred_acks_are_settled_by_the_next_flush_without_resending() -> None:
+    storage: dict[str, Any] = {}
+    outbox, sender = Outbox(storage), AckingSender()
+    enqueue_all(outbox, ["a", "b"])
+    first = outbox.flush(sender, NOW)
+    assert first.delivered == [] and first.awaiting_ack == 2 and first.pending == 2
+    assert "2 of them sent, awaiting indexer acknowledgement" in first.summary()
+    saved = json.loads(json.dumps(storage))  # what CE stores between pulls
+    assert [e["ack"] for e in saved["outbox"]["pending"]] == [0, 0]
+    sender.indexed = {0}
+    second = Outbox(saved).flush(sender, NOW + 60)
+    assert second.delivered == ["a", "b"] and second.pending == 0
+    assert sender.calls == [["a", "b"]] and sender.queries == [[0]]
+    assert saved["outbox"]["totals"]["delivered"] == 2
+
+
+def test_events_not_acknowledged_in_time_are_sent_again() -> None:
+    outbox, sender = Outbox({}, OutboxLimits(ack_timeout_seconds=300)), AckingSender()
+    enqueue_all(outbox, ["a"])
+    outbox.flush(sender, NOW)
+    assert outbox.flush(sender, NOW + 299).awaiting_ack == 1  # still waiting, not re-sent
+    late = outbox.flush(sender, NOW + 300)
+    assert late.unacknowledged == ["a"] and sender.calls == [["a"], ["a"]]
+    sender.indexed = {1}
+    assert outbox.flush(sender, NOW + 400).delivered == ["a"]
+
+
+def test_a_new_version_of_an_event_awaiting_its_ack_is_sent() -> None:
+    outbox, sender = Outbox({}), AckingSender()
+    outbox.enqueue("a", envelope("a"), NOW)
+    outbox.flush(sender, NOW)
+    assert outbox.enqueue("a", envelope("a", "listed it again"), NOW + 10) is Enqueued.SUPERSEDED
+    outbox.flush(sender, NOW + 20)
+    assert sender.calls == [["a"], ["a"]]
+
+
+def test_awaiting_events_are_resent_when_acknowledgement_is_switched_off() -> None:
+    outbox, sender = Outbox({}), AckingSender()
+    enqueue_all(outbox, ["a"])
+    outbox.flush(sender, NOW)
+    plain = FakeSender()
+    assert outbox.flush(plain, NOW + 10).delivered == ["a"]
+    assert plain.calls == [["a"]]
+
+
+def test_pulls_with_indexer_acknowledgement_do_not_wait_and_send_each_event_once(
+    hec: HecEmulator,
+) -> None:
+    """Against the HEC emulator: the first pull returns without polling (acks come 0.3 s
+    later), the next pull asks on the same channel, and Splunk indexed every event once."""
+    hec.ack_delay = 0.3
+    storage: dict[str, Any] = {}
+    ids = [f"aws-rsi:test:{n}" for n in range(5)]
+
+    def pull(now: float) -> Any:
+        saved = copy.deepcopy(storage)
+        client = HecClient(
+            hec.url,
+            ACK_TOKEN,
+            user_agent="t",
+            proxies={},
+            verify=True,
+            use_ack=True,
+            defer_acks=True,
+            channel=Outbox(saved).channel,
+        )
+        outbox = Outbox(saved)
+        for alert_id in ids:
+            outbox.enqueue(alert_id, envelope(alert_id), now)
+        with client:
+            report = outbox.flush(client, now)
+        storage.clear()
+        storage.update(saved)
+        return report
+
+    first = pull(NOW)
+    assert first.awaiting_ack == 5 and first.delivered == []
+    assert not any(r["path"].endswith("/ack") for r in hec.requests)
+    time.sleep(0.4)
+    second = pull(NOW + 60)
+    assert sorted(second.delivered) == ids and second.pending == 0
+    assert sorted(e["event"]["id"] for e in hec.events) == ids

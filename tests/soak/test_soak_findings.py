@@ -172,7 +172,8 @@ def test_a_record_delivered_again_in_a_later_pull_is_not_counted_twice(
     tenant: tuple[TenantConfig, HecEmulator, Any], tmp_path: Path
 ) -> None:
     config, _hec, s3 = tenant
-    start = (datetime.now(UTC) - timedelta(hours=5)).replace(second=0, microsecond=0)
+    # The session's calls fall in one aggregation window (an hour): start on the hour.
+    start = (datetime.now(UTC) - timedelta(hours=5)).replace(minute=0, second=0, microsecond=0)
     body = gzip.compress(json.dumps({"Records": session_records(start)}).encode())
     s3.put_object(Bucket=BUCKET, Key=trail_key(start + timedelta(minutes=5), "A"), Body=body)
     first = _pull(config, tmp_path)

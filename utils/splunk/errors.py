@@ -29,11 +29,15 @@ class SendResult:
     ``rejected``: refused individually by HEC (dropped as unsendable).
     ``unacknowledged``: accepted, but no acknowledgement arrived in the allotted time: they may
     or may not be indexed, so the caller keeps them and sends them again (at-least-once).
+    ``awaiting``: accepted, acknowledgement to be asked for later (deferred acks).
     """
 
     delivered: list[str] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     unacknowledged: list[str] = field(default_factory=list)
+    # With acknowledgement deferred (``HecClient(defer_acks=True)``): accepted under these
+    # ackIds, not confirmed yet; the caller asks later (``HecClient.acknowledged``).
+    awaiting: dict[int, list[str]] = field(default_factory=dict)
 
 
 class HecError(PluginError):

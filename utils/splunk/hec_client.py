@@ -233,6 +233,7 @@ class HecClient:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         channel: str | None = None,
+        defer_acks: bool = False,
     ) -> None:
         check_token_format(token)
         self._base = normalise_base_url(url)
@@ -254,6 +255,9 @@ class HecClient:
         # One channel per client: HEC ties ackIds to it, and a token with acknowledgement
         # enabled refuses requests without one even when we do not ask for acks.
         self.channel = channel or str(uuid.uuid4())
+        # With use_ack: return the ackIds of accepted batches (SendResult.awaiting) instead
+        # of polling for them inside send; the caller keeps the channel and asks later.
+        self.defer_acks = defer_acks
 
     def __repr__(self) -> str:
         return f"HecClient(url={self._base!r}, index={self.index!r}, use_ack={self.use_ack})"
@@ -280,7 +284,10 @@ class HecClient:
         try:
             for batch in iter_batches(events, self.max_batch_bytes, self.max_batch_events):
                 self._deliver_batch(batch, result, awaiting)
-            if awaiting:
+            if awaiting and self.defer_acks:
+                result.awaiting.update(awaiting)
+                awaiting.clear()
+            elif awaiting:
                 acked = self.wait_for_acks(list(awaiting))
                 for ack_id, keys in awaiting.items():
                     (result.delivered if ack_id in acked else result.unacknowledged).extend(keys)
@@ -335,6 +342,23 @@ class HecClient:
                     status=reply.status,
                     code=reply.code,
                 )
+
+    def acknowledged(self, ack_ids: Sequence[int]) -> set[int]:
+        """One query: which of ``ack_ids`` (of this channel) are indexed now. An id Splunk no
+        longer knows (its channel was cleaned up) reads as not indexed."""
+        reply = self._request("POST", hec.ACK_PATH, json.dumps({"acks": sorted(ack_ids)}).encode())
+        if reply.status != 200:
+            self._raise_for_configuration(reply)
+            raise HecRequestError(
+                f"Splunk HEC refused the acknowledgement query ({reply.describe()}).",
+                status=reply.status,
+                code=reply.code,
+            )
+        return {
+            int(ack_id)
+            for ack_id, indexed in (reply.acks or {}).items()
+            if indexed is True and str(ack_id).isdigit()
+        }
 
     def wait_for_acks(self, ack_ids: Sequence[int]) -> set[int]:
         """Poll the ack endpoint until every id is indexed or ``AckPolicy.timeout`` passes."""

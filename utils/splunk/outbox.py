@@ -25,6 +25,7 @@ storage) does not accept in field names.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -44,6 +45,14 @@ class EventSender(Protocol):
     def send(self, events: Sequence[HecEvent]) -> SendResult: ...
 
 
+class AckQuerier(Protocol):
+    """A sender that can say which deferred acknowledgements have come (``HecClient``)."""
+
+    use_ack: bool
+
+    def acknowledged(self, ack_ids: Sequence[int]) -> set[int]: ...
+
+
 @dataclass(frozen=True)
 class OutboxLimits:
     """Bounds of the outbox; the defaults keep it well under 3 MB of storage."""
@@ -54,6 +63,9 @@ class OutboxLimits:
     delivered_max: int = 5000
     delivered_ttl_seconds: float = 7 * 24 * 3600.0
     max_itemised_drops: int = 100
+    # An event accepted under an ackId that is still not indexed this long after it was
+    # sent is sent again (Splunk forgets the ackIds of idle channels; at-least-once).
+    ack_timeout_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         if self.max_event_bytes > self.max_pending_bytes:
@@ -103,6 +115,7 @@ class FlushReport:
     dropped: list[Drop] = field(default_factory=list)
     drops_not_itemised: int = 0
     unacknowledged: list[str] = field(default_factory=list)
+    awaiting_ack: int = 0  # accepted by HEC, acknowledgement asked for in a later flush
     pending: int = 0
     oldest_pending_age: float | None = None
     error: str | None = None
@@ -116,6 +129,8 @@ class FlushReport:
     def summary(self) -> str:
         """One line for the log: counts, then what went wrong, never a secret."""
         parts = [f"delivered {len(self.delivered)}", f"{self.pending} pending"]
+        if self.awaiting_ack:
+            parts.append(f"{self.awaiting_ack} of them sent, awaiting indexer acknowledgement")
         if self.unacknowledged:
             parts.append(f"{len(self.unacknowledged)} not yet acknowledged (will be re-sent)")
         total_dropped = len(self.dropped) + self.drops_not_itemised
@@ -138,9 +153,11 @@ class _Entry:
     size: int
     enqueued_at: float
     attempts: int = 0
+    ack: int | None = None  # the ackId HEC accepted it under, while not yet indexed
+    sent_at: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "id": self.alert_id,
             "version": self.version,
             "size": self.size,
@@ -148,6 +165,10 @@ class _Entry:
             "attempts": self.attempts,
             "body": self.body,
         }
+        if self.ack is not None:
+            data["ack"] = self.ack
+            data["sent_at"] = self.sent_at
+        return data
 
 
 class Outbox:
@@ -162,6 +183,12 @@ class Outbox:
             state = {"schema": SCHEMA}
             storage[STORAGE_KEY] = state
         self._state: MutableMapping[str, Any] = state
+        # One HEC channel for the life of the outbox: deferred ackIds belong to it.
+        channel = state.get("channel")
+        if not isinstance(channel, str) or not channel:
+            channel = str(uuid.uuid4())
+            state["channel"] = channel
+        self.channel: str = channel
         self._drops: list[dict[str, Any]] = [
             d for d in _list(state.get("drops")) if isinstance(d, dict)
         ]
@@ -240,6 +267,7 @@ class Outbox:
         if existing is not None:
             existing.version, existing.body, existing.size = version, body, size
             existing.attempts = 0
+            existing.ack = existing.sent_at = None  # the new content has not been sent
             outcome = Enqueued.SUPERSEDED
         else:
             self._pending.append(_Entry(alert_id, version, body, size, now))
@@ -275,8 +303,10 @@ class Outbox:
         """
         self._prune_delivered(now)
         report = FlushReport()
-        if self._pending:
-            events = [HecEvent(e.alert_id, e.body.encode()) for e in self._pending]
+        self._settle_acks(sender, report, now)
+        sendable = [e for e in self._pending if e.ack is None]
+        if sendable:
+            events = [HecEvent(e.alert_id, e.body.encode()) for e in sendable]
             try:
                 result = sender.send(events)
             except HecError as error:
@@ -293,22 +323,62 @@ class Outbox:
         report.drops_not_itemised, self._not_itemised = self._not_itemised, 0
         self._drops.clear()
         report.pending = len(self._pending)
+        report.awaiting_ack = sum(1 for e in self._pending if e.ack is not None)
         if self._pending:
             report.oldest_pending_age = max(0.0, now - self._pending[0].enqueued_at)
         self._save(delivered=True)
         return report
 
+    def _settle_acks(self, sender: EventSender, report: FlushReport, now: float) -> None:
+        """Events sent by an earlier flush under an ackId: delivered once Splunk says they
+        are indexed, sent again when that has not happened within ``ack_timeout_seconds``
+        (or acknowledgement has been switched off)."""
+        waiting = [e for e in self._pending if e.ack is not None]
+        if not waiting:
+            return
+        acked: set[int] = set()
+        query = getattr(sender, "acknowledged", None)
+        if not getattr(sender, "use_ack", True) or query is None:
+            for entry in waiting:
+                entry.ack = entry.sent_at = None
+            return
+        try:
+            acked = set(query(sorted({e.ack for e in waiting if e.ack is not None})))
+        except HecError as error:
+            report.error = str(error)
+            report.error_field = error.field if isinstance(error, HecConfigError) else None
+            report.exception = error
+        settled: set[str] = set()
+        for entry in waiting:
+            if entry.ack in acked:
+                self._mark_delivered(entry, report, now)
+                settled.add(entry.alert_id)
+            elif now - (entry.sent_at or 0.0) >= self.limits.ack_timeout_seconds:
+                entry.ack = entry.sent_at = None
+                report.unacknowledged.append(entry.alert_id)
+        self._pending = [e for e in self._pending if e.alert_id not in settled]
+        self._count("delivered", len(settled))
+
+    def _mark_delivered(self, entry: _Entry, report: FlushReport, now: float) -> None:
+        self._delivered.pop(entry.alert_id, None)  # re-insert: newest delivery last
+        self._delivered[entry.alert_id] = (entry.version, now)
+        report.delivered.append(entry.alert_id)
+
     def _apply(self, result: SendResult, report: FlushReport, now: float) -> None:
         by_id = {entry.alert_id: entry for entry in self._pending}
         finished: set[str] = set()
+        delivered_before = len(report.delivered)
         for alert_id in result.delivered:
             entry = by_id.get(alert_id)
             if entry is None:
                 continue
-            self._delivered.pop(alert_id, None)  # re-insert: newest delivery last
-            self._delivered[alert_id] = (entry.version, now)
+            self._mark_delivered(entry, report, now)
             finished.add(alert_id)
-            report.delivered.append(alert_id)
+        for ack_id, keys in result.awaiting.items():
+            for alert_id in keys:
+                entry = by_id.get(alert_id)
+                if entry is not None:
+                    entry.ack, entry.sent_at = ack_id, now
         for rejection in result.rejected:
             entry = by_id.get(rejection.key)
             if entry is None:
@@ -323,11 +393,12 @@ class Outbox:
                     rejection.code,
                 )
             )
-        report.unacknowledged = list(result.unacknowledged)
+        report.unacknowledged.extend(result.unacknowledged)
         self._pending = [e for e in self._pending if e.alert_id not in finished]
         for entry in self._pending:
-            entry.attempts += 1
-        self._count("delivered", len(report.delivered))
+            if entry.ack is None or entry.sent_at == now:
+                entry.attempts += 1
+        self._count("delivered", len(report.delivered) - delivered_before)
         self._prune_delivered(now)
 
     def _prune_delivered(self, now: float) -> None:
@@ -390,6 +461,9 @@ def _entry_from_json(item: Any) -> _Entry | None:
         return None
     enqueued_at = item.get("enqueued_at")
     attempts = item.get("attempts")
+    ack, sent_at = item.get("ack"), item.get("sent_at")
+    ack_id = ack if isinstance(ack, int) and isinstance(sent_at, int | float) else None
+    sent = float(sent_at) if ack_id is not None and isinstance(sent_at, int | float) else None
     return _Entry(
         alert_id,
         version,
@@ -397,6 +471,8 @@ def _entry_from_json(item: Any) -> _Entry | None:
         len(body.encode()),
         float(enqueued_at) if isinstance(enqueued_at, int | float) else 0.0,
         attempts if isinstance(attempts, int) else 0,
+        ack_id,
+        sent,
     )
 
 
@@ -421,6 +497,7 @@ def _drop_from_json(item: Mapping[str, Any]) -> Drop:
 
 
 __all__ = [
+    "AckQuerier",
     "Drop",
     "DropReason",
     "Enqueued",

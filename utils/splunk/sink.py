@@ -74,13 +74,11 @@ def deliver_alerts(
             return sender
         if not opened:
             try:
+                options = {"channel": outbox.channel, "defer_acks": True}
+                options.update(client_options or {})
                 opened.append(
                     hec_client_for(
-                        config,
-                        user_agent=user_agent,
-                        proxies=proxies,
-                        verify=verify,
-                        **dict(client_options or {}),
+                        config, user_agent=user_agent, proxies=proxies, verify=verify, **options
                     )
                 )
             except HecConfigError as error:
