@@ -223,13 +223,19 @@ class IssuanceIndex:
         return found
 
     def _prune_given_up(self, before: float) -> None:
-        for awaited in list(self.given_up):
-            waiting = self.given_up[awaited]
-            for key in [k for k, deadline in waiting.items() if deadline < before]:
-                del waiting[key]
-                self._given_up_count -= 1
-            if not waiting:
-                del self.given_up[awaited]
+        """Forget the oldest given-up sessions whose deadlines are all before ``before``.
+
+        Called for every batch, so it stops at the first entry still in time (entries are
+        given up roughly in deadline order; one that is not only lingers until MAX_GIVEN_UP
+        pushes it out)."""
+        given_up = self.given_up
+        while given_up:
+            awaited = next(iter(given_up))
+            waiting = given_up[awaited]
+            if max(waiting.values(), default=0.0) >= before:
+                break
+            del given_up[awaited]
+            self._given_up_count -= len(waiting)
 
     def prune(self, before: float) -> list[str]:
         """Drop sessions and console switches that expired before ``before``; the keys dropped."""
