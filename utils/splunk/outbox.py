@@ -318,7 +318,7 @@ class Outbox:
                 result = SendResult()
                 report.error = f"unexpected {type(error).__name__} while sending to Splunk HEC"
                 report.exception = error
-            self._apply(result, report, now)
+            self._apply(result, report, now, {e.alert_id for e in sendable})
         report.dropped = [_drop_from_json(d) for d in self._drops]
         report.drops_not_itemised, self._not_itemised = self._not_itemised, 0
         self._drops.clear()
@@ -364,7 +364,7 @@ class Outbox:
         self._delivered[entry.alert_id] = (entry.version, now)
         report.delivered.append(entry.alert_id)
 
-    def _apply(self, result: SendResult, report: FlushReport, now: float) -> None:
+    def _apply(self, result: SendResult, report: FlushReport, now: float, sent: set[str]) -> None:
         by_id = {entry.alert_id: entry for entry in self._pending}
         finished: set[str] = set()
         delivered_before = len(report.delivered)
@@ -396,7 +396,7 @@ class Outbox:
         report.unacknowledged.extend(result.unacknowledged)
         self._pending = [e for e in self._pending if e.alert_id not in finished]
         for entry in self._pending:
-            if entry.ack is None or entry.sent_at == now:
+            if entry.alert_id in sent:
                 entry.attempts += 1
         self._count("delivered", len(report.delivered) - delivered_before)
         self._prune_delivered(now)
