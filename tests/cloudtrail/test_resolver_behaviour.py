@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -579,3 +580,21 @@ def test_a_late_attribution_survives_saving_and_loading_the_index() -> None:
 def test_an_unrelated_issuance_attributes_nothing_late() -> None:
     _, late = _given_up_then_late([assume("ASIAQ", "Ops", "ivy", at="2026-11-01T10:00:00Z")])
     assert late == []
+
+
+def test_an_assume_role_of_a_session_given_up_on_is_judged_when_it_is_attributed() -> None:
+    the_resolver = resolver.IdentityResolver(settings=resolver.ResolverSettings(hold_seconds=600))
+    chained = session_identity("ASIAP", "Ops", "ivy")
+    first = the_resolver.resolve(
+        [assume("ASIAC", "Dev", "not-ivy", caller=chained, at="2026-11-01T10:01:00Z")]
+    )
+    assert first.assumptions == []  # held with its caller's session
+    given_up = the_resolver.resolve([tick("2026-11-01T10:30:00Z")])
+    assert [c.caller.origin for c in given_up.assumptions] == [None]  # judged blind
+    storage: dict[str, Any] = {}
+    the_resolver.save(storage)
+    reloaded, _ = resolver.IdentityResolver.load(json.loads(json.dumps(storage["index"])))
+    late = reloaded.resolve([assume("ASIAP", "Ops", "ivy", at="2026-11-01T10:00:00Z")])
+    (check,) = [c for c in late.assumptions if c.session_name == "not-ivy"]
+    assert check.caller.origin is not None and check.caller.origin.user_name == "ivy"
+    assert check.role_arn == role_arn("Dev") and check.issued_key == "ASIAC"

@@ -14,6 +14,7 @@ Stored form (JSON-able, compact lists rather than objects because the budget is 
                   expires_at], ...],
      "held": [[[awaited, ...], deadline, [event, ...]], ...],
      "given_up": [[awaited, session key, deadline], ...],
+     "given_up_checks": [[session key, [AssumeRole event, ...]], ...],
      "timeline": {"<account>/<role name>": [[at, enforces], ...]}}
 
 Within the budget (default 8 MB serialized) sessions expired longer ago than the retention go
@@ -39,6 +40,7 @@ STORAGE_VERSION: Final = 1
 DEFAULT_BUDGET_BYTES: Final = 8 * 1024 * 1024
 HELD_SHARE: Final = 0.25  # of the budget, at most, for held events
 MAX_GIVEN_UP: Final = 5000  # sessions given up on, remembered for a late issuance
+MAX_GIVEN_UP_CHECKS: Final = 1000  # AssumeRole events of those, to judge when attributed
 CONSOLE_WAIT: Final = "console:"  # prefix of the keys console requests wait for
 _SEPARATORS: Final = (",", ":")
 
@@ -146,6 +148,10 @@ class IssuanceIndex:
         # and by the retention, like expired sessions.
         self.given_up: dict[str, dict[str, float]] = {}
         self._given_up_count = 0
+        # The AssumeRole events among a given-up session's (signed by it: their caller was
+        # unknown), by session key, to be judged when the session is attributed late.
+        self.given_up_checks: dict[str, list[TrailEvent]] = {}
+        self._checks_count = 0
 
     # sessions -------------------------------------------------------------------------
 
@@ -202,15 +208,35 @@ class IssuanceIndex:
             or console.get((principal_id, second + 1))
         )
 
-    def give_up(self, awaited: str, key: str, deadline: float) -> None:
-        """Remember that session ``key``'s held events were given up waiting for ``awaited``."""
+    def give_up(
+        self, awaited: str, key: str, deadline: float, checks: list[TrailEvent] | None = None
+    ) -> None:
+        """Remember that session ``key``'s held events were given up waiting for ``awaited``
+        (and its AssumeRole events ``checks``, to judge when it is attributed)."""
         waiting = self.given_up.setdefault(awaited, {})
         if key not in waiting:
             self._given_up_count += 1
         waiting[key] = deadline
         while self._given_up_count > MAX_GIVEN_UP and self.given_up:
             oldest = next(iter(self.given_up))
-            self._given_up_count -= len(self.given_up.pop(oldest))
+            self._forget_given_up(self.given_up.pop(oldest))
+        if checks:
+            self.given_up_checks.setdefault(key, []).extend(checks)
+            self._checks_count += len(checks)
+            while self._checks_count > MAX_GIVEN_UP_CHECKS and self.given_up_checks:
+                oldest = next(iter(self.given_up_checks))
+                self._checks_count -= len(self.given_up_checks.pop(oldest))
+
+    def take_checks(self, key: str) -> list[TrailEvent]:
+        """The AssumeRole events kept for given-up session ``key``, forgotten now."""
+        events = self.given_up_checks.pop(key, [])
+        self._checks_count -= len(events)
+        return events
+
+    def _forget_given_up(self, waiting: dict[str, float]) -> None:
+        self._given_up_count -= len(waiting)
+        for key in waiting:
+            self.take_checks(key)
 
     def take_given_up(self, arrived: set[str]) -> list[tuple[str, float]]:
         """The sessions given up on while waiting for any of ``arrived``, forgotten now."""
@@ -235,7 +261,7 @@ class IssuanceIndex:
             if max(waiting.values(), default=0.0) >= before:
                 break
             del given_up[awaited]
-            self._given_up_count -= len(waiting)
+            self._forget_given_up(waiting)
 
     def prune(self, before: float) -> list[str]:
         """Drop sessions and console switches that expired before ``before``; the keys dropped."""
@@ -377,6 +403,10 @@ class IssuanceIndex:
                 for awaited, waiting in self.given_up.items()
                 for key, deadline in waiting.items()
             ],
+            "given_up_checks": [
+                [key, [to_dict(event) for event in events]]
+                for key, events in self.given_up_checks.items()
+            ],
             "timeline": self.timeline.to_storage(),
         }
         size = _size(document)
@@ -466,6 +496,16 @@ class IssuanceIndex:
                 index.give_up(row[0], row[1], float(row[2]))
             else:
                 report.skipped += 1
+        for row in _rows(data.get("given_up_checks")):
+            if not (isinstance(row, list) and len(row) == 2 and isinstance(row[0], str)):
+                report.skipped += 1
+                continue
+            for stored in _rows(row[1]):
+                try:
+                    index.given_up_checks.setdefault(row[0], []).append(event_from_mapping(stored))
+                    index._checks_count += 1
+                except RecordError:
+                    report.skipped += 1
         index.timeline, skipped = TrustTimeline.from_storage(data.get("timeline"))
         report.skipped += skipped
         report.sessions = len(index.sessions)

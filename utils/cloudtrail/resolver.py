@@ -870,10 +870,13 @@ class IdentityResolver:
         for key, deadline in given_up:
             walked = self._walk(key)
             if isinstance(walked, Resolution):
+                checks = self.index.take_checks(key)
                 if walked.origin is not None and walked.method is not Method.CHAIN_LOOP:
                     self._by_key.setdefault(key, walked)
                     result.late.append(LateAttribution(key, walked))
                     self.stats.attributed_late += 1
+                    for event in checks:  # AssumeRole calls it made: judged now
+                        self._check_assumption(event, walked, result)
             elif walked.key:
                 self.index.give_up(walked.key, key, deadline)
 
@@ -928,9 +931,11 @@ class IdentityResolver:
             events = self.index.events_of(group)
             self._emit_all(events, resolution, result)
             if key:
+                checks = [e for e in events if e.eventSource == STS and e.eventName == "AssumeRole"]
                 for awaited in group.awaited:
                     if not awaited.startswith(CONSOLE_WAIT):
-                        self.index.give_up(awaited, key, group.deadline)
+                        self.index.give_up(awaited, key, group.deadline, checks)
+                        checks = []
                 times = sorted(map(_event_time, events))
                 result.unattributed.append(
                     UnattributedKey(
