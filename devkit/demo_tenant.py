@@ -53,7 +53,7 @@ from devkit.aws_emulator import (
     DEMO_SECRET_ACCESS_KEY,
     MotoServer,
 )
-from devkit.loader import REPO_ROOT
+from devkit.loader import form_defaults
 from devkit.trail_recorder import (
     Actor,
     Credentials,
@@ -993,11 +993,7 @@ def write_tenant_config(
     authentication is ``access_keys`` with moto's documented example key (not a secret).
     The look-back covers the whole scenario however long ago it was seeded.
     """
-    manifest = json.loads((REPO_ROOT / "manifest.json").read_text("utf-8"))
-    defaults: dict[str, dict[str, Any]] = {
-        step["name"]: {f["key"]: f.get("default", "") for f in step.get("fields", [])}
-        for step in manifest["configuration"]
-    }
+    defaults = form_defaults()
     hours_back = (datetime.now(UTC) - tenant.start).total_seconds() / 3600
     configuration = {
         "aws": {

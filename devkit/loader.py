@@ -63,6 +63,16 @@ def read_metadata(plugin_dir: Path) -> dict[str, Any]:
     return metadata
 
 
+def form_defaults(plugin_dir: Path = REPO_ROOT) -> dict[str, dict[str, Any]]:
+    """``{step: {key: default}}`` as CE's configuration form starts: each field's manifest
+    default, an empty string where it has none."""
+    manifest = json.loads((plugin_dir / "manifest.json").read_text("utf-8"))
+    return {
+        step["name"]: {f["key"]: f.get("default", "") for f in step.get("fields", [])}
+        for step in manifest["configuration"]
+    }
+
+
 def load_plugin(plugin_dir: Path = REPO_ROOT) -> type[Any]:
     """Import the plugin's ``main`` module and return its one ``PluginBase`` subclass."""
     register_package(plugin_dir)

@@ -66,7 +66,7 @@ from devkit.aws_emulator import DEMO_ACCESS_KEY_ID, DEMO_SECRET_ACCESS_KEY, Moto
 from devkit.emulators.base import Fault
 from devkit.emulators.faulty_gateway import FaultyGateway
 from devkit.emulators.hec import HecEmulator, TokenSpec
-from devkit.loader import REPO_ROOT
+from devkit.loader import REPO_ROOT, form_defaults
 from devkit.store import AlertStore
 
 DEFAULT_RECORDS = 2_000_000
@@ -603,11 +603,7 @@ class World:
         return env
 
     def tenant(self, lookback_hours: int) -> dict[str, Any]:
-        manifest = json.loads((REPO_ROOT / "manifest.json").read_text("utf-8"))
-        defaults = {
-            step["name"]: {f["key"]: f.get("default", "") for f in step.get("fields", [])}
-            for step in manifest["configuration"]
-        }
+        defaults = form_defaults()
         configuration = {
             "aws": {
                 **defaults.get("aws", {}),

@@ -313,20 +313,20 @@ class _ProxyHandler(QuietHandler):
     # ----------------------------------------------------------------- answers
 
     def _refuse(self, *, close: bool) -> None:
-        payload = b"Proxy Authentication Required"
-        self.send_response(407, "Proxy Authentication Required")
-        self.send_header("Proxy-Authenticate", 'Basic realm="devkit proxy"')
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(payload)))
-        if close:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        self.wfile.write(payload)
+        self._plain(
+            407,
+            "Proxy Authentication Required",
+            close=close,
+            headers={"Proxy-Authenticate": 'Basic realm="devkit proxy"'},
+        )
 
-    def _plain(self, status: int, text: str, *, close: bool = False) -> None:
+    def _plain(
+        self, status: int, text: str, *, close: bool = False, headers: dict[str, str] | None = None
+    ) -> None:
         payload = text.encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(payload)))
         if close:

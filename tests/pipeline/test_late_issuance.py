@@ -1,59 +1,65 @@
 """An issuance that arrives later than the hold: the session's activity, already alerted
-unattributed, is attributed when it comes (soak finding 11)."""
+unattributed, is attributed when it comes, and its role-chain steps are judged then (soak
+finding 11)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from devkit.aws_emulator import MotoServer
-from devkit.runner import StateDir, TenantConfig, run_pull
+from devkit.runner import PullResult, StateDir, TenantConfig, run_pull
 from tests.contract.tenant import ACCOUNT, configuration, seed_small_tenant
 from tests.pipeline.test_unread_objects import chained_assume_role
 from tests.pipeline.trail import assume_role, put_trail_file, role_action
 
 BUCKET = "contract-trail"
-NOW = datetime.now(UTC).replace(microsecond=0)
 ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"
+KINDS = ["posture", "noncompliant_activity", "session_spoofing"]
+
+
+def issuance_hours_late(
+    tmp_path: Path, key: str, signed_records: Callable[[datetime], list[dict[str, Any]]]
+) -> tuple[PullResult, PullResult]:
+    """Pull 1 reads records signed with alice's session ``key`` (named job-9) and a trail
+    three hours newer, so the hold gives them up; pull 2 reads the file with alice's
+    AssumeRole, delivered late under an older name. The two pulls' results."""
+    seed_small_tenant(BUCKET)
+    base = (datetime.now(UTC) - timedelta(hours=8)).replace(minute=0, second=0, microsecond=0)
+    put_trail_file(BUCKET, base + timedelta(minutes=5), signed_records(base), suffix="L01")
+    later = base + timedelta(hours=3)
+    newer = [role_action("EnforcedRole", "carol", "ASIALATEISSUANCE0099", later, created=later)]
+    put_trail_file(BUCKET, later + timedelta(minutes=5), newer, suffix="L02")
+    tenant = TenantConfig("pipeline", configuration(rule={"alert_kinds": KINDS}))
+    state = StateDir(tmp_path)
+    first = run_pull(tenant, state)
+    issuing = [assume_role("alice", "OpenRole", "job-9", key, base)]
+    put_trail_file(BUCKET, base + timedelta(minutes=10), issuing, suffix="L03")
+    return first, run_pull(tenant, state, validate=False)
+
+
+def fresh(result: PullResult) -> list[Any]:
+    """The alerts this pull raised (without the previous pull's replayed ones)."""
+    return list(result.alerts[: result.storage["health"]["alerts"]])
 
 
 def test_a_session_given_up_on_is_attributed_when_its_issuance_arrives_late(
     aws: MotoServer, tmp_path: Path
 ) -> None:
-    seed_small_tenant(BUCKET)
-    base = NOW - timedelta(hours=8)
-    base = base - timedelta(minutes=base.minute, seconds=base.second)
     key = "ASIALATEISSUANCE0001"
-    put_trail_file(
-        BUCKET,
-        base + timedelta(minutes=5),
-        [role_action("OpenRole", "job-9", key, base + timedelta(minutes=2), created=base)],
-        suffix="L000000000000001",
+    first, second = issuance_hours_late(
+        tmp_path,
+        key,
+        lambda base: [
+            role_action("OpenRole", "job-9", key, base + timedelta(minutes=2), created=base)
+        ],
     )
-    later = base + timedelta(hours=3)  # newer trail: event time passes the 1 h hold
-    put_trail_file(
-        BUCKET,
-        later + timedelta(minutes=5),
-        [role_action("EnforcedRole", "carol", "ASIALATEISSUANCE0002", later, created=later)],
-        suffix="L000000000000002",
-    )
-    tenant = TenantConfig("pipeline", configuration())
-    state = StateDir(tmp_path)
-    first = run_pull(tenant, state)
-    (before,) = [a for a in first.alerts if a.type == "noncompliant_role_activity"]
+    (before,) = [a for a in fresh(first) if a.type == "noncompliant_role_activity"]
     assert before.rawData["resolution_status"] == "unresolved"
     assert before.user != ALICE
-
-    # The file with alice's AssumeRole is delivered hours late (an older name).
-    put_trail_file(
-        BUCKET,
-        base + timedelta(minutes=10),
-        [assume_role("alice", "OpenRole", "job-9", key, base)],
-        suffix="L000000000000003",
-    )
-    second = run_pull(tenant, state, validate=False)
-    fresh = second.alerts[: second.storage["health"]["alerts"]]
-    (after,) = [a for a in fresh if a.type == "noncompliant_role_activity"]
+    (after,) = [a for a in fresh(second) if a.type == "noncompliant_role_activity"]
     assert after.id == before.id  # the same finding, now naming who it was
     assert after.user == ALICE
     assert after.rawData["resolution_status"] == "resolved"
@@ -65,41 +71,18 @@ def test_a_session_given_up_on_is_attributed_when_its_issuance_arrives_late(
 def test_a_role_chain_step_of_a_session_given_up_on_is_judged_when_attributed(
     aws: MotoServer, tmp_path: Path
 ) -> None:
-    seed_small_tenant(BUCKET)
-    base = NOW - timedelta(hours=8)
-    base = base - timedelta(minutes=base.minute, seconds=base.second)
     key = "ASIALATEISSUANCE0011"
-    put_trail_file(
-        BUCKET,
-        base + timedelta(minutes=5),
-        [
+    first, second = issuance_hours_late(
+        tmp_path,
+        key,
+        lambda base: [
             chained_assume_role(
                 "OpenRole", "job-9", key, base + timedelta(minutes=3), "bob", "ASIALATEISSUANCE0012"
             )
         ],
-        suffix="L000000000000011",
     )
-    later = base + timedelta(hours=3)
-    put_trail_file(
-        BUCKET,
-        later + timedelta(minutes=5),
-        [role_action("EnforcedRole", "carol", "ASIALATEISSUANCE0013", later, created=later)],
-        suffix="L000000000000012",
-    )
-    kinds = ["posture", "noncompliant_activity", "session_spoofing"]
-    tenant = TenantConfig("pipeline", configuration(rule={"alert_kinds": kinds}))
-    state = StateDir(tmp_path)
-    first = run_pull(tenant, state)
-    assert [a for a in first.alerts if a.type == "session_name_spoofing"] == []
-    put_trail_file(
-        BUCKET,
-        base + timedelta(minutes=10),
-        [assume_role("alice", "OpenRole", "job-9", key, base)],
-        suffix="L000000000000013",
-    )
-    second = run_pull(tenant, state, validate=False)
-    fresh = second.alerts[: second.storage["health"]["alerts"]]
-    spoofing = [a for a in fresh if a.type == "session_name_spoofing"]
+    assert [a for a in fresh(first) if a.type == "session_name_spoofing"] == []
+    spoofing = [a for a in fresh(second) if a.type == "session_name_spoofing"]
     # alice named her session job-9 (not her name), then, through it, "bob": both judged
     assert sorted(a.rawData["session_name"] for a in spoofing) == ["bob", "job-9"]
     assert {a.user for a in spoofing} == {ALICE}

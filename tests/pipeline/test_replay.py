@@ -81,10 +81,3 @@ def test_an_unreadable_blob_replays_nothing_and_the_pull_goes_on() -> None:
     fresh = [spoofing_alert(0, random.Random(4))]
     assert replay.with_replay(fresh, section) == fresh
     assert section["count"] == 1
-
-
-def test_the_plain_list_layout_is_still_read() -> None:
-    alert = spoofing_alert(0, random.Random(5))
-    section: dict[str, Any] = {"alerts": [builder.stored_alert(alert)]}
-    assert replay.with_replay([], section) == [alert]
-    assert "alerts" not in section

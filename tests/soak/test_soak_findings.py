@@ -25,7 +25,7 @@ from netskope.plugins.custom_plugins.aws_role_session_cto.utils.splunk.sink impo
 
 from devkit.aws_emulator import MotoServer
 from devkit.emulators.hec import HecEmulator, TokenSpec
-from devkit.loader import REPO_ROOT
+from devkit.loader import form_defaults
 from devkit.runner import PullResult, StateDir, TenantConfig, run_pull
 
 ACCOUNT = "123456789012"  # moto's default account
@@ -133,11 +133,7 @@ def tenant(aws: MotoServer) -> Iterator[tuple[TenantConfig, HecEmulator, Any]]:
     }
     iam.create_role(RoleName="OpenRole", AssumeRolePolicyDocument=json.dumps(open_policy))
     s3.create_bucket(Bucket=BUCKET)
-    manifest = json.loads((REPO_ROOT / "manifest.json").read_text("utf-8"))
-    defaults = {
-        step["name"]: {f["key"]: f.get("default", "") for f in step.get("fields", [])}
-        for step in manifest["configuration"]
-    }
+    defaults = form_defaults()
     env = aws.env()
     with HecEmulator({TOKEN: TokenSpec("soak")}) as hec:
         configuration = {

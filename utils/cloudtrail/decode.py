@@ -79,10 +79,8 @@ def gunzip(data: bytes, *, name: str, limit: int, decompressobj: Inflater) -> by
     rest = data
     while True:
         inflater = decompressobj(wbits=31)
-        room = limit - total
-        claimed = int.from_bytes(rest[-4:], "little") if len(rest) >= 18 else 0
         try:
-            chunk = inflater.decompress(rest, (claimed if 0 < claimed <= room else room) + 1)
+            chunk = inflater.decompress(rest, _first_output_size(rest, limit - total))
             parts.append(chunk)
             total += len(chunk)
             while not inflater.eof and total <= limit:
@@ -117,10 +115,8 @@ def gunzip_presized(data: bytes, *, name: str, limit: int, decompressor: Inflate
     rest = data
     while True:
         inflater = decompressor()
-        room = limit - total
-        claimed = int.from_bytes(rest[-4:], "little") if len(rest) >= 18 else 0
         try:
-            chunk = inflater.decompress(rest, (claimed if 0 < claimed <= room else room) + 1)
+            chunk = inflater.decompress(rest, _first_output_size(rest, limit - total))
             parts.append(chunk)
             total += len(chunk)
             while not inflater.eof and not inflater.needs_input and total <= limit:
@@ -135,6 +131,13 @@ def gunzip_presized(data: bytes, *, name: str, limit: int, decompressor: Inflate
         if following is None:
             return parts[0] if len(parts) == 1 else b"".join(parts)
         rest = following
+
+
+def _first_output_size(member: bytes, room: int) -> int:
+    """How much output to ask for first: the size the member's trailer claims (ISIZE), when
+    it fits in ``room``; else ``room``. Plus one byte, so output past the cap shows."""
+    claimed = int.from_bytes(member[-4:], "little") if len(member) >= 18 else 0
+    return (claimed if 0 < claimed <= room else room) + 1
 
 
 def _next_member(inflater: Any, *, name: str, total: int, limit: int) -> bytes | None:

@@ -869,16 +869,20 @@ class IdentityResolver:
         reaches an origin, or given up again on the next missing link of their chain."""
         for key, deadline in given_up:
             walked = self._walk(key)
-            if isinstance(walked, Resolution):
-                checks = self.index.take_checks(key)
-                if walked.origin is not None and walked.method is not Method.CHAIN_LOOP:
-                    self._by_key.setdefault(key, walked)
-                    result.late.append(LateAttribution(key, walked))
-                    self.stats.attributed_late += 1
-                    for event in checks:  # AssumeRole calls it made: judged now
-                        self._check_assumption(event, walked, result)
-            elif walked.key:
-                self.index.give_up(walked.key, key, deadline)
+            if isinstance(walked, _Missing) and walked.key:
+                self.index.give_up(walked.key, key, deadline)  # its checks stay kept
+                continue
+            checks = self.index.take_checks(key)
+            if (
+                isinstance(walked, Resolution)
+                and walked.origin is not None
+                and walked.method is not Method.CHAIN_LOOP
+            ):
+                self._by_key.setdefault(key, walked)
+                result.late.append(LateAttribution(key, walked))
+                self.stats.attributed_late += 1
+                for event in checks:  # AssumeRole calls it made: judged now
+                    self._check_assumption(event, walked, result)
 
     def _unpend(self, group: HeldGroup) -> None:
         identity = group.head.userIdentity
@@ -931,7 +935,7 @@ class IdentityResolver:
             events = self.index.events_of(group)
             self._emit_all(events, resolution, result)
             if key:
-                checks = [e for e in events if e.eventSource == STS and e.eventName == "AssumeRole"]
+                checks = [event for event in events if _is_assume_role(event)]
                 for awaited in group.awaited:
                     if not awaited.startswith(CONSOLE_WAIT):
                         self.index.give_up(awaited, key, group.deadline, checks)
@@ -969,7 +973,7 @@ class IdentityResolver:
         self.stats.emitted += len(events)
         if "AssumeRole" in map(_event_name, events):
             for event in events:
-                if event.eventSource == STS and event.eventName == "AssumeRole":
+                if _is_assume_role(event):
                     self._check_assumption(event, resolution, result)
 
     # alert facts -----------------------------------------------------------------------
@@ -977,7 +981,7 @@ class IdentityResolver:
     def _check_assumption(
         self, event: TrailEvent, caller: Resolution, result: ResolveResult
     ) -> None:
-        if event.eventName != "AssumeRole" or event.eventSource != STS:
+        if not _is_assume_role(event):
             return
         identity = event.userIdentity
         if identity is not None and identity.type == AWS_ACCOUNT:
@@ -1007,6 +1011,10 @@ class IdentityResolver:
         if known:
             return verdict
         return self._role_enforces(role_arn, at) if self._role_enforces is not None else None
+
+
+def _is_assume_role(event: TrailEvent) -> bool:
+    return event.eventName == "AssumeRole" and event.eventSource == STS
 
 
 def _status_of(origin: Origin) -> Status:

@@ -41,13 +41,12 @@ def decode_alerts(section: dict[str, Any]) -> list[dict[str, Any]]:
     """The alerts a section keeps; a blob that cannot be read counts as none (nothing else
     depends on it: it only closes CE's save window once)."""
     blob = section.get("blob")
-    if isinstance(blob, str) and section.get("format") == _FORMAT:
-        try:
-            entries = json.loads(zlib.decompress(base64.b64decode(blob, validate=True)))
-        except (binascii.Error, zlib.error, ValueError):
-            return []
-    else:
-        entries = section.get("alerts", [])  # the 1.0.0 pre-release layout: a plain list
+    if not isinstance(blob, str) or section.get("format") != _FORMAT:
+        return []
+    try:
+        entries = json.loads(zlib.decompress(base64.b64decode(blob, validate=True)))
+    except (binascii.Error, zlib.error, ValueError):
+        return []
     return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
 
 
@@ -67,7 +66,6 @@ def with_replay(alerts: list[dict[str, Any]], section: dict[str, Any]) -> list[d
     previous = [loaded_alert(a) for a in decode_alerts(section) if a.get("id") not in fresh]
     entries = [stored_alert(alert) for alert in sorted(alerts, key=_rank)]
     blob, kept = _fitting(entries, REPLAY_MAX_BYTES)
-    section.pop("alerts", None)
     section["format"] = _FORMAT
     section["blob"] = blob
     section["count"] = kept

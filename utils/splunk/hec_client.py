@@ -367,19 +367,7 @@ class HecClient:
         deadline = self._monotonic() + self._ack.timeout
         interval = self._ack.poll_initial
         while pending:
-            reply = self._request(
-                "POST", hec.ACK_PATH, json.dumps({"acks": sorted(pending)}).encode()
-            )
-            if reply.status != 200:
-                self._raise_for_configuration(reply)
-                raise HecRequestError(
-                    f"Splunk HEC refused the acknowledgement query ({reply.describe()}).",
-                    status=reply.status,
-                    code=reply.code,
-                )
-            for ack_id, indexed in (reply.acks or {}).items():
-                if indexed is True and str(ack_id).isdigit():
-                    acked.add(int(ack_id))
+            acked |= self.acknowledged(sorted(pending))
             pending -= acked
             remaining = deadline - self._monotonic()
             if not pending or remaining <= 0:
