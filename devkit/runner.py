@@ -151,6 +151,7 @@ def _run(
     from netskope.integrations.itsm.models import Alert
 
     plugin_cls = load_plugin(plugin_dir)
+    apply_sqs_timings(os.environ.get(SQS_TIMINGS_ENV))
     logger = make_logger(echo)
     plugin_cls(None, None, {}, None, logger)  # CE's throw-away instantiation
     if validate:
@@ -178,6 +179,30 @@ def _run(
     finally:
         store.close()
     return PullResult(alerts, upsert, checkpoint, logger, plugin.storage)
+
+
+SQS_TIMINGS_ENV = "DEVKIT_SQS_TIMINGS"
+"""Soak only: ``visibility,hold,wait`` seconds for the SQS reader instead of production's
+300 / 900 / 10, so a killed pull's messages come back in seconds, not minutes."""
+
+
+def apply_sqs_timings(value: str | None) -> None:
+    """Shorten the SQS reader's visibility timeout, two-phase-delete hold and long-poll wait
+    (``"5,20,1"``) in the imported plugin; None or empty: production values."""
+    if not value:
+        return
+    try:
+        visibility, hold, wait = (int(part) for part in value.split(","))
+    except ValueError:
+        raise SystemExit(f"{SQS_TIMINGS_ENV} must be 'visibility,hold,wait' seconds") from None
+    from devkit.loader import plugin_module
+
+    reader = plugin_module("utils.readers.sqs_notifications").SqsNotificationReader
+    defaults = dict(reader.__init__.__kwdefaults__ or {})
+    defaults.update(visibility_timeout=visibility, wait_time_seconds=wait)
+    reader.__init__.__kwdefaults__ = defaults
+    event_source: Any = plugin_module("utils.pipeline.event_source")
+    event_source.SQS_HOLD_SECONDS = hold
 
 
 def summarise(result: PullResult, out: TextIO) -> None:

@@ -58,6 +58,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import quote_plus
 
 import boto3
 
@@ -67,6 +68,7 @@ from devkit.emulators.base import Fault
 from devkit.emulators.faulty_gateway import FaultyGateway
 from devkit.emulators.hec import HecEmulator, TokenSpec
 from devkit.loader import REPO_ROOT, form_defaults
+from devkit.runner import SQS_TIMINGS_ENV
 from devkit.store import AlertStore
 
 DEFAULT_RECORDS = 2_000_000
@@ -101,6 +103,14 @@ S3_MODES = {
 # MongoDB's 16 MB limit, where CE keeps it.
 SECTION_BOUNDS = {"outbox": 3_000_000, "sources": 1_000_000}
 POLL_SECONDS = 0.005
+SOURCES = ("s3", "sqs")
+QUEUE = "soak-trail-notifications"
+DEAD_LETTER_QUEUE = "soak-trail-notifications-dlq"
+MAX_RECEIVES = 100  # redrive to the dead-letter queue after this many receives
+# SQS reader timings for the soak (production: 300 / 900 / 10 s), so a killed pull's
+# messages come back within seconds: visibility timeout, two-phase-delete hold, long poll.
+SQS_TIMINGS = "5,20,1"
+SNS_WRAPPED_EVERY = 5  # every 5th notification arrives wrapped in an SNS envelope
 
 
 class SoakError(RuntimeError):
@@ -120,6 +130,7 @@ class SoakOptions:
     hec_fault_rate: float = 0.2  # share of increments starting a HEC failure stretch
     s3_fault_rate: float = 0.2  # share of increments starting an S3 failure stretch
     s3_mode: str = "mixed"  # recoverable | partial | mixed (see S3_MODES)
+    source: str = "s3"  # s3: list the trail bucket | sqs: S3 notifications on an SQS queue
     late_share: float = 0.03  # trail files held back 1-3 increments (older names)
     duplicate_share: float = 0.01  # trail files delivered a second time under a new name
     trust_change_every: int = 4  # a file of trust-policy changes every N increments
@@ -534,6 +545,9 @@ class World:
         self.hec_token = secrets.token_hex(16)
         self.moto = MotoServer()
         self.gateway: FaultyGateway | None = None
+        self.queue_url = ""
+        self.dead_letter_url = ""
+        self.notifications = 0
         self.hec = HecEmulator(
             {self.hec_token: TokenSpec("soak", (), "main", options.use_ack)},
             ack_delay=options.ack_delay,
@@ -583,6 +597,20 @@ class World:
                 AssumeRolePolicyDocument=json.dumps(role_policy(variant, self.corpus.accounts)),
             )
         self.client("s3").create_bucket(Bucket=BUCKET)
+        self.notifications = 0
+        if self.options.source == "sqs":
+            sqs = self.client("sqs")
+            self.dead_letter_url = sqs.create_queue(QueueName=DEAD_LETTER_QUEUE)["QueueUrl"]
+            dead_letter_arn = sqs.get_queue_attributes(
+                QueueUrl=self.dead_letter_url, AttributeNames=["QueueArn"]
+            )["Attributes"]["QueueArn"]
+            redrive = {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": MAX_RECEIVES}
+            self.queue_url = sqs.create_queue(
+                QueueName=QUEUE, Attributes={"RedrivePolicy": json.dumps(redrive)}
+            )["QueueUrl"]
+            # What S3 sends first when a notification configuration is saved.
+            test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": BUCKET}
+            sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(test_event))
 
     def upload(self, increment: Increment) -> None:
         s3 = self.client("s3")  # boto3 clients are safe to share between threads
@@ -592,12 +620,63 @@ class World:
 
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="soak-upload") as pool:
             list(pool.map(put, increment.uploads))
+        if self.options.source == "sqs":
+            self.notify(increment.uploads)
+
+    def notify(self, uploads: Sequence[Upload]) -> None:
+        """Announce the objects on the queue as S3 does: one ``ObjectCreated:Put`` event
+        notification per object, keys URL-encoded; every fifth wrapped in an SNS envelope
+        (a bucket notifying an SNS topic the queue subscribes to)."""
+        sqs = self.client("sqs")
+        bodies: list[str] = []
+        for upload in uploads:
+            record = {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": "us-east-1",
+                "eventTime": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "eventName": "ObjectCreated:Put",
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "bucket": {"name": BUCKET, "arn": f"arn:aws:s3:::{BUCKET}"},
+                    "object": {"key": quote_plus(upload.key), "size": len(upload.data())},
+                },
+            }
+            body = json.dumps({"Records": [record]})
+            self.notifications += 1
+            if self.notifications % SNS_WRAPPED_EVERY == 0:
+                body = json.dumps({"Type": "Notification", "Message": body})
+            bodies.append(body)
+        for start in range(0, len(bodies), 10):
+            entries = [
+                {"Id": str(i), "MessageBody": body}
+                for i, body in enumerate(bodies[start : start + 10])
+            ]
+            failed = sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries).get("Failed")
+            if failed:
+                raise SoakError(f"SQS refused notifications: {failed}")
+
+    def queue_depth(self) -> dict[str, int]:
+        """Messages visible / in flight on the queue and waiting in the dead-letter queue."""
+        if self.options.source != "sqs":
+            return {}
+        sqs = self.client("sqs")
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        main = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=names)
+        dead = sqs.get_queue_attributes(QueueUrl=self.dead_letter_url, AttributeNames=names)
+        return {
+            "visible": int(main["Attributes"]["ApproximateNumberOfMessages"]),
+            "in_flight": int(main["Attributes"]["ApproximateNumberOfMessagesNotVisible"]),
+            "dead_letter": sum(int(v) for v in dead["Attributes"].values()),
+        }
 
     def child_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(self.moto.env())
         env["AWS_ENDPOINT_URL_S3"] = self.gw.url  # S3 only through the faulty gateway
         env.pop("PYTHONHASHSEED", None)
+        if self.options.source == "sqs":
+            env[SQS_TIMINGS_ENV] = SQS_TIMINGS
         if self.options.hash_seed is not None:
             env["PYTHONHASHSEED"] = str(self.options.hash_seed)
         return env
@@ -617,9 +696,10 @@ class World:
             },
             "cloudtrail": {
                 **defaults.get("cloudtrail", {}),
-                "source": "s3",
+                "source": self.options.source,
                 "bucket_name": BUCKET,
                 "bucket_prefix": "",
+                "sqs_queue_url": self.queue_url,
                 "lookback_hours": lookback_hours,
             },
             "rule": {
@@ -683,6 +763,7 @@ class RunState:
     seconds: float = 0.0
     sabotaged: list[str] = field(default_factory=list)
     upload_seconds: float = 0.0
+    queue_final: dict[str, int] = field(default_factory=dict)  # SQS only
 
     @property
     def state(self) -> Path:
@@ -1026,11 +1107,18 @@ def execute_run(
                 f"{options.max_attempts_per_increment} attempts; see {directory / 'pulls.log'}"
             )
         _progress(out, run, increment.number, len(plan))
-    for number in range(10):  # drain: no faults, no kills, until nothing is left to do
+    # Drain: no faults, no kills, until nothing is left to do - with SQS, until the queue is
+    # empty too (a killed pull's messages come back after the visibility timeout).
+    for number in range(10 if options.source == "s3" else 60):
         attempt = runner.attempt(run, -1, number, AttemptPlan())
         run.attempts.append(attempt)
-        if attempt.outcome == "ok" and _quiescent(_read_storage(run)):
+        if attempt.outcome != "ok" or not _quiescent(_read_storage(run)):
+            continue
+        depth = world.queue_depth()
+        if not depth.get("visible") and not depth.get("in_flight"):
             break
+        time.sleep(1.0)
+    run.queue_final = world.queue_depth()
     run.seconds = round(time.monotonic() - started, 1)
     return run
 
@@ -1368,6 +1456,7 @@ def run_figures(run: RunState) -> dict[str, Any]:
             ),
         },
         "sabotaged": run.sabotaged,
+        "queue_final": run.queue_final,
     }
 
 
@@ -1443,7 +1532,12 @@ def verdict(
         failures.append(
             f"alerts whose final version reached Splunk only with other samples: {final_samples}"
         )
-    if splunk["phantom_versions"] and not disturbed["pulls_with_unread_objects"]:
+    # Versions the reference never produced come from pull boundaries that moved: a pull
+    # saved with unread objects, or (SQS) a killed pull's messages read a pull or two later.
+    reordered = disturbed["pulls_with_unread_objects"] or (
+        options.source == "sqs" and disturbed["kills"]
+    )
+    if splunk["phantom_versions"] and not reordered:
         failures.append(
             f"Splunk versions the reference never produced: {splunk['phantom_versions']} "
             f"({splunk['phantom_by_type']})"
@@ -1464,6 +1558,11 @@ def verdict(
             failures.append(f"storage section '{section}' reached {size} bytes (bound {bound})")
     if disturbed["timeouts"]:
         failures.append(f"{disturbed['timeouts']} pull attempts hung past the timeout")
+    queue = disturbed.get("queue_final") or {}
+    if queue.get("visible") or queue.get("in_flight"):
+        failures.append(f"SQS messages left on the queue after the drain: {queue}")
+    if queue.get("dead_letter"):
+        failures.append(f"SQS messages moved to the dead-letter queue: {queue['dead_letter']}")
     return failures
 
 
@@ -1549,6 +1648,14 @@ def print_summary(report: Mapping[str, Any], out: TextIO) -> None:
         ),
         ("wall time (s)", ref["wall_seconds"], dis["wall_seconds"]),
     ]
+    if report["soak"].get("source") == "sqs":
+        rows.append(
+            (
+                "SQS left: visible / in flight / dead-letter",
+                _queue(ref.get("queue_final") or {}),
+                _queue(dis.get("queue_final") or {}),
+            )
+        )
     width = max(len(r[0]) for r in rows)
     out.write(f"\n{'':{width}}  {'reference':>14}  disturbed\n")
     for label, left, right in rows:
@@ -1564,6 +1671,12 @@ def print_summary(report: Mapping[str, Any], out: TextIO) -> None:
 
 def _inline(values: Mapping[str, Any]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(values.items())) or "-"
+
+
+def _queue(depth: Mapping[str, int]) -> str:
+    return (
+        f"{depth.get('visible', 0)} / {depth.get('in_flight', 0)} / {depth.get('dead_letter', 0)}"
+    )
 
 
 def _drops(figures: Mapping[str, Any]) -> int:
@@ -1716,6 +1829,7 @@ def run_soak(options: SoakOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
             "hec_fault_rate": options.hec_fault_rate,
             "s3_fault_rate": options.s3_fault_rate,
             "s3_mode": options.s3_mode,
+            "source": options.source,
             "kill_triggers": list(options.kill_triggers),
             "alert_kinds": json.loads(reference.config.read_text("utf-8"))["configuration"]["rule"][
                 "alert_kinds"
@@ -1763,6 +1877,13 @@ def parse_args(argv: Sequence[str] | None) -> SoakOptions:
         default=SoakOptions.s3_mode,
         help="recoverable: S3 failures botocore's retries absorb; partial: failures that "
         "leave objects for the next pull; mixed: both",
+    )
+    parser.add_argument(
+        "--source",
+        choices=SOURCES,
+        default=SoakOptions.source,
+        help="s3: the plugin lists the trail bucket; sqs: it reads S3 notifications from a "
+        "queue (a dead-letter queue behind it, short visibility timeouts)",
     )
     parser.add_argument(
         "--kill-triggers",
@@ -1827,6 +1948,7 @@ def parse_args(argv: Sequence[str] | None) -> SoakOptions:
         hec_fault_rate=args.hec_fault_rate,
         s3_fault_rate=args.s3_fault_rate,
         s3_mode=args.s3_mode,
+        source=args.source,
         kill_triggers=triggers,
         use_ack=args.use_ack,
         ack_delay=args.ack_delay,

@@ -59,6 +59,32 @@ def test_killed_and_starved_plugin_ends_where_an_undisturbed_run_ends(tmp_path: 
     assert report["verdict"]["ok"], context
 
 
+def test_killed_plugin_reading_sqs_notifications_ends_where_an_undisturbed_run_ends(
+    tmp_path: Path,
+) -> None:
+    """The same soak through the SQS source: a killed pull's messages come back after the
+    visibility timeout (5 s here) and are read a pull or two later, out of order; messages
+    are deleted only by the pull after the one whose storage CE saved. Nothing may be lost,
+    nothing may reach the dead-letter queue, and CE must end as the reference does."""
+    out = io.StringIO()
+    report = run_soak(short_options(tmp_path, source="sqs"), out)
+    dis = report["disturbed"]
+    ce = report["comparison"]["ce"]
+    splunk = report["comparison"]["splunk"]
+    context = f"\n{out.getvalue()}\n{report['verdict']}"
+
+    assert dis["kills"] >= 3, context
+    assert len(dis["kills_by_phase"]) >= 2, context
+    assert dis["objects_read"] >= report["reference"]["objects_read"], context  # at least once
+    assert ce["reference_alerts"] > 100, context
+    assert (ce["missing"], ce["extra"], ce["content_differs"]) == (0, 0, 0), context
+    assert (splunk["missing_ids"], splunk["missing_final_versions"]) == (0, 0), context
+    assert splunk["disturbed"]["same_content_new_version"] == 0, context
+    for run in ("reference", "disturbed"):
+        assert report[run]["queue_final"] == {"visible": 0, "in_flight": 0, "dead_letter": 0}
+    assert report["verdict"]["ok"], context
+
+
 def test_soak_fails_when_ce_loses_the_alerts_of_a_saved_pull(tmp_path: Path) -> None:
     # CE saves a pull's storage and checkpoint, then loses its alerts (the window between
     # saving and storing them): the plugin never emits them again, and the soak must say so.
