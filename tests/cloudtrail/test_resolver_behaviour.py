@@ -598,3 +598,44 @@ def test_an_assume_role_of_a_session_given_up_on_is_judged_when_it_is_attributed
     (check,) = [c for c in late.assumptions if c.session_name == "not-ivy"]
     assert check.caller.origin is not None and check.caller.origin.user_name == "ivy"
     assert check.role_arn == role_arn("Dev") and check.issued_key == "ASIAC"
+
+
+def test_a_session_cut_by_the_storage_budget_is_still_attributed_after_a_reload() -> None:
+    """Held events the index budget cannot keep are given up when the index is saved; that
+    they were given up (and the AssumeRole calls they made) must be in what is saved, or
+    the next pull cannot attribute them late (the SQS soak lost 7 spoofing alerts so)."""
+    the_resolver = resolver.IdentityResolver(settings=resolver.ResolverSettings(hold_seconds=600))
+    chained = session_identity("ASIAP", "Ops", "ivy")
+    held = the_resolver.resolve(
+        [
+            assume("ASIAC", "Dev", "not-ivy", caller=chained, at="2026-11-01T10:01:00Z"),
+            use("ASIAC", "Dev", "not-ivy", at="2026-11-01T10:02:00Z"),
+        ]
+    )
+    assert held.events == []  # held: the first hop (ASIAP) is unknown
+    storage: dict[str, Any] = {}
+    report, cut = the_resolver.save(storage, budget_bytes=1700)
+    assert report.held_overflow and cut.unattributed  # emitted unresolved at save
+    assert storage["index"]["held"] == []
+    assert ["ASIAP", "ASIAC"] in [row[:2] for row in storage["index"]["given_up"]]
+    reloaded, _ = resolver.IdentityResolver.load(json.loads(json.dumps(storage["index"])))
+    late = reloaded.resolve([assume("ASIAP", "Ops", "ivy", at="2026-11-01T10:00:00Z")])
+    assert "ASIAP" in {item.access_key_id for item in late.late}
+    (check,) = [c for c in late.assumptions if c.session_name == "not-ivy"]
+    assert check.caller.origin is not None and check.caller.origin.user_name == "ivy"
+
+
+def test_what_is_given_up_at_save_stays_within_the_budget() -> None:
+    """Kept AssumeRole calls give way (oldest first) when the given-up record would push
+    the saved index over its budget; the record of the sessions themselves is kept."""
+    the_resolver = resolver.IdentityResolver(settings=resolver.ResolverSettings(hold_seconds=600))
+    chained = session_identity("ASIAP", "Ops", "ivy")
+    the_resolver.resolve(
+        [assume("ASIAC", "Dev", "not-ivy", caller=chained, at="2026-11-01T10:01:00Z")]
+    )
+    storage: dict[str, Any] = {}
+    report, _ = the_resolver.save(storage, budget_bytes=700)
+    assert report.held_overflow
+    assert report.bytes <= 700
+    assert storage["index"]["given_up_checks"] == []
+    assert ["ASIAP", "ASIAP"] in [row[:2] for row in storage["index"]["given_up"]]

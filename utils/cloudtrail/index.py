@@ -398,15 +398,7 @@ class IssuanceIndex:
             "sessions": session_rows,
             "console": console_rows,
             "held": held_rows,
-            "given_up": [
-                [awaited, key, int(deadline)]
-                for awaited, waiting in self.given_up.items()
-                for key, deadline in waiting.items()
-            ],
-            "given_up_checks": [
-                [key, [to_dict(event) for event in events]]
-                for key, events in self.given_up_checks.items()
-            ],
+            **self._given_up_sections(),
             "timeline": self.timeline.to_storage(),
         }
         size = _size(document)
@@ -416,6 +408,37 @@ class IssuanceIndex:
         report.sessions = len(document["sessions"])
         report.held = sum(len(row[2]) for row in document["held"])
         return document, report
+
+    def _given_up_sections(self) -> dict[str, list[list[Any]]]:
+        return {
+            "given_up": [
+                [awaited, key, int(deadline)]
+                for awaited, waiting in self.given_up.items()
+                for key, deadline in waiting.items()
+            ],
+            "given_up_checks": [
+                [key, [to_dict(event) for event in events]]
+                for key, events in self.given_up_checks.items()
+            ],
+        }
+
+    def restore_given_up(
+        self, document: dict[str, Any], *, budget_bytes: int, report: SaveReport
+    ) -> None:
+        """Rewrite ``document``'s given-up sections from the index as it is now.
+
+        ``to_storage`` removes the held events that do not fit; the caller then gives them
+        up (``give_up``), after the document was built. Without this, what it gave up would
+        not be saved, and the next pull could not attribute those sessions late. Kept AssumeRole
+        events are dropped oldest first while the document is over ``budget_bytes``.
+        """
+        document.update(self._given_up_sections())
+        size = _size(document)
+        while size > budget_bytes and self.given_up_checks:
+            self.take_checks(next(iter(self.given_up_checks)))
+            document["given_up_checks"] = self._given_up_sections()["given_up_checks"]
+            size = _size(document)
+        report.bytes = size
 
     def _fit(
         self,

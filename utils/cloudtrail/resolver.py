@@ -228,14 +228,17 @@ class IdentityResolver:
         document, report = self.index.to_storage(
             budget_bytes=budget_bytes, retention_seconds=self.settings.session_retention_seconds
         )
-        storage["index"] = document
         if report.live_evicted:
             self._by_key.clear()
         result = ResolveResult()
-        self._emit_unresolved(
-            report.held_overflow, "the stored index had no room to hold it", result
-        )
-        self.stats.overflowed += sum(map(len, report.held_overflow))
+        if report.held_overflow:
+            self._emit_unresolved(
+                report.held_overflow, "the stored index had no room to hold it", result
+            )
+            self.stats.overflowed += sum(map(len, report.held_overflow))
+            # What was just given up must be saved too, or no later pull attributes it.
+            self.index.restore_given_up(document, budget_bytes=budget_bytes, report=report)
+        storage["index"] = document
         return report, result
 
     # resolving -----------------------------------------------------------------------
