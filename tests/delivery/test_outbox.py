@@ -100,6 +100,74 @@ def test_the_outbox_is_also_bounded_in_bytes() -> None:
     assert outbox.pending_ids[-1] == "d"
 
 
+class BodySender(FakeSender):
+    """Also keeps the bytes of every event it was asked to send."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bodies: dict[str, bytes] = {}
+
+    def send(self, events: Sequence[HecEvent]) -> SendResult:
+        self.bodies.update((e.key, e.body) for e in events)
+        return super().send(events)
+
+
+def realistic_envelope(alert_id: str) -> dict[str, Any]:
+    """About the 3.7 KB of a real alert event: prose, ARNs, sample ids, remediation JSON."""
+    detail = {
+        "description": f"IAM user user-{alert_id} assumed a role whose trust policy does not "
+        "enforce sts:RoleSessionName = ${aws:username}; 37 calls followed. " * 8,
+        "sample_event_ids": [f"{alert_id}-{n:04d}-4b1c-9a7e-2f0c8d1e3a5b" for n in range(10)],
+        "remediation": json.dumps({"Statement": [{"Condition": {"StringEquals": {}}}] * 6}),
+        "chain": [f"arn:aws:iam::111122223333:role/team-{n}/Deployer-{alert_id}" for n in range(6)],
+    }
+    return {"time": NOW, "sourcetype": "s", "event": {"id": alert_id, **detail}}
+
+
+def test_pending_events_are_stored_compressed_and_sent_byte_for_byte() -> None:
+    storage: dict[str, Any] = {}
+    outbox = Outbox(storage)
+    outbox.enqueue("a", realistic_envelope("a"), NOW)
+    (entry,) = storage["outbox"]["pending"]
+    assert "body" not in entry
+    plain = len(json.dumps(realistic_envelope("a")))
+    assert entry["size"] == len(entry["z"]) < plain * 0.6
+    sender = BodySender()
+    Outbox(json.loads(json.dumps(storage))).flush(sender, NOW)
+    assert json.loads(sender.bodies["a"]) == json.loads(json.dumps(realistic_envelope("a")))
+
+
+def test_a_thousand_realistic_alerts_wait_out_an_outage_without_a_drop() -> None:
+    storage: dict[str, Any] = {}
+    outbox = Outbox(storage)
+    for n in range(1000):
+        outbox.enqueue(f"alert-{n}", realistic_envelope(str(n)), NOW)
+    sender = FakeSender()
+    sender.error = HecUnavailableError("down", attempts=5)
+    report = outbox.flush(sender, NOW)
+    assert report.dropped == [] and report.pending == 1000
+    assert len(json.dumps(storage["outbox"])) < 3_000_000  # the section's documented bound
+
+
+def test_an_event_stored_plain_by_1_0_0_is_still_sent() -> None:
+    body = json.dumps(envelope("a"))
+    entry = {"id": "a", "version": "v1", "size": 9, "enqueued_at": NOW, "body": body}
+    storage: dict[str, Any] = {"outbox": {"schema": 1, "pending": [entry]}}
+    sender = BodySender()
+    report = Outbox(storage).flush(sender, NOW)
+    assert report.delivered == ["a"] and sender.bodies["a"] == body.encode()
+
+
+def test_a_corrupt_stored_event_is_reported_not_sent() -> None:
+    storage: dict[str, Any] = {}
+    Outbox(storage).enqueue("a", envelope("a"), NOW)
+    storage["outbox"]["pending"][0]["z"] = "bm90IHpsaWI="  # base64 of "not zlib"
+    sender = FakeSender()
+    report = Outbox(storage).flush(sender, NOW)
+    assert [d.reason for d in report.dropped] == [DropReason.UNREADABLE]
+    assert sender.calls == []
+
+
 def test_drops_beyond_the_itemised_limit_are_still_counted() -> None:
     outbox = Outbox({}, OutboxLimits(max_pending=1, max_itemised_drops=2))
     enqueue_all(outbox, ["a", "b", "c", "d", "e"])
