@@ -639,3 +639,43 @@ def test_what_is_given_up_at_save_stays_within_the_budget() -> None:
     assert report.bytes <= 700
     assert storage["index"]["given_up_checks"] == []
     assert ["ASIAP", "ASIAP"] in [row[:2] for row in storage["index"]["given_up"]]
+
+
+def held_times(result: Any) -> list[str]:
+    """Event times of the events a call emitted after holding them."""
+    pairs = zip(result.events, result.resolutions, strict=True)
+    return [event.eventTime for event, resolution in pairs if resolution.held]
+
+
+@pytest.mark.parametrize(
+    "order",
+    [(0, 1, 2), (2, 1, 0), (1, 2, 0)],
+    ids=["oldest-first", "newest-first", "middle-first"],
+)
+def test_each_held_event_waits_its_own_hold_whatever_was_read_first(
+    order: tuple[int, int, int],
+) -> None:
+    """Which events of a never-issued key are given up depends only on their times and the
+    watermark: a session's first-read event no longer sets the deadline of all of them (the
+    SQS soak read the same files in another order and counted other events; finding 14)."""
+    times = ("2026-11-01T10:00:00Z", "2026-11-01T10:20:00Z", "2026-11-01T10:40:00Z")
+    the_resolver = resolver.IdentityResolver(settings=resolver.ResolverSettings(hold_seconds=3600))
+    for position in order:
+        assert the_resolver.resolve([use("ASIAOLD", "Dev", "job", at=times[position])]).events == []
+    given_up = the_resolver.resolve([tick("2026-11-01T11:25:00Z")])
+    assert sorted(held_times(given_up)) == list(times[:2])  # 10:40 + 1 h is still ahead of 11:25
+    assert the_resolver.index.held_count == 1
+    rest = the_resolver.resolve([tick("2026-11-01T11:41:00Z")])
+    assert held_times(rest) == [times[2]]
+
+
+def test_events_given_up_apart_are_attributed_together_when_the_issuance_comes() -> None:
+    the_resolver = resolver.IdentityResolver(settings=resolver.ResolverSettings(hold_seconds=3600))
+    the_resolver.resolve([use("ASIAK", "Dev", "ivy", at="2026-11-01T10:40:00Z")])
+    the_resolver.resolve([use("ASIAK", "Dev", "ivy", at="2026-11-01T10:00:00Z")])
+    first = the_resolver.resolve([tick("2026-11-01T11:10:00Z")])  # 10:00 given up, 10:40 held
+    assert held_times(first) == ["2026-11-01T10:00:00Z"]
+    late = the_resolver.resolve([assume("ASIAK", "Dev", "ivy", at="2026-11-01T09:59:00Z")])
+    released = [r for r in late.resolutions if r.held]
+    assert [r.method for r in released] == [Method.ISSUING_EVENT]  # the 10:40 event
+    assert [item.access_key_id for item in late.late] == ["ASIAK"]  # and the 10:00 one

@@ -80,11 +80,13 @@ class ConsoleSwitch:
 
 @dataclass(slots=True)
 class HeldGroup:
-    """Events of one session waiting until ``deadline`` (event time) for any of ``awaited``:
-    the issuance of a key, the caller's copy of a shared event, or a console session group.
+    """Events of one session waiting for any of ``awaited``: the issuance of a key, the
+    caller's copy of a shared event, or a console session group. ``deadline`` (event time)
+    is the earliest of its events' own deadlines.
 
-    A session's events wait, and are released or given up, together: one re-resolution
-    serves them all.
+    A session's events are released together (one re-resolution serves them all); at a
+    deadline only the events whose own deadline passed are given up (the resolver splits
+    the group), the others wait on as a group of their own.
     """
 
     awaited: tuple[str, ...]
@@ -92,6 +94,7 @@ class HeldGroup:
     head: TrailEvent  # the first event, as it came
     rest: list[Any] = field(default_factory=list)  # the others, packed (``events_of``)
     held: bool = False  # in the index now
+    number: int = -1  # its number in the index while held
 
     def __len__(self) -> int:
         return 1 + len(self.rest)
@@ -301,6 +304,7 @@ class IssuanceIndex:
         self._next_held += 1
         self._held[number] = group
         group.held = True
+        group.number = number
         self._held_events += len(group)
         heapq.heappush(self._deadlines, (group.deadline, number))
         for key in group.awaited:
@@ -308,10 +312,14 @@ class IssuanceIndex:
             if key.startswith(CONSOLE_WAIT):
                 self.console_waits += 1
 
-    def add_to(self, group: HeldGroup, event: TrailEvent) -> None:
-        """Hold one more event of a session already held (``group`` must be held)."""
+    def add_to(self, group: HeldGroup, event: TrailEvent, deadline: float | None = None) -> None:
+        """Hold one more event of a session already held (``group`` must be held); its own
+        ``deadline``, when earlier than the group's, becomes the group's."""
         group.rest.append(self.pack(event))
         self._held_events += 1
+        if deadline is not None and deadline < group.deadline:
+            group.deadline = deadline
+            heapq.heappush(self._deadlines, (deadline, group.number))
 
     def events_of(self, group: HeldGroup) -> list[TrailEvent]:
         """The events of a held group, oldest first."""
@@ -336,8 +344,9 @@ class IssuanceIndex:
         due: list[HeldGroup] = []
         deadlines = self._deadlines
         while deadlines and deadlines[0][0] <= deadline:
-            _, number = heapq.heappop(deadlines)
-            if number in self._held:
+            at, number = heapq.heappop(deadlines)
+            group = self._held.get(number)
+            if group is not None and group.deadline == at:  # else a superseded entry
                 due.append(self._unhold(number))
         return due
 

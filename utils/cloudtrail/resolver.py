@@ -383,6 +383,7 @@ class IdentityResolver:
         pending = self._pending.get
         arrived = self._arrived
         add_to = self.index.add_to
+        hold_seconds = self.settings.hold_seconds
         held = 0
         for position in misses:
             event = batch[position]
@@ -405,7 +406,8 @@ class IdentityResolver:
                     continue
                 group = pending(key)
                 if group is not None and group.held and arrived.isdisjoint(group.awaited):
-                    add_to(group, event)  # its session is still waiting
+                    at = parse_iso(event.eventTime)  # its session is still waiting
+                    add_to(group, event, at + hold_seconds if at is not None else None)
                     held += 1
                     continue
             elif identity.type == AWS_SERVICE:
@@ -907,10 +909,51 @@ class IdentityResolver:
         ceiling = self.hold_expiry_ceiling
         if bounded and ceiling is not None and ceiling < deadline:
             deadline = ceiling
-        due = self.index.expire(deadline)
+        due = [
+            part
+            for group in self.index.expire(deadline)
+            for part in self._due_part(group, deadline)
+        ]
         if due:
             self.stats.expired += sum(map(len, due))
             self._emit_unresolved(due, "no issuing event arrived within the hold", result)
+
+    def _due_part(self, group: HeldGroup, deadline: float) -> list[HeldGroup]:
+        """The events of ``group`` whose own deadline (event time + ``hold_seconds``) is at or
+        before ``deadline``, as a group to give up; the others stay held as a group of their
+        own. Each event waits its own ``hold_seconds``, so which events are given up depends
+        only on event times and the watermark, not on which event of the session was read
+        first (the soak's finding 14)."""
+        hold_seconds = self.settings.hold_seconds
+        events = self.index.events_of(group)
+        times = [parse_iso(event.eventTime) for event in events]
+        waiting = [
+            (t, e)
+            for t, e in zip(times, events, strict=True)
+            if t is not None and t + hold_seconds > deadline
+        ]
+        if not waiting:
+            return [group]
+        due = [
+            e
+            for t, e in zip(times, events, strict=True)
+            if t is None or t + hold_seconds <= deadline
+        ]
+        pack = self.index.pack
+        rest = HeldGroup(
+            group.awaited,
+            min(t for t, _ in waiting) + hold_seconds,
+            waiting[0][1],
+            [pack(e) for _, e in waiting[1:]],
+        )
+        self.index.hold(rest)
+        head = group.head.userIdentity
+        key = head.accessKeyId if head is not None else None
+        if key and self._pending.get(key) is group:
+            self._pending[key] = rest
+        if not due:  # pragma: no cover - the group's deadline is one of its events'
+            return []
+        return [HeldGroup(group.awaited, group.deadline, due[0], [pack(e) for e in due[1:]])]
 
     def _emit_unresolved(self, groups: list[HeldGroup], why: str, result: ResolveResult) -> None:
         """Emit held groups as unresolved, and one ``UnattributedKey`` per session key."""
