@@ -103,3 +103,25 @@ def test_samples_are_the_earliest_and_the_identity_that_of_the_earliest_resolved
     assert window["resolution"]["origin"]["userName"] == "ivy"
     assert window["resolution_at"][1] == "evt-0001"  # evt-0000 is unresolved
     assert sum(count for _, count in window["counts"]) == 30
+
+
+def test_late_attribution_upgrades_unresolved_and_fact_named_windows_only() -> None:
+    ec2 = resolution.Resolution(
+        status=resolution.Status.WORKLOAD,
+        method=resolution.Method.EC2_INSTANCE_ROLE,
+        origin=resolution.Origin(type="AWSService", user_name="ec2.amazonaws.com"),
+        role_arn=ROLE,
+        session_name="build",
+        access_key_id="ASIABUILD",
+    )
+    record, _ = calls(1)[0]
+    found = resolved(held=False)
+    for first, upgraded in ((UNRESOLVED, True), (ec2, True), (found, False)):
+        windows = session_windows.SessionWindows(3600, 100, 86400)
+        windows.add(record, first, "111122223333")
+        provisional = windows.provisional_keys()
+        assert provisional == ({"ASIABUILD"} if first is ec2 else set())
+        assert windows.attribute_late("ASIABUILD", found) == int(upgraded)
+        (window,) = windows.save(now=1_793_527_200.0)
+        assert window["resolution"] == found.to_json()
+        assert windows.attribute_late("ASIABUILD", found) == 0  # already says so

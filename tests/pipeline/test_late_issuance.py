@@ -86,3 +86,34 @@ def test_a_role_chain_step_of_a_session_given_up_on_is_judged_when_attributed(
     # alice named her session job-9 (not her name), then, through it, "bob": both judged
     assert sorted(a.rawData["session_name"] for a in spoofing) == ["bob", "job-9"]
     assert {a.user for a in spoofing} == {ALICE}
+
+
+def test_a_workload_named_from_its_record_is_named_by_its_issuance_when_that_comes_later(
+    aws: MotoServer, tmp_path: Path
+) -> None:
+    """An EC2 instance-role session read before its issuing AssumeRole (by ec2.amazonaws.com)
+    is first named from its own record (``ec2_instance_role``); when the issuance is read, the
+    window says what an in-order read says (``issuing_event``, with the chain). The SQS
+    soak read them in both orders and 18 windows differed (finding 17)."""
+    seed_small_tenant(BUCKET)
+    key = "ASIAEC2INSTANCE00001"
+    base = (datetime.now(UTC) - timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+    action = role_action("OpenRole", "i-0abc123", key, base + timedelta(minutes=2), created=base)
+    action["userIdentity"]["sessionContext"]["ec2RoleDelivery"] = "2.0"
+    put_trail_file(BUCKET, base + timedelta(minutes=5), [action], suffix="W01")
+    rule = {"alert_kinds": KINDS, "activity_scope": "all"}
+    tenant = TenantConfig("pipeline", configuration(rule=rule))
+    state = StateDir(tmp_path)
+    first = run_pull(tenant, state)
+    (before,) = [a for a in fresh(first) if a.type == "noncompliant_role_activity"]
+    assert before.rawData["resolution_method"] == "ec2_instance_role"
+    issuing = assume_role("alice", "OpenRole", "i-0abc123", key, base)
+    issuing["userIdentity"] = {"type": "AWSService", "invokedBy": "ec2.amazonaws.com"}
+    put_trail_file(BUCKET, base + timedelta(minutes=10), [issuing], suffix="W02")
+    second = run_pull(tenant, state, validate=False)
+    (after,) = [a for a in fresh(second) if a.type == "noncompliant_role_activity"]
+    assert after.id == before.id
+    assert after.rawData["resolution_method"] == "issuing_event"
+    assert after.rawData["chain"]
+    assert after.rawData["event_count"] == 1
+    assert second.storage["health"]["windows_attributed_late"] == 1

@@ -24,6 +24,9 @@ MAX_REMEMBERED_EVENTS = 20_000  # counted event ids kept across pulls (16 hex ch
 MAX_SOURCES = 5
 MAX_AGENTS = 3
 STORAGE_VERSION = 1
+# Methods that name a session from its own record; its issuing event, read later, outranks them
+# (docs/identity-resolver.md, order of evidence).
+PROVISIONAL_METHODS = frozenset({"ec2_instance_role", "enforced_session_name"})
 
 # CloudTrail event names whose IAM action differs (for action-pattern scopes).
 _S3_ACTIONS = {
@@ -244,18 +247,34 @@ class SessionWindows:
 
     def attribute_late(self, access_key_id: str, resolution: Resolution) -> int:
         """Give the windows of session ``access_key_id`` that were counted unresolved (its
-        issuance came later than the hold) the identity found now; how many changed."""
+        issuance came later than the hold), or resolved only from the session's own facts
+        (``PROVISIONAL_METHODS``: its issuance was read after its first events), the
+        identity its issuance gives now; how many changed."""
         changed = 0
+        fresh = resolution.to_json()
         for key, window in self.windows.items():
-            if access_key_id not in window.access_keys:
+            if access_key_id not in window.access_keys or window.resolution == fresh:
                 continue
-            if window.resolution.get("status") != "unresolved":
+            current = window.resolution
+            if current.get("status") != "unresolved" and (
+                current.get("method") not in PROVISIONAL_METHODS
+            ):
                 continue
-            window.resolution = resolution.to_json()
+            window.resolution = fresh
             window.resolution_at = [window.first_seen, ""]
             self.touched.add(key)
             changed += 1
         return changed
+
+    def provisional_keys(self) -> set[str]:
+        """Access keys of the windows resolved from session facts alone, which the session's
+        issuance would name better (see ``attribute_late``)."""
+        return {
+            key
+            for window in self.windows.values()
+            if window.resolution.get("method") in PROVISIONAL_METHODS
+            for key in window.access_keys
+        }
 
     def save(self, now: float) -> list[dict[str, Any]]:
         """Windows that late events can still reach: trail files arrive up to the look-back

@@ -141,6 +141,7 @@ class ResolveResult:
     assumptions: list[AssumptionCheck] = field(default_factory=list)
     unattributed: list[UnattributedKey] = field(default_factory=list)
     late: list[LateAttribution] = field(default_factory=list)
+    issued: list[str] = field(default_factory=list)  # keys whose caller's issuance was learnt
 
     @property
     def resolved(self) -> list[ResolvedEvent]:
@@ -153,6 +154,7 @@ class ResolveResult:
         self.assumptions.extend(other.assumptions)
         self.unattributed.extend(other.unattributed)
         self.late.extend(other.late)
+        self.issued.extend(other.issued)
 
 
 class _Missing:
@@ -190,6 +192,7 @@ class IdentityResolver:
         self._by_key: dict[str | None, Resolution] = {}  # never a None key; None looks up
         self._services: dict[str | None, Resolution] = {}
         self._arrived: set[str] = set()
+        self._issued: list[str] = []  # caller-copy issuances learnt in this call
         # Sessions found waiting (no issuance, no session facts), by key: further events of
         # theirs join the held group directly while it is held.
         self._pending: dict[str, HeldGroup] = {}
@@ -274,7 +277,20 @@ class IdentityResolver:
         if self._arrived:
             self._release(result)
         self._expire(self.index.watermark, result)
+        result.issued, self._issued = self._issued, []
         return result
+
+    def attribution_of(self, key: str) -> Resolution | None:
+        """Who is behind session ``key`` by its issuances, as far as they are known now
+        (None: a link is missing, or the chain loops)."""
+        walked = self._walk(key)
+        if (
+            isinstance(walked, Resolution)
+            and walked.origin is not None
+            and walked.method is not Method.CHAIN_LOOP
+        ):
+            return walked
+        return None
 
     def _first_pass(
         self, batch: list[TrailEvent]
@@ -504,6 +520,7 @@ class IdentityResolver:
         if not session.caller_copy:
             return  # the role account's copy: what waits for this key still waits for its caller
         self._arrived.add(key)
+        self._issued.append(key)
         if session.shared_event_id:
             self._arrived.add(shared_wait_key(session.shared_event_id))
         if session.assumed_role_id and self.index.console_waits:

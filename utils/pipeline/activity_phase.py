@@ -196,6 +196,13 @@ class ActivityRun:
             self.outcome.attributed_late += self.windows.attribute_late(
                 late.access_key_id, late.resolution
             )
+        if result.issued:
+            # Sessions named from their own record (EC2 delivery, an enforced session name)
+            # before their issuance was read: the issuance names them as an in-order read would.
+            for key in self.windows.provisional_keys().intersection(result.issued):
+                found = self.resolver.attribution_of(key)
+                if found is not None:
+                    self.outcome.attributed_late += self.windows.attribute_late(key, found)
 
     def _activity(
         self,
