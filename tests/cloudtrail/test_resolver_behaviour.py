@@ -537,16 +537,23 @@ def test_release_order_does_not_depend_on_the_hash_seed() -> None:
     assert len(outputs) == 1
 
 
-def _given_up_then_late(*later_batches: list[Any]) -> tuple[Any, list[Any]]:
+def _held_chain(session: str) -> Any:
+    """A resolver holding a role-chain step (ASIAP assumes Dev as ``session``, issuing ASIAC)
+    and a use of ASIAC: the first hop, ASIAP, is unknown."""
     the_resolver = resolver.IdentityResolver(settings=resolver.ResolverSettings(hold_seconds=600))
     chained = session_identity("ASIAP", "Ops", "ivy")
     first = the_resolver.resolve(
         [
-            assume("ASIAC", "Dev", "job", caller=chained, at="2026-11-01T10:01:00Z"),
-            use("ASIAC", "Dev", "job", at="2026-11-01T10:02:00Z"),
+            assume("ASIAC", "Dev", session, caller=chained, at="2026-11-01T10:01:00Z"),
+            use("ASIAC", "Dev", session, at="2026-11-01T10:02:00Z"),
         ]
     )
-    assert first.events == []  # held: the first hop (ASIAP) is unknown
+    assert first.events == []  # held
+    return the_resolver
+
+
+def _given_up_then_late(*later_batches: list[Any]) -> tuple[Any, list[Any]]:
+    the_resolver = _held_chain("job")
     expired = the_resolver.resolve([tick("2026-11-01T10:30:00Z")])
     given_up = [r for r in expired.resolutions if r.method is Method.NO_ISSUANCE]
     assert given_up and given_up[0].status is Status.UNRESOLVED
@@ -604,15 +611,7 @@ def test_a_session_cut_by_the_storage_budget_is_still_attributed_after_a_reload(
     """Held events the index budget cannot keep are given up when the index is saved; that
     they were given up (and the AssumeRole calls they made) must be in what is saved, or
     the next pull cannot attribute them late (the SQS soak lost 7 spoofing alerts so)."""
-    the_resolver = resolver.IdentityResolver(settings=resolver.ResolverSettings(hold_seconds=600))
-    chained = session_identity("ASIAP", "Ops", "ivy")
-    held = the_resolver.resolve(
-        [
-            assume("ASIAC", "Dev", "not-ivy", caller=chained, at="2026-11-01T10:01:00Z"),
-            use("ASIAC", "Dev", "not-ivy", at="2026-11-01T10:02:00Z"),
-        ]
-    )
-    assert held.events == []  # held: the first hop (ASIAP) is unknown
+    the_resolver = _held_chain("not-ivy")
     storage: dict[str, Any] = {}
     report, cut = the_resolver.save(storage, budget_bytes=1700)
     assert report.held_overflow and cut.unattributed  # emitted unresolved at save

@@ -19,13 +19,18 @@ from devkit.soak import Collected, Received, compare, run_soak, short_options
 pytestmark = pytest.mark.slow
 
 
-def test_killed_and_starved_plugin_ends_where_an_undisturbed_run_ends(tmp_path: Path) -> None:
+def short_soak(tmp_path: Path, **overrides: Any) -> tuple[dict[str, Any], str]:
+    """The short soak's report, and its printed progress and verdict for failure messages."""
     out = io.StringIO()
-    report = run_soak(short_options(tmp_path), out)
+    report = run_soak(short_options(tmp_path, **overrides), out)
+    return report, f"\n{out.getvalue()}\n{report['verdict']}"
+
+
+def test_killed_and_starved_plugin_ends_where_an_undisturbed_run_ends(tmp_path: Path) -> None:
+    report, context = short_soak(tmp_path)
     dis = report["disturbed"]
     ce = report["comparison"]["ce"]
     splunk = report["comparison"]["splunk"]
-    context = f"\n{out.getvalue()}\n{report['verdict']}"
 
     # The run was disturbed: killed in several phases, HEC and S3 failing for stretches.
     assert dis["kills"] >= 3, context
@@ -66,12 +71,10 @@ def test_killed_plugin_reading_sqs_notifications_ends_where_an_undisturbed_run_e
     visibility timeout (5 s here) and are read a pull or two later, out of order; messages
     are deleted only by the pull after the one whose storage CE saved. Nothing may be lost,
     nothing may reach the dead-letter queue, and CE must end as the reference does."""
-    out = io.StringIO()
-    report = run_soak(short_options(tmp_path, source="sqs"), out)
+    report, context = short_soak(tmp_path, source="sqs")
     dis = report["disturbed"]
     ce = report["comparison"]["ce"]
     splunk = report["comparison"]["splunk"]
-    context = f"\n{out.getvalue()}\n{report['verdict']}"
 
     assert dis["kills"] >= 3, context
     assert len(dis["kills_by_phase"]) >= 2, context
