@@ -154,3 +154,25 @@ def test_an_index_of_twenty_thousand_sessions_saves_and_loads_fast() -> None:
     assert report.sessions == load_report.sessions == 20_000
     assert report.bytes < index_module.DEFAULT_BUDGET_BYTES
     assert elapsed < 2.0
+
+
+def test_given_up_sessions_yield_before_live_sessions_and_the_index_stays_in_budget() -> None:
+    """What was given up (kept only for a late issuance) is dropped, oldest first, before any
+    live session is evicted; and the sections rewritten after held events were cut at save
+    never take the document over its budget (the S3 soak saw 8.7 MB of an 8 MiB budget)."""
+    the_resolver = resolver.IdentityResolver()
+    the_resolver.resolve(
+        [assume(f"ASIA{i:04d}", "Dev", f"s{i}", at="2026-11-01T10:00:00Z") for i in range(20)]
+    )
+    for i in range(400):
+        the_resolver.index.give_up(f"ASIAMISSING{i:04d}", f"ASIAGIVEN{i:04d}", 1_793_530_800.0)
+    unbounded: dict[str, Any] = {}
+    full, _ = the_resolver.save(unbounded)
+    sessions_only = full.bytes - len(json.dumps(unbounded["index"]["given_up"]))
+    storage: dict[str, Any] = {}
+    report, _ = the_resolver.save(storage, budget_bytes=sessions_only + 2_000)
+    assert report.bytes <= sessions_only + 2_000
+    assert report.live_evicted == 0 and report.sessions == 20
+    assert 0 < report.given_up_dropped < 400
+    kept = [row[1] for row in storage["index"]["given_up"]]
+    assert kept == [f"ASIAGIVEN{i:04d}" for i in range(400 - len(kept), 400)]  # newest kept

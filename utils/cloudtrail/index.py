@@ -109,6 +109,7 @@ class SaveReport:
     live_evicted: int = 0
     timeline_dropped: int = 0
     console_dropped: int = 0
+    given_up_dropped: int = 0  # given-up sessions not saved for want of room
     held_overflow: list[HeldGroup] = field(default_factory=list)
 
 
@@ -438,16 +439,42 @@ class IssuanceIndex:
 
         ``to_storage`` removes the held events that do not fit; the caller then gives them
         up (``give_up``), after the document was built. Without this, what it gave up would
-        not be saved, and the next pull could not attribute those sessions late. Kept AssumeRole
-        events are dropped oldest first while the document is over ``budget_bytes``.
+        not be saved, and the next pull could not attribute those sessions late. While the
+        document is over ``budget_bytes``, kept AssumeRole events and then given-up sessions
+        are dropped, oldest first (``_trim_given_up``).
         """
         document.update(self._given_up_sections())
-        size = _size(document)
-        while size > budget_bytes and self.given_up_checks:
-            self.take_checks(next(iter(self.given_up_checks)))
-            document["given_up_checks"] = self._given_up_sections()["given_up_checks"]
-            size = _size(document)
-        report.bytes = size
+        self._trim_given_up(document, _size(document), budget_bytes, report)
+        report.bytes = _size(document)
+
+    def _trim_given_up(
+        self, document: dict[str, Any], size: int, budget: int, report: SaveReport
+    ) -> int:
+        """Drop kept AssumeRole events, then given-up sessions, oldest first, from ``document``
+        and the index while ``size`` (the document's) is over ``budget``; the size after."""
+        checks: list[list[Any]] = document["given_up_checks"]
+        drop = 0
+        while size > budget and drop < len(checks):
+            size -= _size(checks[drop]) + 1
+            drop += 1
+        for key, _events in checks[:drop]:
+            self.take_checks(key)
+        document["given_up_checks"] = checks[drop:]
+        given: list[list[Any]] = document["given_up"]
+        drop = 0
+        while size > budget and drop < len(given):
+            size -= _size(given[drop]) + 1
+            drop += 1
+        for awaited, key, _deadline in given[:drop]:
+            waiting = self.given_up.get(awaited)
+            if waiting is not None and waiting.pop(key, None) is not None:
+                self._given_up_count -= 1
+                self.take_checks(key)
+                if not waiting:
+                    del self.given_up[awaited]
+        document["given_up"] = given[drop:]
+        report.given_up_dropped += drop
+        return size
 
     def _fit(
         self,
@@ -468,6 +495,9 @@ class IssuanceIndex:
                 drop += 1
             report.held_overflow = [self._unhold(number) for number in numbers[:drop]]
             document["held"] = held_rows[drop:]
+            size = _size(document)
+        if size > budget:  # what was given up yields before live sessions do
+            self._trim_given_up(document, size, budget, report)
             size = _size(document)
         rows: list[list[Any]] = document["sessions"]
         evict = 0
