@@ -678,3 +678,32 @@ def test_events_given_up_apart_are_attributed_together_when_the_issuance_comes()
     released = [r for r in late.resolutions if r.held]
     assert [r.method for r in released] == [Method.ISSUING_EVENT]  # the 10:40 event
     assert [item.access_key_id for item in late.late] == ["ASIAK"]  # and the 10:00 one
+
+
+def test_a_chain_step_judged_with_an_enforced_session_name_is_judged_again_by_the_issuance() -> (
+    None
+):
+    """A role-chain step signed by a session named only from its record (the role enforces
+    ``${aws:username}``) is judged again when the session's issuance is read after it: the
+    check then names the caller as an in-order read does (soak finding 19)."""
+
+    def enforces(role: str, _at: float) -> bool:
+        return role.endswith("/Enf")
+
+    the_resolver = resolver.IdentityResolver(role_enforces=enforces)
+    caller = session_identity("ASIAK", "Enf", "ivy")
+    step = assume("ASIAC", "Dev", "not-ivy", caller=caller, at="2026-11-01T10:05:00Z")
+    first = the_resolver.resolve([step])
+    (blind,) = first.assumptions
+    assert blind.caller.method is Method.ENFORCED_SESSION_NAME
+    issuance = assume("ASIAK", "Enf", "ivy", at="2026-11-01T10:00:00Z")
+    storage: dict[str, Any] = {}
+    the_resolver.save(storage)  # the issuance comes in a later pull
+    reloaded, _ = resolver.IdentityResolver.load(
+        json.loads(json.dumps(storage["index"])), role_enforces=enforces
+    )
+    later = reloaded.resolve([issuance])
+    (judged,) = [c for c in later.assumptions if c.session_name == "not-ivy"]
+    assert judged.caller.method is Method.ISSUING_EVENT
+    assert judged.caller.origin is not None and judged.caller.origin.user_name == "ivy"
+    assert [link.access_key_id for link in judged.caller.chain] == ["ASIAK"]

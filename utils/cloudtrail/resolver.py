@@ -100,6 +100,8 @@ _FEDERATION_CALLS: Final = frozenset(
 )
 _HUMAN_ORIGINS: Final = frozenset({IAM_USER, ROOT, SAML_USER, IDENTITY_CENTER_USER})
 _SESSION_TYPES: Final = frozenset({ASSUMED_ROLE, FEDERATED_USER})
+# Resolutions from a session's own record that its issuing event, read later, outranks.
+_PROVISIONAL: Final = frozenset({Method.EC2_INSTANCE_ROLE, Method.ENFORCED_SESSION_NAME})
 _event_time = attrgetter("eventTime")
 _event_id = attrgetter("eventID")
 _event_name = attrgetter("eventName")
@@ -636,6 +638,16 @@ class IdentityResolver:
         created_at = parse_iso(created)
         resolution = self._session_facts(event, identity, key, walked, created_at)
         if resolution is not None:
+            if key and resolution.method in _PROVISIONAL and _is_assume_role(event):
+                # A role-chain step by a session named from its own record: its issuance, if
+                # it comes, names the caller better, so the call is kept to be judged again
+                # then, as for a session given up (the pipeline re-raises its windows itself).
+                missing = walked.key if walked is not None and walked.key else key
+                at = parse_iso(event.eventTime)
+                deadline = (at if at is not None else self.index.watermark) + (
+                    self.settings.hold_seconds
+                )
+                self.index.give_up(missing, key, deadline, [event])
             return resolution
         awaited: list[str] = []
         if key:
