@@ -615,21 +615,23 @@ class World:
     def upload(self, increment: Increment) -> None:
         s3 = self.client("s3")  # boto3 clients are safe to share between threads
 
-        def put(upload: Upload) -> None:
-            s3.put_object(Bucket=BUCKET, Key=upload.key, Body=upload.data())
+        def put(upload: Upload) -> tuple[str, int]:
+            body = upload.data()
+            s3.put_object(Bucket=BUCKET, Key=upload.key, Body=body)
+            return upload.key, len(body)
 
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="soak-upload") as pool:
-            list(pool.map(put, increment.uploads))
+            stored = list(pool.map(put, increment.uploads))
         if self.options.source == "sqs":
-            self.notify(increment.uploads)
+            self.notify(stored)
 
-    def notify(self, uploads: Sequence[Upload]) -> None:
-        """Announce the objects on the queue as S3 does: one ``ObjectCreated:Put`` event
-        notification per object, keys URL-encoded; every fifth wrapped in an SNS envelope
-        (a bucket notifying an SNS topic the queue subscribes to)."""
+    def notify(self, stored: Sequence[tuple[str, int]]) -> None:
+        """Announce the objects stored (key, size) on the queue as S3 does: one
+        ``ObjectCreated:Put`` event notification per object, keys URL-encoded; every fifth
+        wrapped in an SNS envelope (a bucket notifying an SNS topic the queue subscribes to)."""
         sqs = self.client("sqs")
         bodies: list[str] = []
-        for upload in uploads:
+        for key, size in stored:
             record = {
                 "eventVersion": "2.1",
                 "eventSource": "aws:s3",
@@ -639,7 +641,7 @@ class World:
                 "s3": {
                     "s3SchemaVersion": "1.0",
                     "bucket": {"name": BUCKET, "arn": f"arn:aws:s3:::{BUCKET}"},
-                    "object": {"key": quote_plus(upload.key), "size": len(upload.data())},
+                    "object": {"key": quote_plus(key), "size": size},
                 },
             }
             body = json.dumps({"Records": [record]})

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cloudtrail.events import TrailEvent
-from ..cloudtrail.resolution import Resolution
+from ..cloudtrail.resolution import PROVISIONAL_METHODS, Resolution
 from ..cloudtrail.timeparse import format_iso, parse_iso
 from .builder import short_hash
 
@@ -24,9 +24,6 @@ MAX_REMEMBERED_EVENTS = 20_000  # counted event ids kept across pulls (16 hex ch
 MAX_SOURCES = 5
 MAX_AGENTS = 3
 STORAGE_VERSION = 1
-# Methods that name a session from its own record; its issuing event, read later, outranks them
-# (docs/identity-resolver.md, order of evidence).
-PROVISIONAL_METHODS = frozenset({"ec2_instance_role", "enforced_session_name"})
 
 # CloudTrail event names whose IAM action differs (for action-pattern scopes).
 _S3_ACTIONS = {

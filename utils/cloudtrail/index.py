@@ -497,8 +497,7 @@ class IssuanceIndex:
             document["held"] = held_rows[drop:]
             size = _size(document)
         if size > budget:  # what was given up yields before live sessions do
-            self._trim_given_up(document, size, budget, report)
-            size = _size(document)
+            size = self._trim_given_up(document, size, budget, report)
         rows: list[list[Any]] = document["sessions"]
         evict = 0
         while size > budget and evict < len(rows):

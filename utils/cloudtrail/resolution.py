@@ -39,6 +39,14 @@ class Method(StrEnum):
     UNKNOWN_IDENTITY = "unknown_identity"  # an identity type the resolver does not know
 
 
+PROVISIONAL_METHODS: frozenset[str] = frozenset(
+    {Method.EC2_INSTANCE_ROLE, Method.ENFORCED_SESSION_NAME}
+)
+"""Methods that name a session from its own record; its issuing event, read later, outranks
+them (docs/identity-resolver.md, order of evidence). Members compare equal to the stored
+method strings."""
+
+
 @dataclass(slots=True)
 class Origin:
     """The identity at the start of a chain of sessions."""

@@ -73,6 +73,7 @@ from .issuance import (
     trust_change,
 )
 from .resolution import (
+    PROVISIONAL_METHODS,
     AssumptionCheck,
     ChainLink,
     LateAttribution,
@@ -100,8 +101,6 @@ _FEDERATION_CALLS: Final = frozenset(
 )
 _HUMAN_ORIGINS: Final = frozenset({IAM_USER, ROOT, SAML_USER, IDENTITY_CENTER_USER})
 _SESSION_TYPES: Final = frozenset({ASSUMED_ROLE, FEDERATED_USER})
-# Resolutions from a session's own record that its issuing event, read later, outranks.
-_PROVISIONAL: Final = frozenset({Method.EC2_INSTANCE_ROLE, Method.ENFORCED_SESSION_NAME})
 _event_time = attrgetter("eventTime")
 _event_id = attrgetter("eventID")
 _event_name = attrgetter("eventName")
@@ -638,7 +637,7 @@ class IdentityResolver:
         created_at = parse_iso(created)
         resolution = self._session_facts(event, identity, key, walked, created_at)
         if resolution is not None:
-            if key and resolution.method in _PROVISIONAL and _is_assume_role(event):
+            if key and resolution.method in PROVISIONAL_METHODS and _is_assume_role(event):
                 # A role-chain step by a session named from its own record: its issuance, if
                 # it comes, names the caller better, so the call is kept to be judged again
                 # then, as for a session given up (the pipeline re-raises its windows itself).
@@ -982,7 +981,8 @@ class IdentityResolver:
             self._pending[key] = rest
         if not due:  # pragma: no cover - the group's deadline is one of its events'
             return []
-        return [HeldGroup(group.awaited, group.deadline, due[0], [pack(e) for e in due[1:]])]
+        # Emitted now: its events stay unpacked (``unpack`` passes an event through).
+        return [HeldGroup(group.awaited, group.deadline, due[0], due[1:])]
 
     def _emit_unresolved(self, groups: list[HeldGroup], why: str, result: ResolveResult) -> None:
         """Emit held groups as unresolved, and one ``UnattributedKey`` per session key."""
