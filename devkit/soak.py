@@ -22,7 +22,9 @@
    resets, stalls, truncated bodies) fail for stretches. Both end with pulls until nothing
    is left to read or deliver.
 4. **Verdict.** CE's alert store (ids and content) and what Splunk received (ids and
-   ``alert_version``) are compared with the reference: nothing missing, nothing extra;
+   ``alert_version``) are compared with the reference: nothing missing, nothing extra
+   (an extra activity alert the disturbed run itself withdrew, re-sent ``resolved`` when a
+   trust-policy change read late showed the role compliant, is counted apart, not failed);
    duplicates at Splunk are counted raw and by (id, alert_version), and the at-least-once
    window is measured; storage.json is held to its budget. A summary table is printed and a
    JSON report written under ``.soak/``. Exit status 0 only when every check passed.
@@ -1318,6 +1320,12 @@ def compare(
     ref_ce, dis_ce = reference.ce, disturbed.ce
     ce_missing = sorted(set(ref_ce) - set(dis_ce))
     ce_extra = sorted(set(dis_ce) - set(ref_ce))
+    # Raised with what was known then, withdrawn (re-sent ``resolved``) once a trust-policy
+    # change read later showed the role enforced the rule: the plugin corrected itself.
+    ce_withdrawn = [
+        i for i in ce_extra if disturbed.ce_fields.get(i, {}).get("status") == "resolved"
+    ]
+    ce_extra = [i for i in ce_extra if i not in set(ce_withdrawn)]
     ce_changed = sorted(i for i in set(ref_ce) & set(dis_ce) if ref_ce[i] != dis_ce[i])
     ce_order_only = [i for i in ce_changed if reference.ce_core[i] == disturbed.ce_core[i]]
     ce_observation_only = sum(
@@ -1356,6 +1364,7 @@ def compare(
             "alerts": len(dis_ce),
             "missing": len(ce_missing),
             "extra": len(ce_extra),
+            "extra_withdrawn": len(ce_withdrawn),
             "content_differs": len(ce_changed),
             "differs_in_samples_only": len(ce_order_only),
             "observation_time_differs": ce_observation_only,
@@ -1375,6 +1384,7 @@ def compare(
             "examples": {
                 "missing": ce_missing[:10],
                 "extra": ce_extra[:10],
+                "extra_withdrawn": ce_withdrawn[:10],
                 "content_differs": ce_changed[:10],
             },
         },
@@ -1591,6 +1601,7 @@ def print_summary(report: Mapping[str, Any], out: TextIO) -> None:
         ("CloudTrail events read", ref["events_read"], dis["events_read"]),
         ("CE alerts (unique ids)", cmp_["ce"]["reference_alerts"], cmp_["ce"]["alerts"]),
         ("CE alerts missing / extra", "-", f"{cmp_['ce']['missing']} / {cmp_['ce']['extra']}"),
+        ("  extra, withdrawn by a late trust change", "-", cmp_["ce"].get("extra_withdrawn", 0)),
         ("CE alerts not up to date", "-", cmp_["ce"]["content_differs"]),
         (
             "  of these in CE's save->upsert gap",

@@ -125,3 +125,41 @@ def test_late_attribution_upgrades_unresolved_and_fact_named_windows_only() -> N
         (window,) = windows.save(now=1_793_527_200.0)
         assert window["resolution"] == found.to_json()
         assert windows.attribute_late("ASIABUILD", found) == 0  # already says so
+
+
+def test_a_trust_change_read_late_withdraws_and_restores_windows_of_later_sessions() -> None:
+    """Judged again with each change read later: a window is withdrawn while the role's
+    known history says it enforced the rule at the session's creation, restored when a
+    further change says it did not; sessions created before the change, and windows stored
+    before creation times were kept, are left alone. State survives a save and load."""
+    (record, outcome), (other, _) = calls(2)
+    created = 1_793_527_000.0
+    windows = session_windows.SessionWindows(3600, 100, 86400)
+    windows.add(record, outcome, "111122223333", created)
+    legacy = resolution.Resolution(
+        status=resolution.Status.UNRESOLVED,
+        method=resolution.Method.NO_ISSUANCE,
+        role_arn=ROLE,
+        session_name="old",
+        access_key_id="ASIAOLD",
+    )
+    windows.add(other, legacy, "111122223333")  # no creation time known
+    enforced_since: list[float] = []
+
+    def noncompliant(role_arn: str, at: float) -> bool:
+        assert role_arn == ROLE
+        return not any(at >= since for since in enforced_since)
+
+    assert windows.judge_again("111122223333", "open", created + 1, noncompliant) == 0
+    enforced_since.append(created - 60)
+    windows.touched.clear()
+    assert windows.judge_again("999999999999", "Open", created - 60, noncompliant) == 0
+    assert windows.judge_again("111122223333", "OPEN", created - 60, noncompliant) == 1
+    (key,) = windows.touched
+    assert windows.windows[key].withdrawn and windows.windows[key].created == created
+    reloaded = session_windows.SessionWindows(3600, 100, 86400)
+    reloaded.load(windows.save(now=1_793_527_200.0))
+    assert reloaded.windows[key].withdrawn
+    enforced_since.clear()  # a later-read change opens the role again
+    assert reloaded.judge_again("111122223333", "Open", created - 60, noncompliant) == 1
+    assert not reloaded.windows[key].withdrawn and reloaded.touched == {key}

@@ -60,7 +60,16 @@ def _origin_fields(resolution: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def noncompliant_activity_alert(window: SessionWindow, compliance: str) -> dict[str, Any]:
+def withdrawn_activity_alert(window: SessionWindow) -> dict[str, Any]:
+    """A window's alert re-sent as ``resolved`` (CE upserts it in place): a trust-policy
+    change read after the window was raised shows the role enforced the rule when the
+    session was created."""
+    return noncompliant_activity_alert(window, "enforced", withdrawn=True)
+
+
+def noncompliant_activity_alert(
+    window: SessionWindow, compliance: str, *, withdrawn: bool = False
+) -> dict[str, Any]:
     resolution = window.resolution
     user = identity_label(resolution)
     origin = (resolution.get("origin") or {}).get("userName") or user or "an unresolved identity"
@@ -69,10 +78,19 @@ def noncompliant_activity_alert(window: SessionWindow, compliance: str) -> dict[
     severity = NONCOMPLIANT_ACTIVITY.default_severity
     if any(name.split(":", 1)[0] in ("iam", "kms", "secretsmanager") for name, _ in actions):
         severity = raise_severity(severity)
+    judged = (
+        "which did not enforce sts:RoleSessionName = ${aws:username} when the session was "
+        "issued, so CloudTrail shows only the role and the session name"
+    )
+    if withdrawn:
+        judged = (
+            "which, as a trust-policy change read after this alert was raised shows, did "
+            "enforce sts:RoleSessionName = ${aws:username} when the session was issued: "
+            "withdrawn, nothing to do"
+        )
     description = (
         f"{origin} acted through role {window.role_arn} (session '{window.session_name}'), "
-        f"which did not enforce sts:RoleSessionName = ${{aws:username}} when the session was "
-        f"issued, so CloudTrail shows only the role and the session name. Between "
+        f"{judged}. Between "
         f"{format_iso(window.first_seen)} and {format_iso(window.last_seen)} the session made "
         f"{window.events} call(s): {names}. Identity resolved by "
         f"{resolution.get('method')} ({resolution.get('status')})."
@@ -95,6 +113,7 @@ def noncompliant_activity_alert(window: SessionWindow, compliance: str) -> dict[
         "window_start": format_iso(window.window_start),
         "sample_event_ids": ", ".join(window.samples),
         "role_compliance": compliance,
+        "session_created": format_iso(window.created) if window.created is not None else None,
         **_origin_fields(resolution),
     }
     return make_alert(
@@ -105,6 +124,7 @@ def noncompliant_activity_alert(window: SessionWindow, compliance: str) -> dict[
         severity=severity,
         description=description,
         raw=raw,
+        status="resolved" if withdrawn else "new",
     )
 
 

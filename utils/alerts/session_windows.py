@@ -11,6 +11,7 @@ replacing it with a partial count.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +109,11 @@ class SessionWindow:
     regions_at: list[float] = field(default_factory=list)
     access_keys_at: list[float] = field(default_factory=list)
     resolution_at: list[Any] = field(default_factory=list)  # [event time, event id]
+    # When the session was created (what its role's compliance is judged at; None in
+    # windows stored before 1.0.2), and whether the window was withdrawn: a trust-policy
+    # change read after the window was raised showed the role enforced the rule then.
+    created: float | None = None
+    withdrawn: bool = False
 
     @property
     def events(self) -> int:
@@ -211,8 +217,15 @@ class SessionWindows:
     def counted_ids(self) -> list[str]:
         return list(self._counted)[-MAX_REMEMBERED_EVENTS:]
 
-    def add(self, event: TrailEvent, resolution: Resolution, account_id: str) -> str | None:
-        """Count the event in its session's window (None: this record was counted before)."""
+    def add(
+        self,
+        event: TrailEvent,
+        resolution: Resolution,
+        account_id: str,
+        created: float | None = None,
+    ) -> str | None:
+        """Count the event in its session's window (None: this record was counted before).
+        ``created``: when the session was created, the time its role was judged at."""
         fingerprint = event.eventID[:16]
         if fingerprint in self._counted:
             self.duplicates += 1
@@ -236,8 +249,11 @@ class SessionWindows:
                 first_seen=at,
                 last_seen=at,
                 resolution=resolution.to_json(),
+                created=created,
             )
             self.windows[key] = window
+        elif window.created is None:
+            window.created = created
         window.add(event, resolution, at)
         self.touched.add(key)
         return key
@@ -261,6 +277,34 @@ class SessionWindows:
             window.resolution_at = [window.first_seen, ""]
             self.touched.add(key)
             changed += 1
+        return changed
+
+    def judge_again(
+        self,
+        account_id: str,
+        role_name: str,
+        since: float,
+        noncompliant: Callable[[str, float], bool],
+    ) -> int:
+        """Judge again the windows of role ``role_name`` in ``account_id`` whose session was
+        created at or after ``since``, the time of a trust-policy change read only now:
+        the windows were raised with what was known of the role before that change
+        (CloudTrail delivers IAM's events, logged in us-east-1, independently of the
+        Regions where the session acted). A window the change shows compliant is withdrawn,
+        one it shows non-compliant again is restored; how many changed."""
+        changed = 0
+        wanted = role_name.lower()
+        for key, window in self.windows.items():
+            created = window.created
+            if created is None or created < since or window.account_id != account_id:
+                continue
+            if window.role_arn.rsplit("/", 1)[-1].lower() != wanted:
+                continue
+            withdrawn = not noncompliant(window.role_arn, created)
+            if withdrawn != window.withdrawn:
+                window.withdrawn = withdrawn
+                self.touched.add(key)
+                changed += 1
         return changed
 
     def provisional_keys(self) -> set[str]:

@@ -19,12 +19,14 @@ from ..alerts.activity_alerts import (
     spoofing_alert,
     unattributed_alert,
     weakened_alert,
+    withdrawn_activity_alert,
 )
 from ..alerts.compliance import Compliance, RoleCompliance
 from ..alerts.session_windows import SessionWindows, action_names, is_write
 from ..aws_session import BotoClientFactory
 from ..cloudtrail.decode import RecordError, TrailObjectError, default_decoder
 from ..cloudtrail.events import TrailEvent
+from ..cloudtrail.issuance import trust_change
 from ..cloudtrail.resolution import Resolution
 from ..cloudtrail.resolver import IdentityResolver, ResolveResult
 from ..cloudtrail.timeparse import parse_iso
@@ -64,6 +66,7 @@ class ActivityOutcome:
     index_evictions: int = 0
     windows_evicted: int = 0
     attributed_late: int = 0  # windows given their identity when a late issuance arrived
+    windows_judged_again: int = 0  # withdrawn or restored by a trust change read late
     problems: list[str] = field(default_factory=list)
 
 
@@ -180,11 +183,15 @@ class ActivityRun:
             origin = resolution.origin
             if origin is not None and origin.type == "IAMUser" and origin.user_name:
                 self.known_users.setdefault(origin.user_name, None)
+        changes = []
         for event, resolution in zip(events, resolutions, strict=True):
             if event.eventName in TRUST_CHANGE_EVENTS and not event.errorCode:
                 self._trust_change(event, resolution)
+                changes.append(event)
         if "noncompliant_activity" in self.kinds:
             self._activity(events, resolutions, sessions)
+            for event in changes:
+                self._judge_again(event)
         for check in result.assumptions:
             self._assumption(check)
         if "unattributed_activity" in self.kinds:
@@ -212,13 +219,14 @@ class ActivityRun:
     ) -> None:
         representative = dict(zip(resolutions, events, strict=True))
         flagged = {
-            resolution: self._noncompliant(resolution, representative[resolution])
+            resolution: self._judged_at(resolution, representative[resolution])
             for resolution in sessions
             if resolution.role_arn
         }
         scope = self.rule.activity_scope
         for event, resolution in zip(events, resolutions, strict=True):
-            if not flagged.get(resolution):
+            created = flagged.get(resolution)
+            if created is None:
                 continue
             if scope == "writes" and not is_write(event):
                 continue
@@ -230,15 +238,32 @@ class ActivityRun:
             account = (identity.accountId if identity is not None else None) or (
                 event.recipientAccountId or "unknown"
             )
-            self.windows.add(event, resolution, account)
+            self.windows.add(event, resolution, account, created if created >= 0 else None)
 
-    def _noncompliant(self, resolution: Resolution, event: TrailEvent) -> bool:
-        """Did the session's role not enforce the rule when the session was created?"""
+    def _judged_at(self, resolution: Resolution, event: TrailEvent) -> float | None:
+        """When the session was created (-1 when unknown) if its role did not enforce the
+        rule then; None if it did (or is exempt, or unknown)."""
         identity = event.userIdentity
         context = identity.sessionContext if identity is not None else None
         created = context.attributes.creationDate if context and context.attributes else None
         at = parse_iso(created) or parse_iso(event.eventTime)
-        return self.compliance.at(resolution.role_arn, at) is Compliance.NOT_ENFORCED
+        if self._noncompliant(resolution.role_arn, at):
+            return at if at is not None else -1.0
+        return None
+
+    def _noncompliant(self, role_arn: str | None, at: float | None) -> bool:
+        """Did the role not enforce the rule at ``at``?"""
+        return self.compliance.at(role_arn, at) is Compliance.NOT_ENFORCED
+
+    def _judge_again(self, event: TrailEvent) -> None:
+        """Windows of sessions created after this trust-policy change, raised before the
+        change was read, judged again with it (soak finding 16)."""
+        change = trust_change(event)
+        if change is not None:
+            account, role_name, at, _ = change
+            self.outcome.windows_judged_again += self.windows.judge_again(
+                account, role_name, at, self._noncompliant
+            )
 
     def _assumption(self, check: Any) -> None:
         if check.denied:
@@ -300,8 +325,11 @@ class ActivityRun:
         self.outcome.index_evictions = int(getattr(report, "live_evicted", 0) or 0)
         for key in sorted(self.windows.touched):
             window = self.windows.windows[key]
-            compliance = Compliance.NOT_ENFORCED.value
-            self.outcome.alerts.append(noncompliant_activity_alert(window, compliance))
+            if window.withdrawn:
+                self.outcome.alerts.append(withdrawn_activity_alert(window))
+            else:
+                compliance = Compliance.NOT_ENFORCED.value
+                self.outcome.alerts.append(noncompliant_activity_alert(window, compliance))
         self.section["open"] = self.windows.save(self.now)
         self.section["counted"] = self.windows.counted_ids()
         self.outcome.windows_evicted = self.windows.evicted

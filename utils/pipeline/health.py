@@ -32,6 +32,7 @@ class PullSummary:
     source: dict[str, Any] = field(default_factory=dict)
     index_bytes: int = 0
     attributed_late: int = 0
+    judged_again: int = 0
     deferred: int = 0
     replayed: int = 0
     dropped: int = 0
@@ -58,6 +59,7 @@ class PullSummary:
         self.resolutions = dict(outcome.resolutions)
         self.index_bytes = outcome.index_bytes
         self.attributed_late = outcome.attributed_late
+        self.judged_again = outcome.windows_judged_again
 
     def record_source(self, stats: ReaderStats) -> None:
         self.source = stats.as_dict()
@@ -119,6 +121,7 @@ class PullSummary:
             "resolutions": self.status_counts(),
             "index_bytes": self.index_bytes,
             "windows_attributed_late": self.attributed_late,
+            "windows_judged_again": self.judged_again,
             "source": {k: v for k, v in self.source.items() if k != "problems"},
             "alerts": len(self.alerts),
             "alerts_deferred": self.deferred,
