@@ -176,3 +176,28 @@ def test_given_up_sessions_yield_before_live_sessions_and_the_index_stays_in_bud
     assert 0 < report.given_up_dropped < 400
     kept = [row[1] for row in storage["index"]["given_up"]]
     assert kept == [f"ASIAGIVEN{i:04d}" for i in range(400 - len(kept), 400)]  # newest kept
+
+
+def test_trust_history_is_kept_for_events_read_hours_behind_the_watermark() -> None:
+    """A role restored (enforcing) at 09:00 and restored again at 14:00: an event of a
+    session created at 11:00, read after the watermark passed 16:00 (a killed pull's SQS
+    messages come back after newer ones; a trail file comes late), must still see the 09:00
+    change. Trimmed at the sessions' two-hour retention, the stored timeline kept only
+    14:00, and the session was judged by the posture scan's current verdict (soak finding
+    16: 7 activity alerts the in-order run did not raise)."""
+    the_resolver = resolver.IdentityResolver(policy_enforces=lambda document: True)
+    nine, eleven, fourteen = 1_793_523_600.0, 1_793_530_800.0, 1_793_541_600.0
+    the_resolver.index.timeline.record("111111111111", "Dev", nine, True)
+    the_resolver.index.timeline.record("111111111111", "Dev", fourteen, True)
+    the_resolver.index.watermark = fourteen + 2.5 * 3600
+    storage: dict[str, Any] = {}
+    report, _ = the_resolver.save(storage)
+    loaded, _ = resolver.IdentityResolver.load(_as_json(storage["index"]))
+    role = "arn:aws:iam::111111111111:role/Dev"
+    assert loaded.index.timeline.knows(role, eleven) == (True, True)
+    assert report.timeline_dropped == 0
+    # What no late event can need any more goes: older than the timeline's retention.
+    the_resolver.index.watermark = fourteen + 8 * 86400
+    report, _ = the_resolver.save(storage)
+    assert report.timeline_dropped == 1
+    assert storage["index"]["timeline"]["111111111111/dev"] == [[int(fourteen), True]]

@@ -18,7 +18,9 @@ Stored form (JSON-able, compact lists rather than objects because the budget is 
      "timeline": {"<account>/<role name>": [[at, enforces], ...]}}
 
 Within the budget (default 8 MB serialized) sessions expired longer ago than the retention go
-first; then held events beyond a quarter of the budget (handed back to the resolver, which
+first (trust-policy changes superseded more than a week ago, too: an event read hours
+behind the watermark must still find the change that governed its session's creation); then
+held events beyond a quarter of the budget (handed back to the resolver, which
 reports them unresolved rather than losing them); then live sessions, oldest issued first;
 then the oldest roles' timelines. Every drop is counted in the ``SaveReport``.
 """
@@ -380,9 +382,15 @@ class IssuanceIndex:
     # storage ---------------------------------------------------------------------------
 
     def to_storage(
-        self, *, budget_bytes: int = DEFAULT_BUDGET_BYTES, retention_seconds: float = 7200.0
+        self,
+        *,
+        budget_bytes: int = DEFAULT_BUDGET_BYTES,
+        retention_seconds: float = 7200.0,
+        timeline_retention_seconds: float = 7 * 86400.0,
     ) -> tuple[dict[str, Any], SaveReport]:
         """The index as stored, within ``budget_bytes`` serialized (see module docstring).
+        Sessions are kept ``retention_seconds`` past their expiry; trust-policy changes
+        ``timeline_retention_seconds`` past being superseded.
 
         Held events that do not fit are removed and returned in ``SaveReport.held_overflow``.
         """
@@ -393,7 +401,9 @@ class IssuanceIndex:
         self.prune(horizon)
         report.expired_dropped = before - len(self.sessions)
         report.console_dropped = consoles - len(self.console)
-        report.timeline_dropped = self.timeline.trim(horizon)
+        report.timeline_dropped = self.timeline.trim(
+            self.watermark - max(retention_seconds, timeline_retention_seconds)
+        )
 
         sessions = sorted(self.sessions.values(), key=lambda s: s.issued_at)
         session_rows = [_session_row(s) for s in sessions]

@@ -111,6 +111,11 @@ class ResolverSettings:
     hold_seconds: float = 3600.0  # event time a key may be used before its issuance is read
     max_held: int = 20_000  # events held at once; beyond, the oldest is emitted unresolved
     session_retention_seconds: float = 7200.0  # keep sessions this long after they expire
+    # Trust-policy changes superseded longer ago than this (event time) are forgotten: an
+    # event read that far behind the watermark (a late file, a re-delivered SQS message)
+    # still finds the change that governed its session's creation. Changes are rare and
+    # small; the budget drops whole roles' histories under pressure.
+    timeline_retention_seconds: float = 7 * 86400.0
     max_chain_depth: int = 16
     dedupe_window: int = 32_768  # event ids remembered, about (bounded memory)
     cache_size: int = 100_000  # keys whose resolution is remembered
@@ -230,7 +235,9 @@ class IdentityResolver:
         result (report them like any other).
         """
         document, report = self.index.to_storage(
-            budget_bytes=budget_bytes, retention_seconds=self.settings.session_retention_seconds
+            budget_bytes=budget_bytes,
+            retention_seconds=self.settings.session_retention_seconds,
+            timeline_retention_seconds=self.settings.timeline_retention_seconds,
         )
         if report.live_evicted:
             self._by_key.clear()
