@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -136,13 +137,7 @@ def test_a_trust_change_read_late_withdraws_and_restores_windows_of_later_sessio
     created = 1_793_527_000.0
     windows = session_windows.SessionWindows(3600, 100, 86400)
     windows.add(record, outcome, "111122223333", created)
-    legacy = resolution.Resolution(
-        status=resolution.Status.UNRESOLVED,
-        method=resolution.Method.NO_ISSUANCE,
-        role_arn=ROLE,
-        session_name="old",
-        access_key_id="ASIAOLD",
-    )
+    legacy = dataclasses.replace(UNRESOLVED, session_name="old", access_key_id="ASIAOLD")
     windows.add(other, legacy, "111122223333")  # no creation time known
     enforced_since: list[float] = []
 
