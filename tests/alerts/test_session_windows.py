@@ -64,7 +64,7 @@ def window_after(order: list[int], splits: list[int], items: list[Any]) -> dict[
     """The stored window after reading ``items`` in ``order``, saved and loaded at ``splits``
     (as if the events were spread over several pulls)."""
     stored: list[dict[str, Any]] = []
-    counted: list[str] = []
+    counted: str = ""
     start = 0
     for stop in [*sorted(set(splits)), len(order)]:
         windows = session_windows.SessionWindows(3600, 100, 86400)
@@ -158,3 +158,31 @@ def test_a_trust_change_read_late_withdraws_and_restores_windows_of_later_sessio
     enforced_since.clear()  # a later-read change opens the role again
     assert reloaded.judge_again("111122223333", "Open", created - 60, noncompliant) == 1
     assert not reloaded.windows[key].withdrawn and reloaded.touched == {key}
+
+
+def test_counted_records_are_remembered_across_pulls_far_beyond_twenty_thousand() -> None:
+    """A record delivered again after 40,000 other counted events (a killed pull's files
+    read back after newer ones: soak finding 15) is still not counted twice, and the record
+    of 48,000 ids takes no more room in storage than 1.0.1's 20,000 did (about 380 kB)."""
+    record, outcome = calls(1)[0]
+    windows = session_windows.SessionWindows(3600, 100, 86400)
+    assert windows.add(record, outcome, "111122223333") is not None
+    for n in range(40_000):
+        other = event(eventID=f"{n:08x}-0000-4000-8000-000000000000", eventName="GetObject")
+        windows.add(other, outcome, "111122223333")
+    stored = windows.counted_ids()
+    assert len(stored) <= 48_000 * 8 <= 20_000 * 19 + 5_000
+    later = session_windows.SessionWindows(3600, 100, 86400)
+    later.load(windows.save(now=1_793_527_200.0), stored)
+    assert later.add(record, outcome, "111122223333") is None
+    assert later.duplicates == 1
+
+
+def test_the_counted_record_of_1_0_1_still_stops_a_second_count() -> None:
+    record, outcome = calls(1)[0]
+    windows = session_windows.SessionWindows(3600, 100, 86400)
+    windows.load([], [record.eventID[:16], "not-an-event-id"])  # 1.0.1 stored prefixes
+    assert windows.add(record, outcome, "111122223333") is None
+    garbled = session_windows.SessionWindows(3600, 100, 86400)
+    garbled.load([], "%%% not base64 %%%")  # unreadable: start afresh, count normally
+    assert garbled.add(record, outcome, "111122223333") is not None

@@ -10,6 +10,8 @@ replacing it with a partial count.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +23,10 @@ from ..cloudtrail.timeparse import format_iso, parse_iso
 from .builder import short_hash
 
 MAX_SAMPLES = 5
-MAX_REMEMBERED_EVENTS = 20_000  # counted event ids kept across pulls (16 hex chars each)
+# Counted events remembered across pulls: 6-byte fingerprints, stored packed in base64
+# (8 characters each: 48,000 take about as much room as 1.0.1's 20,000 hex prefixes did).
+MAX_REMEMBERED_EVENTS = 48_000
+FINGERPRINT_BYTES = 6
 MAX_SOURCES = 5
 MAX_AGENTS = 3
 STORAGE_VERSION = 1
@@ -160,6 +165,15 @@ class SessionWindow:
             return None
 
 
+def _fingerprint(event_id: str) -> bytes:
+    """6 bytes standing for an event id in the counted record. Derived from the id's first
+    16 characters, which is what 1.0.1 stored, so its record converts; for CloudTrail's UUID
+    ids that is 60 random bits, and 48 keep the chance that one of 48,000 remembered ids
+    makes a new event look counted under 2e-10."""
+    prefix = event_id[:16].encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(prefix, digest_size=FINGERPRINT_BYTES).digest()
+
+
 def _keep_earliest(
     values: list[str], times: list[float], value: str | None, at: float, limit: int
 ) -> None:
@@ -204,18 +218,28 @@ class SessionWindows:
         self.duplicates = 0
         # CloudTrail re-delivers records (same eventID) in later files, possibly read by a
         # later pull: ids already counted are remembered across pulls, bounded, oldest out.
-        self._counted: dict[str, None] = {}
+        self._counted: dict[bytes, None] = {}
 
     def load(self, stored: Any, counted: Any = None) -> None:
         for data in stored if isinstance(stored, list) else []:
             window = SessionWindow.from_storage(data)
             if window is not None:
                 self.windows[window.key] = window
-        if isinstance(counted, list):
-            self._counted = dict.fromkeys(str(c) for c in counted)
+        if isinstance(counted, str):
+            try:
+                packed = base64.b64decode(counted, validate=True)
+            except ValueError:
+                packed = b""
+            size = FINGERPRINT_BYTES
+            usable = len(packed) - len(packed) % size
+            self._counted = dict.fromkeys(packed[i : i + size] for i in range(0, usable, size))
+        elif isinstance(counted, list):  # 1.0.1 and earlier: the ids' first 16 characters
+            self._counted = dict.fromkeys(_fingerprint(str(c)) for c in counted)
 
-    def counted_ids(self) -> list[str]:
-        return list(self._counted)[-MAX_REMEMBERED_EVENTS:]
+    def counted_ids(self) -> str:
+        """The newest ``MAX_REMEMBERED_EVENTS`` fingerprints, packed (for storage)."""
+        newest = list(self._counted)[-MAX_REMEMBERED_EVENTS:]
+        return base64.b64encode(b"".join(newest)).decode("ascii")
 
     def add(
         self,
@@ -226,7 +250,7 @@ class SessionWindows:
     ) -> str | None:
         """Count the event in its session's window (None: this record was counted before).
         ``created``: when the session was created, the time its role was judged at."""
-        fingerprint = event.eventID[:16]
+        fingerprint = _fingerprint(event.eventID)
         if fingerprint in self._counted:
             self.duplicates += 1
             return None
