@@ -183,7 +183,7 @@ class ActivityRun:
             origin = resolution.origin
             if origin is not None and origin.type == "IAMUser" and origin.user_name:
                 self.known_users.setdefault(origin.user_name, None)
-        changes = []
+        changes: list[TrailEvent] = []
         for event, resolution in zip(events, resolutions, strict=True):
             if event.eventName in TRUST_CHANGE_EVENTS and not event.errorCode:
                 self._trust_change(event, resolution)
