@@ -56,7 +56,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -136,6 +136,9 @@ class SoakOptions:
     late_share: float = 0.03  # trail files held back 1-3 increments (older names)
     duplicate_share: float = 0.01  # trail files delivered a second time under a new name
     trust_change_every: int = 4  # a file of trust-policy changes every N increments
+    # Every Nth of those files is delivered an increment late (its older name kept), so the
+    # activity after the change is read first and its windows are withdrawn when it comes.
+    trust_change_late_every: int = 2
     kill_triggers: tuple[str, ...] = KILL_TRIGGERS
     alert_kinds: tuple[str, ...] | None = None  # None: the manifest's defaults
     use_ack: bool = False
@@ -262,7 +265,7 @@ def prepare_corpus(options: SoakOptions, now: datetime, out: TextIO) -> Corpus:
 @dataclass(frozen=True)
 class Upload:
     key: str
-    kind: str  # trail | late | duplicate | trust_change
+    kind: str  # trail | late | duplicate | trust_change | late_trust_change
     path: Path | None = None
     body: bytes | None = None
 
@@ -408,15 +411,21 @@ def build_plan(corpus: Corpus, options: SoakOptions) -> list[Increment]:
         if rng.random() < options.duplicate_share and number < count - 1:
             again = min(count - 1, number + rng.randint(1, 2))
             plan[again].uploads.append(Upload(_renamed(key, rng), "duplicate", path=path))
+    changes = 0
     for increment in plan:
         if increment.number % max(1, options.trust_change_every) != 1:
             continue
         tokens = [time_token(u.key) for u in increment.uploads if u.kind == "trail"]
         if tokens:
             token = max(tokens)
-            increment.uploads.append(
-                trust_change_object(corpus, token, increment.number, variants, rng)
-            )
+            upload = trust_change_object(corpus, token, increment.number, variants, rng)
+            changes += 1
+            late = options.trust_change_late_every
+            if late and changes % late == 0 and increment.number < count - 1:
+                late_upload = replace(upload, kind="late_trust_change")
+                plan[increment.number + 1].uploads.append(late_upload)
+            else:
+                increment.uploads.append(upload)
     return plan
 
 
@@ -1326,6 +1335,15 @@ def compare(
         i for i in ce_extra if disturbed.ce_fields.get(i, {}).get("status") == "resolved"
     ]
     ce_extra = [i for i in ce_extra if i not in set(ce_withdrawn)]
+
+    def withdrawn(run: Collected) -> int:
+        return sum(
+            1
+            for i, fields in run.ce_fields.items()
+            if run.ce_types.get(i) == "noncompliant_role_activity"
+            and fields.get("status") == "resolved"
+        )
+
     ce_changed = sorted(i for i in set(ref_ce) & set(dis_ce) if ref_ce[i] != dis_ce[i])
     ce_order_only = [i for i in ce_changed if reference.ce_core[i] == disturbed.ce_core[i]]
     ce_observation_only = sum(
@@ -1365,6 +1383,10 @@ def compare(
             "missing": len(ce_missing),
             "extra": len(ce_extra),
             "extra_withdrawn": len(ce_withdrawn),
+            "activity_withdrawn": {
+                "reference": withdrawn(reference),
+                "disturbed": withdrawn(disturbed),
+            },
             "content_differs": len(ce_changed),
             "differs_in_samples_only": len(ce_order_only),
             "observation_time_differs": ce_observation_only,
@@ -1602,6 +1624,11 @@ def print_summary(report: Mapping[str, Any], out: TextIO) -> None:
         ("CE alerts (unique ids)", cmp_["ce"]["reference_alerts"], cmp_["ce"]["alerts"]),
         ("CE alerts missing / extra", "-", f"{cmp_['ce']['missing']} / {cmp_['ce']['extra']}"),
         ("  extra, withdrawn by a late trust change", "-", cmp_["ce"].get("extra_withdrawn", 0)),
+        (
+            "activity alerts withdrawn (late trust change)",
+            cmp_["ce"].get("activity_withdrawn", {}).get("reference", 0),
+            cmp_["ce"].get("activity_withdrawn", {}).get("disturbed", 0),
+        ),
         ("CE alerts not up to date", "-", cmp_["ce"]["content_differs"]),
         (
             "  of these in CE's save->upsert gap",
