@@ -136,8 +136,10 @@ class SoakOptions:
     late_share: float = 0.03  # trail files held back 1-3 increments (older names)
     duplicate_share: float = 0.01  # trail files delivered a second time under a new name
     trust_change_every: int = 4  # a file of trust-policy changes every N increments
-    # Every Nth of those files is delivered an increment late (its older name kept), so the
-    # activity after the change is read first and its windows are withdrawn when it comes.
+    # Every Nth of those files is delivered two increments late (its older name kept): the
+    # activity of sessions created after the change, in the next increment's files, is read
+    # first, and its windows are withdrawn when the change comes. (One increment late, the
+    # file would be read first in the next pull: its name sorts before that activity's.)
     trust_change_late_every: int = 2
     kill_triggers: tuple[str, ...] = KILL_TRIGGERS
     alert_kinds: tuple[str, ...] | None = None  # None: the manifest's defaults
@@ -421,9 +423,9 @@ def build_plan(corpus: Corpus, options: SoakOptions) -> list[Increment]:
             upload = trust_change_object(corpus, token, increment.number, variants, rng)
             changes += 1
             late = options.trust_change_late_every
-            if late and changes % late == 0 and increment.number < count - 1:
+            if late and changes % late == 0 and increment.number < count - 2:
                 late_upload = replace(upload, kind="late_trust_change")
-                plan[increment.number + 1].uploads.append(late_upload)
+                plan[increment.number + 2].uploads.append(late_upload)
             else:
                 increment.uploads.append(upload)
     return plan
