@@ -56,7 +56,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -136,11 +136,6 @@ class SoakOptions:
     late_share: float = 0.03  # trail files held back 1-3 increments (older names)
     duplicate_share: float = 0.01  # trail files delivered a second time under a new name
     trust_change_every: int = 4  # a file of trust-policy changes every N increments
-    # Every Nth of those files is delivered two increments late (its older name kept): the
-    # activity of sessions created after the change, in the next increment's files, is read
-    # first, and its windows are withdrawn when the change comes. (One increment late, the
-    # file would be read first in the next pull: its name sorts before that activity's.)
-    trust_change_late_every: int = 2
     kill_triggers: tuple[str, ...] = KILL_TRIGGERS
     alert_kinds: tuple[str, ...] | None = None  # None: the manifest's defaults
     use_ack: bool = False
@@ -267,7 +262,7 @@ def prepare_corpus(options: SoakOptions, now: datetime, out: TextIO) -> Corpus:
 @dataclass(frozen=True)
 class Upload:
     key: str
-    kind: str  # trail | late | duplicate | trust_change | late_trust_change
+    kind: str  # trail | late | duplicate | trust_change
     path: Path | None = None
     body: bytes | None = None
 
@@ -413,21 +408,15 @@ def build_plan(corpus: Corpus, options: SoakOptions) -> list[Increment]:
         if rng.random() < options.duplicate_share and number < count - 1:
             again = min(count - 1, number + rng.randint(1, 2))
             plan[again].uploads.append(Upload(_renamed(key, rng), "duplicate", path=path))
-    changes = 0
     for increment in plan:
         if increment.number % max(1, options.trust_change_every) != 1:
             continue
         tokens = [time_token(u.key) for u in increment.uploads if u.kind == "trail"]
         if tokens:
             token = max(tokens)
-            upload = trust_change_object(corpus, token, increment.number, variants, rng)
-            changes += 1
-            late = options.trust_change_late_every
-            if late and changes % late == 0 and increment.number < count - 2:
-                late_upload = replace(upload, kind="late_trust_change")
-                plan[increment.number + 2].uploads.append(late_upload)
-            else:
-                increment.uploads.append(upload)
+            increment.uploads.append(
+                trust_change_object(corpus, token, increment.number, variants, rng)
+            )
     return plan
 
 
