@@ -1311,6 +1311,15 @@ def splunk_figures(splunk: Sequence[Received]) -> dict[str, Any]:
     }
 
 
+def _withdrawn(run: Collected, alert_id: str) -> bool:
+    """An activity alert the run re-sent ``resolved``: a trust-policy change read after it
+    showed the role enforced the rule when the session was created."""
+    return (
+        run.ce_types.get(alert_id) == "noncompliant_role_activity"
+        and run.ce_fields.get(alert_id, {}).get("status") == "resolved"
+    )
+
+
 def compare(
     reference: Collected, disturbed: Collected, save_gap: Collection[str] = ()
 ) -> dict[str, Any]:
@@ -1322,18 +1331,8 @@ def compare(
     ce_extra = sorted(set(dis_ce) - set(ref_ce))
     # Raised with what was known then, withdrawn (re-sent ``resolved``) once a trust-policy
     # change read later showed the role enforced the rule: the plugin corrected itself.
-    ce_withdrawn = [
-        i for i in ce_extra if disturbed.ce_fields.get(i, {}).get("status") == "resolved"
-    ]
-    ce_extra = [i for i in ce_extra if i not in set(ce_withdrawn)]
-
-    def withdrawn(run: Collected) -> int:
-        return sum(
-            1
-            for i, fields in run.ce_fields.items()
-            if run.ce_types.get(i) == "noncompliant_role_activity"
-            and fields.get("status") == "resolved"
-        )
+    ce_withdrawn = [i for i in ce_extra if _withdrawn(disturbed, i)]
+    ce_extra = [i for i in ce_extra if not _withdrawn(disturbed, i)]
 
     ce_changed = sorted(i for i in set(ref_ce) & set(dis_ce) if ref_ce[i] != dis_ce[i])
     ce_order_only = [i for i in ce_changed if reference.ce_core[i] == disturbed.ce_core[i]]
@@ -1375,8 +1374,8 @@ def compare(
             "extra": len(ce_extra),
             "extra_withdrawn": len(ce_withdrawn),
             "activity_withdrawn": {
-                "reference": withdrawn(reference),
-                "disturbed": withdrawn(disturbed),
+                "reference": sum(_withdrawn(reference, i) for i in reference.ce),
+                "disturbed": sum(_withdrawn(disturbed, i) for i in disturbed.ce),
             },
             "content_differs": len(ce_changed),
             "differs_in_samples_only": len(ce_order_only),

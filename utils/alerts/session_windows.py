@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cloudtrail.events import TrailEvent
+from ..cloudtrail.identities import role_name_of
 from ..cloudtrail.resolution import PROVISIONAL_METHODS, Resolution
 from ..cloudtrail.timeparse import format_iso, parse_iso
 from .builder import short_hash
@@ -322,7 +323,7 @@ class SessionWindows:
             created = window.created
             if created is None or created < since or window.account_id != account_id:
                 continue
-            if window.role_arn.rsplit("/", 1)[-1].lower() != wanted:
+            if (role_name_of(window.role_arn) or "").lower() != wanted:
                 continue
             withdrawn = not noncompliant(window.role_arn, created)
             if withdrawn != window.withdrawn:

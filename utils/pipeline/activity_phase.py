@@ -218,15 +218,15 @@ class ActivityRun:
         sessions: Counter[Resolution],
     ) -> None:
         representative = dict(zip(resolutions, events, strict=True))
-        flagged = {
-            resolution: self._judged_at(resolution, representative[resolution])
-            for resolution in sessions
-            if resolution.role_arn
-        }
+        flagged: dict[Resolution, float | None] = {}  # session -> when it was created
+        for resolution in sessions:
+            if resolution.role_arn:
+                created = _created_at(representative[resolution])
+                if self._noncompliant(resolution.role_arn, created):
+                    flagged[resolution] = created
         scope = self.rule.activity_scope
         for event, resolution in zip(events, resolutions, strict=True):
-            created = flagged.get(resolution)
-            if created is None:
+            if resolution not in flagged:
                 continue
             if scope == "writes" and not is_write(event):
                 continue
@@ -238,21 +238,10 @@ class ActivityRun:
             account = (identity.accountId if identity is not None else None) or (
                 event.recipientAccountId or "unknown"
             )
-            self.windows.add(event, resolution, account, created if created >= 0 else None)
-
-    def _judged_at(self, resolution: Resolution, event: TrailEvent) -> float | None:
-        """When the session was created (-1 when unknown) if its role did not enforce the
-        rule then; None if it did (or is exempt, or unknown)."""
-        identity = event.userIdentity
-        context = identity.sessionContext if identity is not None else None
-        created = context.attributes.creationDate if context and context.attributes else None
-        at = parse_iso(created) or parse_iso(event.eventTime)
-        if self._noncompliant(resolution.role_arn, at):
-            return at if at is not None else -1.0
-        return None
+            self.windows.add(event, resolution, account, flagged[resolution])
 
     def _noncompliant(self, role_arn: str | None, at: float | None) -> bool:
-        """Did the role not enforce the rule at ``at``?"""
+        """Did the role not enforce the rule at ``at`` (a session's creation)?"""
         return self.compliance.at(role_arn, at) is Compliance.NOT_ENFORCED
 
     def _judge_again(self, event: TrailEvent) -> None:
@@ -335,6 +324,14 @@ class ActivityRun:
         self.outcome.windows_evicted = self.windows.evicted
         self.section["users"] = list(self.known_users)[-MAX_KNOWN_USERS:]
         return self.outcome
+
+
+def _created_at(event: TrailEvent) -> float | None:
+    """When the session that signed ``event`` was created (its event time if not said)."""
+    identity = event.userIdentity
+    context = identity.sessionContext if identity is not None else None
+    created = context.attributes.creationDate if context and context.attributes else None
+    return parse_iso(created) or parse_iso(event.eventTime)
 
 
 def run_activity(

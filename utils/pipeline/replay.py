@@ -14,14 +14,12 @@ fit, the most severe are kept and the rest are counted in ``not_replayable``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import zlib
 from typing import Any
 
 from ..alerts.builder import loaded_alert, stored_alert
 from ..alerts.catalogue import SEVERITY_ORDER
+from ..compact import pack, unpack
 
 REPLAY_MAX_BYTES = 750_000  # the encoded blob
 _FORMAT = "zlib+base64/json"
@@ -33,8 +31,7 @@ def _rank(alert: dict[str, Any]) -> int:
 
 
 def encode_alerts(entries: list[dict[str, Any]]) -> str:
-    raw = json.dumps(entries, separators=(",", ":"), default=str).encode()
-    return base64.b64encode(zlib.compress(raw, 6)).decode("ascii")
+    return pack(json.dumps(entries, separators=(",", ":"), default=str).encode())
 
 
 def decode_alerts(section: dict[str, Any]) -> list[dict[str, Any]]:
@@ -43,9 +40,10 @@ def decode_alerts(section: dict[str, Any]) -> list[dict[str, Any]]:
     blob = section.get("blob")
     if not isinstance(blob, str) or section.get("format") != _FORMAT:
         return []
+    raw = unpack(blob)
     try:
-        entries = json.loads(zlib.decompress(base64.b64decode(blob, validate=True)))
-    except (binascii.Error, zlib.error, ValueError):
+        entries = json.loads(raw) if raw is not None else []
+    except ValueError:
         return []
     return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
 

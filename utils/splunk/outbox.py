@@ -27,15 +27,13 @@ storage) does not accept in field names.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
-import zlib
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final, Protocol
 
+from ..compact import pack, unpack
 from .cim import envelope_version
 from .errors import HecConfigError, HecError, SendResult
 from .hec_client import DEFAULT_MAX_BATCH_BYTES, HecEvent, encode_envelope
@@ -460,14 +458,15 @@ class Outbox:
 
 
 def _pack(body: str) -> str:
-    return base64.b64encode(zlib.compress(body.encode(), 6)).decode("ascii")
+    return pack(body.encode())
 
 
 def _unpack(stored: str) -> str | None:
     """The event ``_pack`` stored, or None when the text is not what it wrote."""
+    data = unpack(stored)
     try:
-        return zlib.decompress(base64.b64decode(stored, validate=True)).decode()
-    except (binascii.Error, zlib.error, UnicodeDecodeError, ValueError):
+        return data.decode() if data is not None else None
+    except UnicodeDecodeError:
         return None
 
 
