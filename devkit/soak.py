@@ -122,6 +122,9 @@ class SoakError(RuntimeError):
 # ----------------------------------------------------------------------------- options
 
 
+TRUST_PLANS = ("pairs", "alternating")
+
+
 @dataclass(frozen=True)
 class SoakOptions:
     records: int = DEFAULT_RECORDS
@@ -136,6 +139,10 @@ class SoakOptions:
     late_share: float = 0.03  # trail files held back 1-3 increments (older names)
     duplicate_share: float = 0.01  # trail files delivered a second time under a new name
     trust_change_every: int = 4  # a file of trust-policy changes every N increments
+    # pairs: each change file opens one role and restores another, roles picked so that a
+    # role is only ever opened or only ever restored; alternating: each file opens one role
+    # and restores the role the previous file opened (verdicts that flip back and forth)
+    trust_plan: str = "pairs"
     kill_triggers: tuple[str, ...] = KILL_TRIGGERS
     alert_kinds: tuple[str, ...] | None = None  # None: the manifest's defaults
     use_ack: bool = False
@@ -331,22 +338,40 @@ def role_variants(corpus: Corpus, seed: int) -> dict[str, str]:
     return variants
 
 
+def changed_roles(
+    roles: Sequence[str], number: int, plan: str, every: int
+) -> list[tuple[str, str]]:
+    """(role, new variant) of the change file of increment ``number``: one role opened up (a
+    'trust policy weakened' finding) and one restored (see ``SoakOptions.trust_plan``)."""
+    if plan == "alternating":
+        change = number // max(1, every)
+        return [
+            (roles[change % len(roles)], "open"),
+            (roles[(change - 1) % len(roles)], "enforced"),
+        ]
+    return [
+        (roles[(2 * number) % len(roles)], "open"),
+        (roles[(2 * number + 1) % len(roles)], "enforced"),
+    ]
+
+
 def trust_change_object(
-    corpus: Corpus, token: str, number: int, variants: Mapping[str, str], rng: random.Random
+    corpus: Corpus,
+    token: str,
+    number: int,
+    variants: Mapping[str, str],
+    rng: random.Random,
+    options: SoakOptions,
 ) -> Upload:
-    """A trail file of the home account with trust-policy changes by an administrator:
-    one role opened up (a 'trust policy weakened' finding) and one restored."""
+    """A trail file of the home account with trust-policy changes by an administrator."""
     account = corpus.accounts[0]
     region = "us-east-1"
     moment = datetime.strptime(token, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
-    roles = sorted(variants)
+    changes = changed_roles(
+        sorted(variants), number, options.trust_plan, options.trust_change_every
+    )
     records = []
-    for offset, (arn, variant) in enumerate(
-        (
-            (roles[(2 * number) % len(roles)], "open"),
-            (roles[(2 * number + 1) % len(roles)], "enforced"),
-        )
-    ):
+    for offset, (arn, variant) in enumerate(changes):
         name = arn.rsplit("/", 1)[-1]
         at = moment - timedelta(minutes=4, seconds=-offset * 7)
         records.append(
@@ -415,7 +440,7 @@ def build_plan(corpus: Corpus, options: SoakOptions) -> list[Increment]:
         if tokens:
             token = max(tokens)
             increment.uploads.append(
-                trust_change_object(corpus, token, increment.number, variants, rng)
+                trust_change_object(corpus, token, increment.number, variants, rng, options)
             )
     return plan
 
@@ -1860,6 +1885,7 @@ def run_soak(options: SoakOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
             "s3_fault_rate": options.s3_fault_rate,
             "s3_mode": options.s3_mode,
             "source": options.source,
+            "trust_plan": options.trust_plan,
             "kill_triggers": list(options.kill_triggers),
             "alert_kinds": json.loads(reference.config.read_text("utf-8"))["configuration"]["rule"][
                 "alert_kinds"
@@ -1926,6 +1952,14 @@ def parse_args(argv: Sequence[str] | None) -> SoakOptions:
         help=f"comma-separated subset of {','.join(ALL_ALERT_KINDS)}, or 'all' (default: the "
         "manifest's defaults)",
     )
+    parser.add_argument(
+        "--trust-plan",
+        choices=TRUST_PLANS,
+        default=SoakOptions.trust_plan,
+        help="pairs: each trust-change file opens one role and restores another, a role only "
+        "ever opened or only ever restored; alternating: each file opens a role and restores "
+        "the one the previous file opened",
+    )
     parser.add_argument("--use-ack", action="store_true", help="HEC indexer acknowledgement")
     parser.add_argument(
         "--ack-delay", type=float, default=0.0, help="seconds HEC takes to acknowledge"
@@ -1979,6 +2013,7 @@ def parse_args(argv: Sequence[str] | None) -> SoakOptions:
         s3_fault_rate=args.s3_fault_rate,
         s3_mode=args.s3_mode,
         source=args.source,
+        trust_plan=args.trust_plan,
         kill_triggers=triggers,
         use_ack=args.use_ack,
         ack_delay=args.ack_delay,
