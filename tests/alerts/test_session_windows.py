@@ -186,3 +186,54 @@ def test_the_counted_record_of_1_0_1_still_stops_a_second_count() -> None:
     garbled = session_windows.SessionWindows(3600, 100, 86400)
     garbled.load([], "%%% not base64 %%%")  # unreadable: start afresh, count normally
     assert garbled.add(record, outcome, "111122223333") is not None
+
+
+def test_a_shadow_window_is_kept_unsent_raised_by_a_late_change_and_saved_last() -> None:
+    """A session judged compliant is counted in a shadow window (withdrawn, never raised);
+    a change read later that shows its role open makes it a window to raise. Saving keeps
+    raised windows first: shadows get what room is left, and are counted apart when dropped.
+    Their events are remembered in their own record, so a copy read later is not counted
+    twice, whether the window was raised by then or not."""
+    (first, outcome), (second, _), (third, _) = calls(3)
+    created = 1_793_527_000.0
+    windows = session_windows.SessionWindows(3600, 100, 86400)
+    key = windows.add(first, outcome, "111122223333", created, compliant=True)
+    assert key is not None
+    shadow = windows.windows[key]
+    assert shadow.shadow and shadow.withdrawn and not shadow.raised
+    assert windows.add(first, outcome, "111122223333", created, compliant=True) is None
+    assert windows.judge_again("111122223333", "Open", created - 60, lambda _r, _a: True) == 1
+    assert not shadow.withdrawn and not shadow.shadow  # to be raised by the caller
+    assert windows.add(second, outcome, "111122223333", created) == key
+    assert shadow.events == 2
+
+    stored = windows.shadow_counted_ids()
+    later = session_windows.SessionWindows(3600, 100, 86400)
+    later.load(windows.save(now=1_793_527_200.0), windows.counted_ids(), stored)
+    assert later.add(first, outcome, "111122223333", created) is None  # shadow record
+    assert later.add(second, outcome, "111122223333", created) is None  # main record
+    assert later.windows[key].raised is False and later.windows[key].events == 2
+
+    tight = session_windows.SessionWindows(3600, 100, 86400, max_bytes=1)
+    other = dataclasses.replace(UNRESOLVED, session_name="else", access_key_id="ASIAELSE")
+    tight.add(third, other, "111122223333", created, compliant=True)
+    tight.windows.update(later.windows)
+    assert tight.save(now=1_793_527_200.0) == []
+    assert (tight.evicted, tight.shadows_dropped) == (1, 1)
+    roomy = session_windows.SessionWindows(3600, 100, 86400)
+    roomy.windows = dict(tight.windows)
+    saved = roomy.save(now=1_793_527_200.0)
+    assert [s["withdrawn"] for s in saved] == [False, True]  # shadows last
+
+
+def test_windows_stored_before_shadows_existed_count_as_raised() -> None:
+    (record, outcome) = calls(1)[0]
+    windows = session_windows.SessionWindows(3600, 100, 86400)
+    key = windows.add(record, outcome, "111122223333", 1_793_527_000.0)
+    assert key is not None
+    data = windows.save(now=1_793_527_200.0)[0]
+    del data["raised"]
+    data["withdrawn"] = True  # withdrawn in 1.0.2: its alert had been sent
+    reloaded = session_windows.SessionWindows(3600, 100, 86400)
+    reloaded.load([data])
+    assert reloaded.windows[key].raised and not reloaded.windows[key].shadow

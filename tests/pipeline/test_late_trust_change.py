@@ -1,8 +1,9 @@
 """A trust-policy change read after activity it precedes: windows of sessions created after
 the change were judged with the role's earlier state, and are judged again when the change
-is read (soak finding 16). IAM's events are logged in us-east-1 and delivered apart from the
-Regions where a session acts, so a later pull, or a later file of the same pull, can bring
-the change after the activity."""
+is read: withdrawn when it shows the role enforced the rule (soak finding 16), raised when it
+shows the role open (finding 17). IAM's events are logged in us-east-1 and delivered apart
+from the Regions where a session acts, so a later pull, or a later file of the same pull,
+can bring the change after the activity."""
 
 from __future__ import annotations
 
@@ -21,24 +22,24 @@ BASE = (datetime.now(UTC) - timedelta(hours=6)).replace(minute=0, second=0, micr
 CHANGED_AT = BASE + timedelta(minutes=10)
 
 
-def trust_change(document: dict[str, Any], at: datetime) -> dict[str, Any]:
-    record = role_action("OpenRole", "x", "AKIAUNUSED0000000000", at)
+def trust_change(document: dict[str, Any], at: datetime, role: str = "OpenRole") -> dict[str, Any]:
+    record = role_action(role, "x", "AKIAUNUSED0000000000", at)
     record.update(
         userIdentity=user_identity("admin"),
         eventSource="iam.amazonaws.com",
         eventName="UpdateAssumeRolePolicy",
         readOnly=False,
-        requestParameters={"roleName": "OpenRole", "policyDocument": json.dumps(document)},
+        requestParameters={"roleName": role, "policyDocument": json.dumps(document)},
     )
     return record
 
 
-def session(user: str, key: str, created: datetime) -> list[dict[str, Any]]:
-    """``user`` assumes OpenRole (session named after them) at ``created`` and acts 5
+def session(user: str, key: str, created: datetime, role: str = "OpenRole") -> list[dict[str, Any]]:
+    """``user`` assumes ``role`` (session named after them) at ``created`` and acts 5
     minutes later."""
     return [
-        assume_role(user, "OpenRole", user, key, created),
-        role_action("OpenRole", user, key, created + timedelta(minutes=5), created=created),
+        assume_role(user, role, user, key, created),
+        role_action(role, user, key, created + timedelta(minutes=5), created=created),
     ]
 
 
@@ -51,15 +52,22 @@ def activity(result: PullResult) -> dict[str, Any]:
     }
 
 
-def pulls(tmp_path: Path, change: dict[str, Any], *, in_order: bool) -> list[PullResult]:
+def pulls(
+    tmp_path: Path, change: dict[str, Any], *, in_order: bool, role: str = "OpenRole"
+) -> list[PullResult]:
     """alice's session began before the change, bob's after it; the change is read before
-    their activity (``in_order``) or by the next pull, from a file delivered late."""
+    their activity (``in_order``) or by the next pull, from a file delivered late, with one
+    more call of bob's."""
     seed_small_tenant(BUCKET)
     tenant = TenantConfig("pipeline", configuration(rule={"alert_kinds": KINDS}))
     state = StateDir(tmp_path)
-    sessions = session("alice", "ASIALATECHANGE000001", CHANGED_AT - timedelta(minutes=8))
-    sessions += session("bob", "ASIALATECHANGE000002", CHANGED_AT + timedelta(minutes=2))
-    changes = [trust_change(change, CHANGED_AT)]
+    sessions = session("alice", "ASIALATECHANGE000001", CHANGED_AT - timedelta(minutes=8), role)
+    bob_created = CHANGED_AT + timedelta(minutes=2)
+    sessions += session("bob", "ASIALATECHANGE000002", bob_created, role)
+    again = role_action(
+        role, "bob", "ASIALATECHANGE000002", bob_created + timedelta(minutes=9), created=bob_created
+    )
+    changes = [trust_change(change, CHANGED_AT, role), again]
     if in_order:
         put_trail_file(BUCKET, CHANGED_AT + timedelta(minutes=1), changes, suffix="T01")
     put_trail_file(BUCKET, CHANGED_AT + timedelta(minutes=10), sessions, suffix="T02")
@@ -84,7 +92,7 @@ def test_a_window_raised_before_an_enforcing_change_was_read_is_withdrawn(
     assert withdrawn.rawData["status"] == "resolved"
     assert withdrawn.rawData["role_compliance"] == "enforced"
     assert "withdrawn" in withdrawn.rawData["description"]
-    assert withdrawn.rawData["event_count"] == 1
+    assert withdrawn.rawData["event_count"] == 2  # and the call read with the change
     assert second.storage["health"]["windows_judged_again"] == 1
 
 
@@ -103,5 +111,32 @@ def test_a_change_that_keeps_the_role_open_withdraws_nothing(
 ) -> None:
     first, second = pulls(tmp_path, OPEN_TRUST, in_order=False)
     assert set(activity(first)) == {"alice", "bob"}
-    assert activity(second) == {}
+    again = activity(second)
+    assert set(again) == {"bob"}  # bob's later call, counted in the same window
+    assert again["bob"].rawData["status"] == "new"
+    assert again["bob"].rawData["event_count"] == 2
     assert second.storage["health"]["windows_judged_again"] == 0
+
+
+def test_activity_read_before_a_change_that_opened_the_role_is_raised_when_it_is_read(
+    aws: MotoServer, tmp_path: Path
+) -> None:
+    """EnforcedRole enforces the rule as far as the posture scan knows; a change opens it,
+    and bob's session, created after the change, is read a pull before it. His call was
+    counted in a shadow window, raised once the change is read: the same alert, with the
+    same count, as when the change is read first."""
+    first, second = pulls(tmp_path, OPEN_TRUST, in_order=False, role="EnforcedRole")
+    assert activity(first) == {}
+    assert first.storage["health"]["windows_judged_again"] == 0
+    late = activity(second)
+    assert set(late) == {"bob"}  # alice's session began before the change: compliant
+    assert second.storage["health"]["windows_judged_again"] == 1
+    aws.reset()
+    (ordered,) = pulls(tmp_path / "ordered", OPEN_TRUST, in_order=True, role="EnforcedRole")
+    expected = activity(ordered)
+    assert set(expected) == {"bob"}
+    assert late["bob"].id == expected["bob"].id
+    for field in ("status", "event_count", "first_seen", "last_seen", "session_created"):
+        assert late["bob"].rawData[field] == expected["bob"].rawData[field], field
+    assert late["bob"].rawData["event_count"] == 2
+    assert late["bob"].rawData["status"] == "new"

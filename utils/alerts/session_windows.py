@@ -27,6 +27,10 @@ MAX_SAMPLES = 5
 # Counted events remembered across pulls: 6-byte fingerprints, stored packed in base64
 # (8 characters each: 48,000 take about as much room as 1.0.1's 20,000 hex prefixes did).
 MAX_REMEMBERED_EVENTS = 48_000
+# Events counted in shadow windows (below), remembered apart so that they do not shorten the
+# reach of the record above. With the windows (1.4 MB) and the known users, the activity
+# section stays within its 2 MB (``storage_budget``).
+MAX_REMEMBERED_SHADOW_EVENTS = 12_000
 FINGERPRINT_BYTES = 6
 MAX_SOURCES = 5
 MAX_AGENTS = 3
@@ -120,6 +124,16 @@ class SessionWindow:
     # change read after the window was raised showed the role enforced the rule then.
     created: float | None = None
     withdrawn: bool = False
+    # Whether an alert for this window was ever handed on (windows stored before 1.0.3 all
+    # were). A window withdrawn and never raised is a *shadow*: its session's role enforced
+    # the rule when the session was created, as far as was known when its events were read.
+    # It is kept, not sent, so that a trust-policy change read later showing the role open
+    # at that time raises it with every event counted (soak finding 17).
+    raised: bool = True
+
+    @property
+    def shadow(self) -> bool:
+        return self.withdrawn and not self.raised
 
     @property
     def events(self) -> int:
@@ -175,6 +189,24 @@ def _fingerprint(event_id: str) -> bytes:
     return hashlib.blake2b(prefix, digest_size=FINGERPRINT_BYTES).digest()
 
 
+def _unpack_fingerprints(stored: Any) -> dict[bytes, None]:
+    """A counted record as stored (base64 of packed fingerprints; anything else: empty)."""
+    if not isinstance(stored, str):
+        return {}
+    try:
+        packed = base64.b64decode(stored, validate=True)
+    except ValueError:
+        return {}
+    size = FINGERPRINT_BYTES
+    usable = len(packed) - len(packed) % size
+    return dict.fromkeys(packed[i : i + size] for i in range(0, usable, size))
+
+
+def _pack_fingerprints(record: dict[bytes, None], limit: int) -> str:
+    newest = list(record)[-limit:]
+    return base64.b64encode(b"".join(newest)).decode("ascii")
+
+
 def _keep_earliest(
     values: list[str], times: list[float], value: str | None, at: float, limit: int
 ) -> None:
@@ -207,7 +239,7 @@ class SessionWindows:
         window_seconds: int,
         max_open: int,
         retention_seconds: float,
-        max_bytes: int = 1_500_000,
+        max_bytes: int = 1_400_000,
     ) -> None:
         self.window_seconds = window_seconds
         self.max_open = max_open
@@ -216,31 +248,31 @@ class SessionWindows:
         self.windows: dict[str, SessionWindow] = {}
         self.touched: set[str] = set()
         self.evicted = 0
+        self.shadows_dropped = 0
         self.duplicates = 0
         # CloudTrail re-delivers records (same eventID) in later files, possibly read by a
         # later pull: ids already counted are remembered across pulls, bounded, oldest out.
         self._counted: dict[bytes, None] = {}
+        self._shadow_counted: dict[bytes, None] = {}  # the same, for shadow windows
 
-    def load(self, stored: Any, counted: Any = None) -> None:
+    def load(self, stored: Any, counted: Any = None, shadow_counted: Any = None) -> None:
         for data in stored if isinstance(stored, list) else []:
             window = SessionWindow.from_storage(data)
             if window is not None:
                 self.windows[window.key] = window
-        if isinstance(counted, str):
-            try:
-                packed = base64.b64decode(counted, validate=True)
-            except ValueError:
-                packed = b""
-            size = FINGERPRINT_BYTES
-            usable = len(packed) - len(packed) % size
-            self._counted = dict.fromkeys(packed[i : i + size] for i in range(0, usable, size))
-        elif isinstance(counted, list):  # 1.0.1 and earlier: the ids' first 16 characters
+        if isinstance(counted, list):  # 1.0.1 and earlier: the ids' first 16 characters
             self._counted = dict.fromkeys(_fingerprint(str(c)) for c in counted)
+        else:
+            self._counted = _unpack_fingerprints(counted)
+        self._shadow_counted = _unpack_fingerprints(shadow_counted)
 
     def counted_ids(self) -> str:
         """The newest ``MAX_REMEMBERED_EVENTS`` fingerprints, packed (for storage)."""
-        newest = list(self._counted)[-MAX_REMEMBERED_EVENTS:]
-        return base64.b64encode(b"".join(newest)).decode("ascii")
+        return _pack_fingerprints(self._counted, MAX_REMEMBERED_EVENTS)
+
+    def shadow_counted_ids(self) -> str:
+        """The same for the events counted in shadow windows."""
+        return _pack_fingerprints(self._shadow_counted, MAX_REMEMBERED_SHADOW_EVENTS)
 
     def add(
         self,
@@ -248,14 +280,16 @@ class SessionWindows:
         resolution: Resolution,
         account_id: str,
         created: float | None = None,
+        compliant: bool = False,
     ) -> str | None:
         """Count the event in its session's window (None: this record was counted before).
-        ``created``: when the session was created, the time its role was judged at."""
+        ``created``: when the session was created, the time its role was judged at;
+        ``compliant``: the role enforced the rule then (a shadow window, see ``raised``)."""
         fingerprint = _fingerprint(event.eventID)
-        if fingerprint in self._counted:
+        if fingerprint in self._counted or fingerprint in self._shadow_counted:
             self.duplicates += 1
             return None
-        self._counted[fingerprint] = None
+        (self._shadow_counted if compliant else self._counted)[fingerprint] = None
         at = parse_iso(event.eventTime) or 0.0
         start = at - at % self.window_seconds
         session = session_key(event, resolution)
@@ -275,10 +309,14 @@ class SessionWindows:
                 last_seen=at,
                 resolution=resolution.to_json(),
                 created=created,
+                withdrawn=compliant,
+                raised=False,
             )
             self.windows[key] = window
-        elif window.created is None:
-            window.created = created
+        else:
+            if window.created is None:
+                window.created = created
+            window.withdrawn = compliant
         window.add(event, resolution, at)
         self.touched.add(key)
         return key
@@ -347,7 +385,7 @@ class SessionWindows:
         late, so a window is kept until its end plus the retention (most recent first)."""
         horizon = now - self.retention_seconds - self.window_seconds
         keep = [w for w in self.windows.values() if w.window_start > horizon]
-        keep.sort(key=lambda w: w.last_seen, reverse=True)
+        keep.sort(key=lambda w: (w.shadow, -w.last_seen))  # shadows get what is left
         saved: list[dict[str, Any]] = []
         size = 0
         for window in keep[: self.max_open]:
@@ -356,5 +394,8 @@ class SessionWindows:
             if size > self.max_bytes:
                 break
             saved.append(data)
-        self.evicted += len(keep) - len(saved)
+        shadows = sum(w.shadow for w in keep)
+        dropped = len(keep) - len(saved)
+        self.shadows_dropped += min(dropped, shadows)
+        self.evicted += max(0, dropped - shadows)
         return saved

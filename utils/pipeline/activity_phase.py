@@ -66,7 +66,8 @@ class ActivityOutcome:
     index_evictions: int = 0
     windows_evicted: int = 0
     attributed_late: int = 0  # windows given their identity when a late issuance arrived
-    windows_judged_again: int = 0  # withdrawn or restored by a trust change read late
+    windows_judged_again: int = 0  # withdrawn, restored or raised by a late trust change
+    shadows_dropped: int = 0  # shadow windows the storage bound had no room for
     problems: list[str] = field(default_factory=list)
 
 
@@ -118,7 +119,9 @@ class ActivityRun:
             MAX_OPEN_WINDOWS,
             retention_seconds=config.cloudtrail.lookback_hours * 3600,
         )
-        self.windows.load(self.section.get("open"), self.section.get("counted"))
+        self.windows.load(
+            self.section.get("open"), self.section.get("counted"), self.section.get("shadows")
+        )
         self.known_users: dict[str, None] = dict.fromkeys(self.section.get("users") or [])
         self.outcome = ActivityOutcome()
         self.outcome.problems.extend(getattr(report, "problems", []) or [])
@@ -189,9 +192,9 @@ class ActivityRun:
                 self._trust_change(event, resolution)
                 changes.append(event)
         if "noncompliant_activity" in self.kinds:
-            self._activity(events, resolutions, sessions)
-            for event in changes:
+            for event in changes:  # windows counted before, then this batch's events
                 self._judge_again(event)
+            self._activity(events, resolutions, sessions)
         for check in result.assumptions:
             self._assumption(check)
         if "unattributed_activity" in self.kinds:
@@ -218,12 +221,16 @@ class ActivityRun:
         sessions: Counter[Resolution],
     ) -> None:
         representative = dict(zip(resolutions, events, strict=True))
-        flagged: dict[Resolution, float | None] = {}  # session -> when it was created
+        # session -> (when it was created, whether its role enforced the rule then). Sessions
+        # of roles that enforced it, as far as is known now, are counted in shadow windows:
+        # a trust-policy change read later may show the role open at that time.
+        flagged: dict[Resolution, tuple[float | None, bool]] = {}
         for resolution in sessions:
             if resolution.role_arn:
                 created = _created_at(representative[resolution])
-                if self._noncompliant(resolution.role_arn, created):
-                    flagged[resolution] = created
+                compliance = self.compliance.at(resolution.role_arn, created)
+                if compliance is not Compliance.EXEMPT:
+                    flagged[resolution] = (created, compliance is not Compliance.NOT_ENFORCED)
         scope = self.rule.activity_scope
         for event, resolution in zip(events, resolutions, strict=True):
             if resolution not in flagged:
@@ -238,15 +245,16 @@ class ActivityRun:
             account = (identity.accountId if identity is not None else None) or (
                 event.recipientAccountId or "unknown"
             )
-            self.windows.add(event, resolution, account, flagged[resolution])
+            created, compliant = flagged[resolution]
+            self.windows.add(event, resolution, account, created, compliant)
 
     def _noncompliant(self, role_arn: str | None, at: float | None) -> bool:
         """Did the role not enforce the rule at ``at`` (a session's creation)?"""
         return self.compliance.at(role_arn, at) is Compliance.NOT_ENFORCED
 
     def _judge_again(self, event: TrailEvent) -> None:
-        """Windows of sessions created after this trust-policy change, raised before the
-        change was read, judged again with it (soak finding 16)."""
+        """Windows of sessions created after this trust-policy change, counted before the
+        change was read, judged again with it (soak findings 16 and 17)."""
         change = trust_change(event)
         if change is not None:
             account, role_name, at, _ = change
@@ -314,14 +322,17 @@ class ActivityRun:
         self.outcome.index_evictions = int(getattr(report, "live_evicted", 0) or 0)
         for key in sorted(self.windows.touched):
             window = self.windows.windows[key]
-            if window.withdrawn:
-                self.outcome.alerts.append(withdrawn_activity_alert(window))
-            else:
+            if not window.withdrawn:
                 compliance = Compliance.NOT_ENFORCED.value
                 self.outcome.alerts.append(noncompliant_activity_alert(window, compliance))
+                window.raised = True
+            elif window.raised:
+                self.outcome.alerts.append(withdrawn_activity_alert(window))
         self.section["open"] = self.windows.save(self.now)
         self.section["counted"] = self.windows.counted_ids()
+        self.section["shadows"] = self.windows.shadow_counted_ids()
         self.outcome.windows_evicted = self.windows.evicted
+        self.outcome.shadows_dropped = self.windows.shadows_dropped
         self.section["users"] = list(self.known_users)[-MAX_KNOWN_USERS:]
         return self.outcome
 

@@ -33,6 +33,7 @@ class PullSummary:
     index_bytes: int = 0
     attributed_late: int = 0
     judged_again: int = 0
+    shadows_dropped: int = 0
     deferred: int = 0
     replayed: int = 0
     dropped: int = 0
@@ -60,6 +61,7 @@ class PullSummary:
         self.index_bytes = outcome.index_bytes
         self.attributed_late = outcome.attributed_late
         self.judged_again = outcome.windows_judged_again
+        self.shadows_dropped = outcome.shadows_dropped
 
     def record_source(self, stats: ReaderStats) -> None:
         self.source = stats.as_dict()
@@ -122,6 +124,7 @@ class PullSummary:
             "index_bytes": self.index_bytes,
             "windows_attributed_late": self.attributed_late,
             "windows_judged_again": self.judged_again,
+            "shadow_windows_dropped": self.shadows_dropped,
             "source": {k: v for k, v in self.source.items() if k != "problems"},
             "alerts": len(self.alerts),
             "alerts_deferred": self.deferred,
