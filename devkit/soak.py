@@ -773,6 +773,7 @@ class Attempt:
     exposure: float | None = None  # first HEC acceptance -> storage saved (seconds)
     new_alerts: int = 0
     objects_errored: int = 0  # trail objects this pull could not read (left for later)
+    windows_judged_again: int = 0  # activity windows a late trust change withdrew or raised
     saved_unstored: list[str] = field(default_factory=list)  # ids of a pull CE saved, not stored
     error: str = ""
 
@@ -937,6 +938,8 @@ class Runner:
             storage = _measure_storage(run)
             source = ((storage.get("health") or {}).get("source")) or {}
             record.objects_errored = int(source.get("objects_errored") or 0)
+            health = storage.get("health") or {}
+            record.windows_judged_again = int(health.get("windows_judged_again") or 0)
             if killed:
                 record.saved_unstored = _pull_alert_ids(storage, wall_start)
         hec.faults.clear()
@@ -1482,6 +1485,7 @@ def run_figures(run: RunState) -> dict[str, Any]:
         "attempts_in_hec_stretches": sum(a.hec_stretch is not None for a in attempts),
         "attempts_in_s3_stretches": sum(a.s3_stretch is not None for a in attempts),
         "pulls_with_unread_objects": sum(1 for a in attempts if a.committed and a.objects_errored),
+        "windows_judged_again": sum(a.windows_judged_again for a in attempts if a.committed),
         "objects_read": run.source_totals["objects_read"],
         "objects_errored": run.source_totals["objects_errored"],
         "events_read": run.source_totals["events"],
@@ -1643,6 +1647,11 @@ def print_summary(report: Mapping[str, Any], out: TextIO) -> None:
             "activity alerts withdrawn (late trust change)",
             cmp_["ce"].get("activity_withdrawn", {}).get("reference", 0),
             cmp_["ce"].get("activity_withdrawn", {}).get("disturbed", 0),
+        ),
+        (
+            "activity windows judged again (late trust change)",
+            ref.get("windows_judged_again", 0),
+            dis.get("windows_judged_again", 0),
         ),
         ("CE alerts not up to date", "-", cmp_["ce"]["content_differs"]),
         (

@@ -1,7 +1,7 @@
 """A trust-policy change read after activity it precedes: windows of sessions created after
 the change were judged with the role's earlier state, and are judged again when the change
 is read: withdrawn when it shows the role enforced the rule (soak finding 16), raised when it
-shows the role open (finding 17). IAM's events are logged in us-east-1 and delivered apart
+shows the role open (its opening case). IAM's events are logged in us-east-1 and delivered apart
 from the Regions where a session acts, so a later pull, or a later file of the same pull,
 can bring the change after the activity."""
 

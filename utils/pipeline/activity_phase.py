@@ -254,7 +254,7 @@ class ActivityRun:
 
     def _judge_again(self, event: TrailEvent) -> None:
         """Windows of sessions created after this trust-policy change, counted before the
-        change was read, judged again with it (soak findings 16 and 17)."""
+        change was read, judged again with it (soak finding 16, both ways)."""
         change = trust_change(event)
         if change is not None:
             account, role_name, at, _ = change
