@@ -237,3 +237,22 @@ def test_windows_stored_before_shadows_existed_count_as_raised() -> None:
     reloaded = session_windows.SessionWindows(3600, 100, 86400)
     reloaded.load([data])
     assert reloaded.windows[key].raised and not reloaded.windows[key].shadow
+
+
+def test_a_later_call_judged_otherwise_leaves_the_window_verdict_alone() -> None:
+    """A session's later calls judged by a posture scan made since (the role was fixed, or
+    opened, with no change in the trail) are counted in the session's window, whose verdict
+    only a trust-policy change read late changes (``judge_again``)."""
+    (first, outcome), (second, _), (third, _) = calls(3)
+    created = 1_793_527_000.0
+    windows = session_windows.SessionWindows(3600, 100, 86400)
+    key = windows.add(first, outcome, "111122223333", created)
+    assert key is not None
+    windows.windows[key].raised = True  # its alert was sent
+    assert windows.add(second, outcome, "111122223333", created, compliant=True) == key
+    assert not windows.windows[key].withdrawn and windows.windows[key].events == 2
+    shadow = session_windows.SessionWindows(3600, 100, 86400)
+    key = shadow.add(first, outcome, "111122223333", created, compliant=True)
+    assert key is not None
+    assert shadow.add(third, outcome, "111122223333", created) == key
+    assert shadow.windows[key].shadow and shadow.windows[key].events == 2

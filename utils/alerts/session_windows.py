@@ -314,10 +314,12 @@ class SessionWindows:
                 raised=False,
             )
             self.windows[key] = window
-        else:
-            if window.created is None:
-                window.created = created
-            window.withdrawn = compliant
+        elif window.created is None:
+            window.created = created
+        # An existing window keeps its verdict: only a trust-policy change read late judges
+        # it again (``judge_again``). A later event of the session judged otherwise was
+        # judged by the posture scan's verdict of now, which says nothing of the time the
+        # session was created (a role fixed since would withdraw a window rightly raised).
         window.add(event, resolution, at)
         self.touched.add(key)
         return key
