@@ -256,3 +256,25 @@ def test_a_later_call_judged_otherwise_leaves_the_window_verdict_alone() -> None
     assert key is not None
     assert shadow.add(third, outcome, "111122223333", created) == key
     assert shadow.windows[key].shadow and shadow.windows[key].events == 2
+
+
+def test_shadow_windows_keep_a_share_of_the_room_when_raised_windows_would_fill_it() -> None:
+    """Raised windows alone would fill the room; the newest shadows still keep their share
+    (a trust change read a pull later can raise them), and the oldest raised windows yield."""
+    windows = session_windows.SessionWindows(3600, 100, 86400)
+    for n, (record, outcome) in enumerate(calls(40)):
+        session = dataclasses.replace(outcome, session_name=f"s{n}", access_key_id=f"ASIA{n:04d}")
+        key = windows.add(record, session, "111122223333", 1_793_527_000.0, compliant=n % 4 == 0)
+        assert key is not None
+        windows.windows[key].raised = n % 4 != 0
+    size = len(json.dumps(windows.save(now=1_793_527_200.0), separators=(",", ":")))
+    tight = session_windows.SessionWindows(3600, 100, 86400, max_bytes=size // 2)
+    tight.windows = dict(windows.windows)
+    saved = tight.save(now=1_793_527_200.0)
+    shadows = [s for s in saved if s["withdrawn"] and not s["raised"]]
+    assert shadows and len(shadows) < 10  # within their share, not all ten
+    assert len(saved) - len(shadows) >= 10
+    assert tight.evicted == 30 - (len(saved) - len(shadows))
+    assert tight.shadows_dropped == 10 - len(shadows)
+    newest = max(w.last_seen for w in windows.windows.values() if w.shadow)
+    assert any(s["last_seen"] == newest for s in shadows)  # newest first

@@ -31,6 +31,7 @@ MAX_REMEMBERED_EVENTS = 48_000
 # reach of the record above. With the windows (1.4 MB) and the known users, the activity
 # section stays within its 2 MB (``storage_budget``).
 MAX_REMEMBERED_SHADOW_EVENTS = 12_000
+SHADOW_SHARE = 0.25  # of the open windows' room kept for shadow windows (see save)
 FINGERPRINT_BYTES = 6
 MAX_SOURCES = 5
 MAX_AGENTS = 3
@@ -187,6 +188,34 @@ def _fingerprint(event_id: str) -> bytes:
     makes a new event look counted under 2e-10."""
     prefix = event_id[:16].encode("utf-8", "surrogatepass")
     return hashlib.blake2b(prefix, digest_size=FINGERPRINT_BYTES).digest()
+
+
+class _Sized:
+    """Stored windows within a byte and a count bound, taken list by list."""
+
+    def __init__(self, max_bytes: int, max_count: int) -> None:
+        self.room = max_bytes
+        self.left = max_count
+        self.counts: list[int] = []  # how many each ``take`` kept
+
+    def take(self, windows: list[SessionWindow], room: int | None = None) -> list[dict[str, Any]]:
+        """The leading ``windows`` that fit (in ``room`` bytes, when given, and the rest)."""
+        limit = self.room if room is None else min(room, self.room)
+        taken: list[dict[str, Any]] = []
+        used = 0
+        for window in windows:
+            if self.left <= 0:
+                break
+            data = window.to_storage()
+            size = len(json.dumps(data, separators=(",", ":")))
+            if used + size > limit:
+                break
+            used += size
+            self.left -= 1
+            taken.append(data)
+        self.room -= used
+        self.counts.append(len(taken))
+        return taken
 
 
 def _unpack_fingerprints(stored: Any) -> dict[bytes, None]:
@@ -396,20 +425,21 @@ class SessionWindows:
 
     def save(self, now: float) -> list[dict[str, Any]]:
         """Windows that late events can still reach: trail files arrive up to the look-back
-        late, so a window is kept until its end plus the retention (most recent first)."""
+        late, so a window is kept until its end plus the retention, most recent first.
+
+        Shadow windows have ``SHADOW_SHARE`` of the room to themselves, newest first: what
+        makes them worth keeping is a trust change still to be read, minutes to a pull or
+        two behind the activity, while the oldest raised windows wait only for the rare late
+        file. Room either kind leaves goes to the other."""
         horizon = now - self.retention_seconds - self.window_seconds
         keep = [w for w in self.windows.values() if w.window_start > horizon]
-        keep.sort(key=lambda w: (w.shadow, -w.last_seen))  # shadows get what is left
-        saved: list[dict[str, Any]] = []
-        size = 0
-        for window in keep[: self.max_open]:
-            data = window.to_storage()
-            size += len(json.dumps(data, separators=(",", ":")))
-            if size > self.max_bytes:
-                break
-            saved.append(data)
-        shadows = sum(w.shadow for w in keep)
-        dropped = len(keep) - len(saved)
-        self.shadows_dropped += min(dropped, shadows)
-        self.evicted += max(0, dropped - shadows)
+        keep.sort(key=lambda w: -w.last_seen)
+        raised = [w for w in keep if not w.shadow]
+        shadows = [w for w in keep if w.shadow]
+        sized = _Sized(self.max_bytes, self.max_open)
+        reserved = sized.take(shadows, int(self.max_bytes * SHADOW_SHARE))
+        saved = sized.take(raised) + reserved + sized.take(shadows[len(reserved) :])
+        reserved_count, raised_count, more_shadows = sized.counts
+        self.evicted += len(raised) - raised_count
+        self.shadows_dropped += len(shadows) - reserved_count - more_shadows
         return saved
