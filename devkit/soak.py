@@ -1340,10 +1340,10 @@ def splunk_figures(splunk: Sequence[Received]) -> dict[str, Any]:
 
 
 def _withdrawn(run: Collected, alert_id: str) -> bool:
-    """An activity alert the run re-sent ``resolved``: a trust-policy change read after it
-    showed the role enforced the rule when the session was created."""
+    """An activity or spoofing alert the run re-sent ``resolved``: a trust-policy change read
+    after it showed the role enforced the rule when the session was created (assumed)."""
     return (
-        run.ce_types.get(alert_id) == "noncompliant_role_activity"
+        run.ce_types.get(alert_id) in ("noncompliant_role_activity", "session_name_spoofing")
         and run.ce_fields.get(alert_id, {}).get("status") == "resolved"
     )
 

@@ -176,6 +176,19 @@ def spoofing_alert(check: AssumptionCheck, known_users: Collection[str]) -> dict
     )
 
 
+def withdrawn_spoofing_alert(alert: dict[str, Any]) -> dict[str, Any]:
+    """A spoofing alert re-sent ``resolved`` (CE upserts it in place): a trust-policy change
+    read after it was raised shows the role enforced the rule when it was assumed."""
+    raw = dict(alert["rawData"])
+    raw["status"] = "resolved"
+    raw["description"] = (
+        f"{raw.get('description', '')} Withdrawn: a trust-policy change read after this alert "
+        "was raised shows the role enforced sts:RoleSessionName = ${aws:username} when it was "
+        "assumed; nothing to do."
+    )
+    return {**alert, "rawData": raw}
+
+
 def denied_alert(check: AssumptionCheck) -> dict[str, Any]:
     caller = check.caller_user_name or identity_label(check.caller.to_json()) or "an unknown caller"
     description = (

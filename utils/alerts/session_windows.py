@@ -28,8 +28,8 @@ MAX_SAMPLES = 5
 # (8 characters each: 48,000 take about as much room as 1.0.1's 20,000 hex prefixes did).
 MAX_REMEMBERED_EVENTS = 48_000
 # Events counted in shadow windows (below), remembered apart so that they do not shorten the
-# reach of the record above. With the windows (1.4 MB) and the known users, the activity
-# section stays within its 2 MB (``storage_budget``).
+# reach of the record above. With the windows (1.3 MB), the known users and the kept
+# session-name checks (``judged_checks``), the activity section stays within its 2 MB.
 MAX_REMEMBERED_SHADOW_EVENTS = 12_000
 SHADOW_SHARE = 0.25  # of the open windows' room kept for shadow windows (see save)
 FINGERPRINT_BYTES = 6
@@ -268,7 +268,7 @@ class SessionWindows:
         window_seconds: int,
         max_open: int,
         retention_seconds: float,
-        max_bytes: int = 1_400_000,
+        max_bytes: int = 1_300_000,
     ) -> None:
         self.window_seconds = window_seconds
         self.max_open = max_open

@@ -1086,6 +1086,10 @@ class IdentityResolver:
             )
         )
 
+    def enforcement_at(self, role_arn: str, at: float) -> bool | None:
+        """Did ``role_arn`` enforce the rule at ``at``, as now known (None: unknown)?"""
+        return self._enforcement(role_arn, at)
+
     def _enforcement(self, role_arn: str | None, at: float | None) -> bool | None:
         if not role_arn or at is None:
             return None

@@ -20,8 +20,10 @@ from ..alerts.activity_alerts import (
     unattributed_alert,
     weakened_alert,
     withdrawn_activity_alert,
+    withdrawn_spoofing_alert,
 )
 from ..alerts.compliance import Compliance, RoleCompliance
+from ..alerts.judged_checks import JudgedChecks
 from ..alerts.session_windows import SessionWindows, action_names, is_write
 from ..aws_session import BotoClientFactory
 from ..cloudtrail.decode import RecordError, TrailObjectError, default_decoder
@@ -67,6 +69,7 @@ class ActivityOutcome:
     windows_evicted: int = 0
     attributed_late: int = 0  # windows given their identity when a late issuance arrived
     windows_judged_again: int = 0  # withdrawn, restored or raised by a late trust change
+    checks_judged_again: int = 0  # spoofing alerts raised or withdrawn by a late change
     shadows_dropped: int = 0  # shadow windows the storage bound had no room for
     problems: list[str] = field(default_factory=list)
 
@@ -122,6 +125,8 @@ class ActivityRun:
         self.windows.load(
             self.section.get("open"), self.section.get("counted"), self.section.get("shadows")
         )
+        self.checks = JudgedChecks(retention_seconds=config.cloudtrail.lookback_hours * 3600)
+        self.checks.load(self.section.get("checks"))
         self.known_users: dict[str, None] = dict.fromkeys(self.section.get("users") or [])
         self.outcome = ActivityOutcome()
         self.outcome.problems.extend(getattr(report, "problems", []) or [])
@@ -191,9 +196,9 @@ class ActivityRun:
             if event.eventName in TRUST_CHANGE_EVENTS and not event.errorCode:
                 self._trust_change(event, resolution)
                 changes.append(event)
+        for event in changes:  # what was judged before, then this batch
+            self._judge_again(event)
         if "noncompliant_activity" in self.kinds:
-            for event in changes:  # windows counted before, then this batch's events
-                self._judge_again(event)
             self._activity(events, resolutions, sessions)
         for check in result.assumptions:
             self._assumption(check)
@@ -256,11 +261,22 @@ class ActivityRun:
         """Windows of sessions created after this trust-policy change, counted before the
         change was read, judged again with it (soak finding 16, both ways)."""
         change = trust_change(event)
-        if change is not None:
-            account, role_name, at, _ = change
+        if change is None:
+            return
+        account, role_name, at, _ = change
+        if "noncompliant_activity" in self.kinds:
             self.outcome.windows_judged_again += self.windows.judge_again(
                 account, role_name, at, self._noncompliant
             )
+        again = self.checks.judge_again(
+            account, role_name, at, self._spoofing_stands, withdrawn_spoofing_alert
+        )
+        self.outcome.checks_judged_again += len(again)
+        self.outcome.alerts.extend(again)
+
+    def _spoofing_stands(self, role_arn: str, at: float) -> bool:
+        """Does a session-name check of a call at ``at`` raise its alert, as now known?"""
+        return self.resolver.enforcement_at(role_arn, at) is not True
 
     def _assumption(self, check: Any) -> None:
         if check.denied:
@@ -272,14 +288,18 @@ class ActivityRun:
             if check.name_matches_caller is False or check.caller_user_name is None:
                 self.outcome.alerts.append(denied_alert(check))
             return
-        if (
-            "session_spoofing" in self.kinds
-            and check.name_matches_caller is False
-            and check.enforced is not True
-            and self.compliance.at(check.role_arn, parse_iso(check.event.eventTime))
-            is not Compliance.EXEMPT
-        ):
-            self.outcome.alerts.append(spoofing_alert(check, self.known_users))
+        if "session_spoofing" not in self.kinds or check.name_matches_caller is not False:
+            return
+        at = parse_iso(check.event.eventTime)
+        if self.compliance.at(check.role_arn, at) is Compliance.EXEMPT:
+            return
+        alert = spoofing_alert(check, self.known_users)
+        raised = check.enforced is not True
+        if check.role_arn and at is not None:  # kept for a trust change read later
+            account = check.event.recipientAccountId or "unknown"
+            self.checks.remember(alert, account, check.role_arn, at, raised)
+        if raised:
+            self.outcome.alerts.append(alert)
 
     def _trust_change(self, event: TrailEvent, resolution: Resolution) -> None:
         if "trust_policy_weakened" not in self.kinds or event.requestParameters is None:
@@ -331,6 +351,7 @@ class ActivityRun:
         self.section["open"] = self.windows.save(self.now)
         self.section["counted"] = self.windows.counted_ids()
         self.section["shadows"] = self.windows.shadow_counted_ids()
+        self.section["checks"] = self.checks.save(self.now)
         self.outcome.windows_evicted = self.windows.evicted
         self.outcome.shadows_dropped = self.windows.shadows_dropped
         self.section["users"] = list(self.known_users)[-MAX_KNOWN_USERS:]

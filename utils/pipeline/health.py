@@ -34,6 +34,7 @@ class PullSummary:
     attributed_late: int = 0
     judged_again: int = 0
     shadows_dropped: int = 0
+    checks_judged_again: int = 0
     deferred: int = 0
     replayed: int = 0
     dropped: int = 0
@@ -62,6 +63,7 @@ class PullSummary:
         self.attributed_late = outcome.attributed_late
         self.judged_again = outcome.windows_judged_again
         self.shadows_dropped = outcome.shadows_dropped
+        self.checks_judged_again = outcome.checks_judged_again
 
     def record_source(self, stats: ReaderStats) -> None:
         self.source = stats.as_dict()
@@ -125,6 +127,7 @@ class PullSummary:
             "windows_attributed_late": self.attributed_late,
             "windows_judged_again": self.judged_again,
             "shadow_windows_dropped": self.shadows_dropped,
+            "checks_judged_again": self.checks_judged_again,
             "source": {k: v for k, v in self.source.items() if k != "problems"},
             "alerts": len(self.alerts),
             "alerts_deferred": self.deferred,

@@ -16,7 +16,7 @@ from typing import Any, Final
 STORAGE_LIMIT_BYTES: Final = 14_000_000  # under MongoDB's 16 MiB, with room for CE's fields
 # Written after the index is saved, at their bounds (see each section's module):
 LATER_SECTIONS: Final[dict[str, int]] = {
-    "activity": 2_000_000,  # open windows (1.4 MB) + counted ids (two records) + known users
+    "activity": 2_000_000,  # open windows (1.3 MB), counted ids (two records), users, checks
     "outbox": 2_600_000,  # pending (2 MB) + delivered ids
     "replay": 760_000,  # REPLAY_MAX_BYTES
     "health": 60_000,
