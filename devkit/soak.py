@@ -1361,6 +1361,10 @@ def compare(
     # change read later showed the role enforced the rule: the plugin corrected itself.
     ce_withdrawn = [i for i in ce_extra if _withdrawn(disturbed, i)]
     ce_extra = [i for i in ce_extra if not _withdrawn(disturbed, i)]
+    # The mirror: the reference raised and later withdrew what the disturbed run, knowing
+    # the change in time, never raised. Both end with no finding standing.
+    ce_unraised = [i for i in ce_missing if _withdrawn(reference, i)]
+    ce_missing = [i for i in ce_missing if not _withdrawn(reference, i)]
 
     ce_changed = sorted(i for i in set(ref_ce) & set(dis_ce) if ref_ce[i] != dis_ce[i])
     ce_order_only = [i for i in ce_changed if reference.ce_core[i] == disturbed.ce_core[i]]
@@ -1381,7 +1385,7 @@ def compare(
     for r in disturbed.splunk:
         received[r.alert_id].add(r.content)
         received_core[r.alert_id].add(r.core)
-    missing_ids = sorted(set(ref_final) - set(received))
+    missing_ids = sorted(set(ref_final) - set(received) - set(ce_unraised))
     missing_final = sorted(
         i for i, r in ref_final.items() if i in received and r.content not in received[i]
     )
@@ -1401,6 +1405,7 @@ def compare(
             "missing": len(ce_missing),
             "extra": len(ce_extra),
             "extra_withdrawn": len(ce_withdrawn),
+            "missing_withdrawn_in_reference": len(ce_unraised),
             "activity_withdrawn": {
                 "reference": sum(_withdrawn(reference, i) for i in reference.ce),
                 "disturbed": sum(_withdrawn(disturbed, i) for i in disturbed.ce),
@@ -1425,6 +1430,7 @@ def compare(
                 "missing": ce_missing[:10],
                 "extra": ce_extra[:10],
                 "extra_withdrawn": ce_withdrawn[:10],
+                "missing_withdrawn_in_reference": ce_unraised[:10],
                 "content_differs": ce_changed[:10],
             },
         },
@@ -1644,7 +1650,12 @@ def print_summary(report: Mapping[str, Any], out: TextIO) -> None:
         ("CE alerts missing / extra", "-", f"{cmp_['ce']['missing']} / {cmp_['ce']['extra']}"),
         ("  extra, withdrawn by a late trust change", "-", cmp_["ce"].get("extra_withdrawn", 0)),
         (
-            "activity alerts withdrawn (late trust change)",
+            "  missing, withdrawn in the reference",
+            "-",
+            cmp_["ce"].get("missing_withdrawn_in_reference", 0),
+        ),
+        (
+            "alerts withdrawn (late trust change)",
             cmp_["ce"].get("activity_withdrawn", {}).get("reference", 0),
             cmp_["ce"].get("activity_withdrawn", {}).get("disturbed", 0),
         ),

@@ -71,3 +71,11 @@ def test_the_stored_record_stays_within_its_bound() -> None:
     reloaded.load(stored)
     assert 0 < len(reloaded.checks) <= judged_checks.MAX_CHECKS
     assert alert(1_999)["id"] in reloaded.checks  # the newest kept
+
+
+def test_memory_stays_bounded_within_a_pull() -> None:
+    checks = judged_checks.JudgedChecks(retention_seconds=86_400)
+    for n in range(10 * judged_checks.MAX_CHECKS):
+        checks.remember(alert(n), "111122223333", ROLE, AT + n, raised=False)
+    assert len(checks.checks) <= 4 * judged_checks.MAX_CHECKS
+    assert alert(10 * judged_checks.MAX_CHECKS - 1)["id"] in checks.checks

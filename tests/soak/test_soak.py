@@ -136,3 +136,17 @@ def test_comparison_counts_a_ce_alert_lost_in_the_save_gap_apart() -> None:
     disturbed = _collected({"a": "a1"}, [])
     ce = compare(reference, disturbed, save_gap={"b"})["ce"]
     assert (ce["missing"], ce["missing_in_save_gap"]) == (1, 1)
+
+
+def test_comparison_sets_withdrawn_alerts_apart_whichever_run_withdrew_them() -> None:
+    """An alert one run raised and withdrew (``resolved``: a trust change read late) and the
+    other never raised is no difference; one still open is."""
+    reference = _collected({"a": "a1", "w": "w2", "open": "o1"}, [_received("w", "w2")])
+    reference.ce_fields = {"w": {"status": "resolved"}, "open": {"status": "new"}}
+    disturbed = _collected({"a": "a1", "x": "x2"}, [_received("x", "x2")])
+    disturbed.ce_fields = {"x": {"status": "resolved"}}
+    compared = compare(reference, disturbed)
+    ce, splunk = compared["ce"], compared["splunk"]
+    assert (ce["missing"], ce["missing_withdrawn_in_reference"]) == (1, 1)  # "open" missing
+    assert (ce["extra"], ce["extra_withdrawn"]) == (0, 1)
+    assert splunk["missing_ids"] == 0

@@ -71,7 +71,11 @@ class JudgedChecks:
     def remember(
         self, alert: dict[str, Any], account_id: str, role_arn: str, at: float, raised: bool
     ) -> None:
-        """Keep one check; ``raised``: its alert is handed on now."""
+        """Keep one check; ``raised``: its alert is handed on now. Memory stays bounded
+        within a pull too: past ``4 * MAX_CHECKS`` the oldest half is forgotten."""
+        if len(self.checks) >= 4 * MAX_CHECKS:
+            newest = sorted(self.checks.values(), key=lambda c: c.at)[-2 * MAX_CHECKS :]
+            self.checks = {c.alert["id"]: c for c in newest}
         known = self.checks.get(alert["id"])
         self.checks[alert["id"]] = JudgedCheck(
             alert=stored_alert(alert),
