@@ -58,19 +58,30 @@ def pulls(
     """alice's session began before the change, bob's after it; the change is read before
     their activity (``in_order``) or by the next pull, from a file delivered late, with one
     more call of bob's."""
-    seed_small_tenant(BUCKET)
-    tenant = TenantConfig("pipeline", configuration(rule={"alert_kinds": KINDS}))
-    state = StateDir(tmp_path)
     sessions = session("alice", "ASIALATECHANGE000001", CHANGED_AT - timedelta(minutes=8), role)
     bob_created = CHANGED_AT + timedelta(minutes=2)
     sessions += session("bob", "ASIALATECHANGE000002", bob_created, role)
     again = role_action(
         role, "bob", "ASIALATECHANGE000002", bob_created + timedelta(minutes=9), created=bob_created
     )
-    changes = [trust_change(change, CHANGED_AT, role), again]
+    return read(tmp_path, sessions, [trust_change(change, CHANGED_AT, role), again], in_order)
+
+
+def read(
+    tmp_path: Path,
+    records: list[dict[str, Any]],
+    changes: list[dict[str, Any]],
+    in_order: bool,
+) -> list[PullResult]:
+    """The small tenant's pulls of ``records`` (a file delivered 10 minutes after the change)
+    and ``changes`` (a file delivered a minute after it): read first (``in_order``, one pull)
+    or by a second pull, as if delivered late."""
+    seed_small_tenant(BUCKET)
+    tenant = TenantConfig("pipeline", configuration(rule={"alert_kinds": KINDS}))
+    state = StateDir(tmp_path)
     if in_order:
         put_trail_file(BUCKET, CHANGED_AT + timedelta(minutes=1), changes, suffix="T01")
-    put_trail_file(BUCKET, CHANGED_AT + timedelta(minutes=10), sessions, suffix="T02")
+    put_trail_file(BUCKET, CHANGED_AT + timedelta(minutes=10), records, suffix="T02")
     results = [run_pull(tenant, state)]
     if not in_order:
         put_trail_file(BUCKET, CHANGED_AT + timedelta(minutes=1), changes, suffix="T01")

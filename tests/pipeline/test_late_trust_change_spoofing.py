@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from devkit.aws_emulator import MotoServer
-from devkit.runner import PullResult, StateDir, TenantConfig, run_pull
-from tests.contract.tenant import ENFORCED_TRUST, OPEN_TRUST, configuration, seed_small_tenant
-from tests.pipeline.test_late_issuance import BUCKET, KINDS, fresh
-from tests.pipeline.test_late_trust_change import CHANGED_AT, trust_change
-from tests.pipeline.trail import assume_role, put_trail_file
+from devkit.runner import PullResult
+from tests.contract.tenant import ENFORCED_TRUST, OPEN_TRUST
+from tests.pipeline.test_late_issuance import fresh
+from tests.pipeline.test_late_trust_change import CHANGED_AT, read, trust_change
+from tests.pipeline.trail import assume_role
 
 
 def spoofing(result: PullResult) -> dict[str, Any]:
@@ -26,9 +26,6 @@ def spoofing(result: PullResult) -> dict[str, Any]:
 def pulls(tmp_path: Path, role: str, change: dict[str, Any], *, in_order: bool) -> list[PullResult]:
     """Before the change alice assumes ``role`` as 'build-early', after it as 'build-late'
     (neither her name); the change is read first (``in_order``) or by the next pull."""
-    seed_small_tenant(BUCKET)
-    tenant = TenantConfig("pipeline", configuration(rule={"alert_kinds": KINDS}))
-    state = StateDir(tmp_path)
     calls = [
         assume_role(
             "alice", role, "build-early", "ASIASPOOFCHECK000001", CHANGED_AT - timedelta(minutes=5)
@@ -37,15 +34,7 @@ def pulls(tmp_path: Path, role: str, change: dict[str, Any], *, in_order: bool) 
             "alice", role, "build-late", "ASIASPOOFCHECK000002", CHANGED_AT + timedelta(minutes=3)
         ),
     ]
-    changes = [trust_change(change, CHANGED_AT, role)]
-    if in_order:
-        put_trail_file(BUCKET, CHANGED_AT + timedelta(minutes=1), changes, suffix="T01")
-    put_trail_file(BUCKET, CHANGED_AT + timedelta(minutes=10), calls, suffix="T02")
-    results = [run_pull(tenant, state)]
-    if not in_order:
-        put_trail_file(BUCKET, CHANGED_AT + timedelta(minutes=1), changes, suffix="T01")
-        results.append(run_pull(tenant, state, validate=False))
-    return results
+    return read(tmp_path, calls, [trust_change(change, CHANGED_AT, role)], in_order)
 
 
 def test_a_spoofing_alert_is_raised_when_a_change_that_opened_the_role_is_read_late(
