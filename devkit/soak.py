@@ -1406,7 +1406,7 @@ def compare(
             "extra": len(ce_extra),
             "extra_withdrawn": len(ce_withdrawn),
             "missing_withdrawn_in_reference": len(ce_unraised),
-            "activity_withdrawn": {
+            "alerts_withdrawn": {
                 "reference": sum(_withdrawn(reference, i) for i in reference.ce),
                 "disturbed": sum(_withdrawn(disturbed, i) for i in disturbed.ce),
             },
@@ -1656,8 +1656,8 @@ def print_summary(report: Mapping[str, Any], out: TextIO) -> None:
         ),
         (
             "alerts withdrawn (late trust change)",
-            cmp_["ce"].get("activity_withdrawn", {}).get("reference", 0),
-            cmp_["ce"].get("activity_withdrawn", {}).get("disturbed", 0),
+            cmp_["ce"].get("alerts_withdrawn", {}).get("reference", 0),
+            cmp_["ce"].get("alerts_withdrawn", {}).get("disturbed", 0),
         ),
         (
             "activity windows judged again (late trust change)",

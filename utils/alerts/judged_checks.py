@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..cloudtrail.identities import role_name_of
+from ..cloudtrail.identities import names_role
 from ..compact import pack, unpack
 from .builder import loaded_alert, stored_alert
 
@@ -98,11 +98,10 @@ class JudgedChecks:
         read late: checks of calls at or after it that it raises, and withdrawn copies of
         those it shows compliant that were sent."""
         out: list[dict[str, Any]] = []
-        wanted = role_name.lower()
         for check in self.checks.values():
             if check.at < since or check.account_id != account_id:
                 continue
-            if (role_name_of(check.role_arn) or "").lower() != wanted:
+            if not names_role(check.role_arn, role_name):
                 continue
             now = raises(check.role_arn, check.at)
             if now == check.raised:

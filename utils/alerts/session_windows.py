@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cloudtrail.events import TrailEvent
-from ..cloudtrail.identities import role_name_of
+from ..cloudtrail.identities import names_role
 from ..cloudtrail.resolution import PROVISIONAL_METHODS, Resolution
 from ..cloudtrail.timeparse import format_iso, parse_iso
 from .builder import short_hash
@@ -196,7 +196,6 @@ class _Sized:
     def __init__(self, max_bytes: int, max_count: int) -> None:
         self.room = max_bytes
         self.left = max_count
-        self.counts: list[int] = []  # how many each ``take`` kept
 
     def take(self, windows: list[SessionWindow], room: int | None = None) -> list[dict[str, Any]]:
         """The leading ``windows`` that fit (in ``room`` bytes, when given, and the rest)."""
@@ -214,7 +213,6 @@ class _Sized:
             self.left -= 1
             taken.append(data)
         self.room -= used
-        self.counts.append(len(taken))
         return taken
 
 
@@ -399,12 +397,11 @@ class SessionWindows:
         Regions where the session acted). A window the change shows compliant is withdrawn,
         one it shows non-compliant again is restored; how many changed."""
         changed = 0
-        wanted = role_name.lower()
         for key, window in self.windows.items():
             created = window.created
             if created is None or created < since or window.account_id != account_id:
                 continue
-            if (role_name_of(window.role_arn) or "").lower() != wanted:
+            if not names_role(window.role_arn, role_name):
                 continue
             withdrawn = not noncompliant(window.role_arn, created)
             if withdrawn != window.withdrawn:
@@ -438,8 +435,8 @@ class SessionWindows:
         shadows = [w for w in keep if w.shadow]
         sized = _Sized(self.max_bytes, self.max_open)
         reserved = sized.take(shadows, int(self.max_bytes * SHADOW_SHARE))
-        saved = sized.take(raised) + reserved + sized.take(shadows[len(reserved) :])
-        reserved_count, raised_count, more_shadows = sized.counts
-        self.evicted += len(raised) - raised_count
-        self.shadows_dropped += len(shadows) - reserved_count - more_shadows
-        return saved
+        kept = sized.take(raised)
+        more = sized.take(shadows[len(reserved) :])
+        self.evicted += len(raised) - len(kept)
+        self.shadows_dropped += len(shadows) - len(reserved) - len(more)
+        return kept + reserved + more

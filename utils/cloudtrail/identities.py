@@ -50,6 +50,11 @@ def role_name_of(role_arn: str | None) -> str | None:
     return resource.rsplit("/", 1)[-1] or None
 
 
+def names_role(role_arn: str | None, role_name: str) -> bool:
+    """Is ``role_arn`` the role called ``role_name`` (IAM role names ignore case)?"""
+    return (role_name_of(role_arn) or "").lower() == role_name.lower()
+
+
 def session_name_of(assumed_role_arn: str | None) -> str | None:
     """The session name of ``arn:…:sts::acct:assumed-role/Role/session``."""
     resource = arn_resource(assumed_role_arn)
