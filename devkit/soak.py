@@ -100,6 +100,18 @@ S3_MODES = {
     "partial": S3_PARTIAL_KINDS,
     "mixed": S3_RECOVERABLE_KINDS + S3_PARTIAL_KINDS,
 }
+# SQS failures (source "sqs"): what botocore's retries absorb, answers lost after SQS acted
+# (a receive whose messages stay in flight unseen, a delete that happened), and failures
+# that outlast the retries (deletes, visibility changes, every call for a while).
+SQS_STRETCH_KINDS = (
+    "receive_5xx",
+    "throttled",
+    "resets",
+    "answers_lost",
+    "delete_fail",
+    "visibility_fail",
+    "outage",
+)
 # Bounds documented for storage sections (docs/readers.md, utils/splunk/outbox.py); the
 # index's is the tenant's Session Index Budget. The whole document must stay under
 # MongoDB's 16 MB limit, where CE keeps it.
@@ -134,6 +146,9 @@ class SoakOptions:
     max_kills_per_increment: int = 3
     hec_fault_rate: float = 0.2  # share of increments starting a HEC failure stretch
     s3_fault_rate: float = 0.2  # share of increments starting an S3 failure stretch
+    # with source "sqs": share of increments starting an SQS failure stretch (drawn from a
+    # generator of its own, so kills and the other stretches stay those of earlier runs)
+    sqs_fault_rate: float = 0.2
     s3_mode: str = "mixed"  # recoverable | partial | mixed (see S3_MODES)
     source: str = "s3"  # s3: list the trail bucket | sqs: S3 notifications on an SQS queue
     late_share: float = 0.03  # trail files held back 1-3 increments (older names)
@@ -173,6 +188,7 @@ def short_options(workdir: Path, **overrides: Any) -> SoakOptions:
         "max_kills_per_increment": 2,
         "hec_fault_rate": 0.4,
         "s3_fault_rate": 0.5,
+        "sqs_fault_rate": 0.5,
         "s3_mode": "recoverable",
         "kill_triggers": KILL_TRIGGERS,
         "workdir": workdir,
@@ -459,6 +475,8 @@ class AttemptPlan:
     hec_stretch: str | None = None
     s3_stretch: str | None = None
     s3_outage_seconds: float = 0.0
+    sqs_stretch: str | None = None
+    sqs_outage_seconds: float = 0.0
 
 
 class Disturber:
@@ -478,6 +496,13 @@ class Disturber:
                 kind = self.rng.choice(S3_MODES[options.s3_mode])
                 for n in range(number, min(len(plan), number + self.rng.randint(1, 2))):
                     self.s3[n] = kind
+        self.sqs_rng = random.Random(options.seed + 3)
+        self.sqs: dict[int, str] = {}
+        for number in range(len(plan) if options.source == "sqs" else 0):
+            if number not in self.sqs and self.sqs_rng.random() < options.sqs_fault_rate:
+                kind = self.sqs_rng.choice(SQS_STRETCH_KINDS)
+                for n in range(number, min(len(plan), number + self.sqs_rng.randint(1, 2))):
+                    self.sqs[n] = kind
 
     def attempt(
         self, increment: Increment, kills_so_far: int, reference_seconds: float
@@ -490,6 +515,9 @@ class Disturber:
             plan.s3_outage_seconds = round(rng.uniform(0.5, 2.5), 2)
         elif plan.s3_stretch == "outage_long":
             plan.s3_outage_seconds = round(rng.uniform(3.0, 25.0), 2)
+        plan.sqs_stretch = self.sqs.get(increment.number)
+        if plan.sqs_stretch == "outage":
+            plan.sqs_outage_seconds = round(self.sqs_rng.uniform(1.0, 12.0), 2)
         triggers = [t for t in KILL_TRIGGERS if t in self.options.kill_triggers]
         if (
             triggers
@@ -532,6 +560,43 @@ def hec_faults_for(kind: str | None) -> list[dict[str, Any]]:
     return []
 
 
+def sqs_faults_for(kind: str | None, outage_seconds: float) -> list[dict[str, Any]]:
+    """Gateway faults for one attempt of an SQS stretch (the gateway answers a JSON-protocol
+    request with SQS's JSON error). The recoverable kinds fail a few calls; ``answers_lost``
+    lets SQS act and loses its answer (received messages stay in flight unseen until their
+    visibility timeout; a delete happened); the others fail every call of their operation
+    for the whole attempt (or every call for ``outage_seconds``)."""
+    if kind == "receive_5xx":
+        return [
+            {"kind": "status", "status": 500, "rate": 0.5, "count": 3, "operations": [_RECEIVE]}
+        ]
+    if kind == "throttled":
+        return [
+            {"kind": "status", "status": 400, "code": "RequestThrottled", "rate": 0.4, "count": 4}
+        ]
+    if kind == "resets":
+        return [{"kind": "drop", "rate": 0.3, "count": 3}]
+    if kind == "answers_lost":
+        return [
+            {"kind": "drop_after", "rate": 0.5, "count": 1, "operations": [_RECEIVE]},
+            {"kind": "drop_after", "count": 1, "operations": [_DELETE]},
+        ]
+    if kind == "delete_fail":
+        return [{"kind": "status", "status": 500, "operations": [_DELETE]}]
+    if kind == "visibility_fail":
+        return [{"kind": "status", "status": 503, "operations": [_VISIBILITY]}]
+    if kind == "outage":
+        return [{"kind": "status", "status": 503, "duration": outage_seconds}]
+    return []
+
+
+_RECEIVE, _DELETE, _VISIBILITY = (
+    "ReceiveMessage",
+    "DeleteMessageBatch",
+    "ChangeMessageVisibilityBatch",
+)
+
+
 def s3_faults_for(kind: str | None, outage_seconds: float) -> list[dict[str, Any]]:
     """Gateway faults for one attempt of an S3 stretch. The recoverable kinds fail at most
     four requests in all (botocore makes five attempts) or briefly; the others do not stop."""
@@ -563,7 +628,8 @@ def s3_faults_for(kind: str | None, outage_seconds: float) -> list[dict[str, Any
 
 
 class World:
-    """moto (separate process), the faulty S3 gateway and the HEC emulator."""
+    """moto (separate process), the faulty S3 (and, with SQS, SQS) gateways and the HEC
+    emulator."""
 
     def __init__(self, corpus: Corpus, options: SoakOptions) -> None:
         self.corpus = corpus
@@ -572,6 +638,7 @@ class World:
         self.hec_token = secrets.token_hex(16)
         self.moto = MotoServer()
         self.gateway: FaultyGateway | None = None
+        self.sqs_gateway: FaultyGateway | None = None
         self.queue_url = ""
         self.dead_letter_url = ""
         self.notifications = 0
@@ -583,15 +650,19 @@ class World:
     def start(self) -> World:
         self.moto.start_process({"MOTO_ACCOUNT_ID": self.account})
         self.gateway = FaultyGateway(self.moto.endpoint, seed=self.options.seed).start()
+        if self.options.source == "sqs":
+            seed = self.options.seed + 3
+            self.sqs_gateway = FaultyGateway(self.moto.endpoint, seed=seed).start()
         self.hec.start()
         return self
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):
             self.hec.stop()
-        if self.gateway is not None:
-            with contextlib.suppress(Exception):
-                self.gateway.stop()
+        for gateway in (self.gateway, self.sqs_gateway):
+            if gateway is not None:
+                with contextlib.suppress(Exception):
+                    gateway.stop()
         with contextlib.suppress(Exception):
             self.moto.stop()
 
@@ -613,6 +684,8 @@ class World:
         """A fresh account: IAM roles, an empty trail bucket, no faults, nothing received."""
         self.moto.reset()
         self.gw.reset()
+        if self.sqs_gateway is not None:
+            self.sqs_gateway.reset()
         self.hec.reset()
         iam = self.client("iam")
         for arn, variant in role_variants(self.corpus, self.options.seed).items():
@@ -703,6 +776,8 @@ class World:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(self.moto.env())
         env["AWS_ENDPOINT_URL_S3"] = self.gw.url  # S3 only through the faulty gateway
+        if self.sqs_gateway is not None:
+            env["AWS_ENDPOINT_URL_SQS"] = self.sqs_gateway.url  # and SQS through its own
         env.pop("PYTHONHASHSEED", None)
         if self.options.source == "sqs":
             env[SQS_TIMINGS_ENV] = SQS_TIMINGS
@@ -768,6 +843,8 @@ class Attempt:
     objects_fetched: int = 0
     s3_faults: int = 0
     hec_faults: int = 0
+    sqs_stretch: str | None = None
+    sqs_faults: int = 0
     hec_accepted: int = 0  # events HEC accepted during this attempt
     committed: bool = False
     exposure: float | None = None  # first HEC acceptance -> storage saved (seconds)
@@ -794,6 +871,7 @@ class RunState:
     sabotaged: list[str] = field(default_factory=list)
     upload_seconds: float = 0.0
     queue_final: dict[str, int] = field(default_factory=dict)  # SQS only
+    sqs_calls: dict[str, Any] = field(default_factory=dict)  # SQS only: the gateway's counts
 
     @property
     def state(self) -> Path:
@@ -852,12 +930,19 @@ class Runner:
         world = self.world
         hec, gateway = world.hec, world.gw
         record = Attempt(run.name, increment, number, plan.kill, plan.hec_stretch, plan.s3_stretch)
+        record.sqs_stretch = plan.sqs_stretch
         slow: Fault | None = None
         if plan.hec_slow:
             slow = hec.add_fault({"kind": "slow", "delay": plan.hec_slow, "count": 1})
         hec_faults = [hec.add_fault(f) for f in hec_faults_for(plan.hec_stretch)]
         initial = {id(f): f.count or 0 for f in hec_faults}
         s3_faults = gateway.add_faults(s3_faults_for(plan.s3_stretch, plan.s3_outage_seconds))
+        sqs_gateway = world.sqs_gateway
+        sqs_faults = (
+            sqs_gateway.add_faults(sqs_faults_for(plan.sqs_stretch, plan.sqs_outage_seconds))
+            if sqs_gateway is not None
+            else []
+        )
         events_before = len(hec.events)
         gets_before = gateway.snapshot()["forwarded"].get("GetObject", 0)
         stat_before = _stat(run.storage_file)
@@ -922,6 +1007,7 @@ class Runner:
         record.hec_accepted = len(hec.events) - events_before
         record.objects_fetched = gateway.snapshot()["forwarded"].get("GetObject", 0) - gets_before
         record.s3_faults = sum(f.applied for f in s3_faults)
+        record.sqs_faults = sum(f.applied for f in sqs_faults)
         record.hec_faults = sum(initial[id(f)] - (f.count or 0) for f in hec_faults)
         if killed:
             record.outcome = "killed"
@@ -944,6 +1030,8 @@ class Runner:
                 record.saved_unstored = _pull_alert_ids(storage, wall_start)
         hec.faults.clear()
         gateway.clear_faults()
+        if sqs_gateway is not None:
+            sqs_gateway.clear_faults()
         self.log.write(f"    -> {asdict(record)}\n")
         self.log.flush()
         with (run.directory / "attempts.jsonl").open("a", encoding="utf-8") as handle:
@@ -1151,6 +1239,8 @@ def execute_run(
             break
         time.sleep(1.0)
     run.queue_final = world.queue_depth()
+    if world.sqs_gateway is not None:
+        run.sqs_calls = world.sqs_gateway.snapshot()
     run.seconds = round(time.monotonic() - started, 1)
     return run
 
@@ -1488,8 +1578,11 @@ def run_figures(run: RunState) -> dict[str, Any]:
         "hec_faults_by_kind": _sum_by(attempts, "hec_stretch", "hec_faults"),
         "s3_faults_injected": sum(a.s3_faults for a in attempts),
         "s3_faults_by_kind": _sum_by(attempts, "s3_stretch", "s3_faults"),
+        "sqs_faults_injected": sum(a.sqs_faults for a in attempts),
+        "sqs_faults_by_kind": _sum_by(attempts, "sqs_stretch", "sqs_faults"),
         "attempts_in_hec_stretches": sum(a.hec_stretch is not None for a in attempts),
         "attempts_in_s3_stretches": sum(a.s3_stretch is not None for a in attempts),
+        "attempts_in_sqs_stretches": sum(a.sqs_stretch is not None for a in attempts),
         "pulls_with_unread_objects": sum(1 for a in attempts if a.committed and a.objects_errored),
         "windows_judged_again": sum(a.windows_judged_again for a in attempts if a.committed),
         "objects_read": run.source_totals["objects_read"],
@@ -1516,6 +1609,7 @@ def run_figures(run: RunState) -> dict[str, Any]:
         },
         "sabotaged": run.sabotaged,
         "queue_final": run.queue_final,
+        "sqs_calls": run.sqs_calls,
     }
 
 
@@ -1639,6 +1733,12 @@ def print_summary(report: Mapping[str, Any], out: TextIO) -> None:
         ("  by stretch", "", _inline(dis["hec_faults_by_kind"])),
         ("S3 faults injected", ref["s3_faults_injected"], dis["s3_faults_injected"]),
         ("  by stretch", "", _inline(dis["s3_faults_by_kind"])),
+        (
+            "SQS faults injected",
+            ref.get("sqs_faults_injected", 0),
+            dis.get("sqs_faults_injected", 0),
+        ),
+        ("  by stretch", "", _inline(dis.get("sqs_faults_by_kind", {}))),
         ("trail objects read", ref["objects_read"], dis["objects_read"]),
         (
             "pulls saved with unread objects",
@@ -1903,6 +2003,7 @@ def run_soak(options: SoakOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
             "kill_rate": options.kill_rate,
             "hec_fault_rate": options.hec_fault_rate,
             "s3_fault_rate": options.s3_fault_rate,
+            "sqs_fault_rate": options.sqs_fault_rate,
             "s3_mode": options.s3_mode,
             "source": options.source,
             "trust_plan": options.trust_plan,
@@ -1947,6 +2048,12 @@ def parse_args(argv: Sequence[str] | None) -> SoakOptions:
     parser.add_argument("--kill-rate", type=float, default=SoakOptions.kill_rate)
     parser.add_argument("--hec-fault-rate", type=float, default=SoakOptions.hec_fault_rate)
     parser.add_argument("--s3-fault-rate", type=float, default=SoakOptions.s3_fault_rate)
+    parser.add_argument(
+        "--sqs-fault-rate",
+        type=float,
+        default=SoakOptions.sqs_fault_rate,
+        help="with --source sqs: share of increments starting an SQS failure stretch",
+    )
     parser.add_argument(
         "--s3-mode",
         choices=sorted(S3_MODES),
@@ -2031,6 +2138,7 @@ def parse_args(argv: Sequence[str] | None) -> SoakOptions:
         kill_rate=args.kill_rate,
         hec_fault_rate=args.hec_fault_rate,
         s3_fault_rate=args.s3_fault_rate,
+        sqs_fault_rate=args.sqs_fault_rate,
         s3_mode=args.s3_mode,
         source=args.source,
         trust_plan=args.trust_plan,

@@ -1,26 +1,36 @@
-"""A fault-injecting reverse proxy in front of moto (or any HTTP service): S3 outages on demand.
+"""A fault-injecting reverse proxy in front of moto (or any HTTP service): S3 and SQS outages
+on demand.
 
-The plugin reaches S3 through it (``AWS_ENDPOINT_URL_S3=<gateway URL>``; IAM and STS still go
-straight to moto), so the soak can make S3 misbehave for stretches while everything else
-works. Requests are forwarded unchanged (path-style S3, SigV4 headers untouched: the
-gateway does not re-sign, so the upstream sees exactly what the client signed); a request
-matching an active fault is failed instead, the way S3 or the network fails:
+The plugin reaches S3 through one (``AWS_ENDPOINT_URL_S3=<gateway URL>``) and, in the SQS
+soak, SQS through another (``AWS_ENDPOINT_URL_SQS``); IAM and STS still go straight to moto,
+so the soak can make one service misbehave for stretches while everything else works.
+Requests are forwarded unchanged (path-style S3, SigV4 headers untouched: the gateway does
+not re-sign, so the upstream sees exactly what the client signed); a request matching an
+active fault is failed instead, the way the service or the network fails:
 
 | kind | what the client sees |
 |---|---|
-| ``status`` | an S3 XML error (``status`` 500 ``InternalError``, 503 ``SlowDown``...) |
-| ``drop`` | the TCP connection reset before any answer (nothing reached S3) |
-| ``drop_after`` | the request reached S3, then the connection is reset (answer lost) |
+| ``status`` | the service's error document (below) with ``status`` |
+| ``drop`` | the TCP connection reset before any answer (nothing reached the service) |
+| ``drop_after`` | the request reached the service, then the connection is reset (answer lost) |
 | ``stall`` | nothing for ``delay`` seconds, then a reset (a hung connection, cut short) |
 | ``slow`` | ``delay`` seconds of latency, then the normal answer |
 | ``truncate`` | the full ``Content-Length`` announced, half the body sent, then a reset |
 
+Error documents: for S3 an XML error (500 ``InternalError``, 503 ``SlowDown``...); for a
+JSON-protocol request (SQS names its operation in ``X-Amz-Target``) an
+``application/x-amz-json-1.0`` error with ``__type`` and the query-compatible code in
+``x-amzn-query-error`` (500 ``InternalFailure``, 503 ``ServiceUnavailable``, 400
+``RequestThrottled``); ``code`` overrides the code either way.
+
 A fault: ``{"kind", "rate": 1.0, "count": null, "duration": null, "methods": [], "match": [],
-"status": 503, "code": null, "delay": 0.0}``. ``rate`` is the share of matching requests
-failed (drawn from a seeded generator), ``count`` caps how many (``null``: no cap),
-``duration`` seconds bounds its life, ``methods`` (``GET``, ``HEAD``...) and ``match``
+"operations": [], "status": 503, "code": null, "delay": 0.0}``. ``rate`` is the share of
+matching requests failed (drawn from a seeded generator), ``count`` caps how many (``null``:
+no cap), ``duration`` seconds bounds its life, ``methods`` (``GET``, ``HEAD``...), ``match``
 (substrings of the path and query: ``"list-type=2"`` is ListObjectsV2, ``"/AWSLogs/"`` the
-trail objects) narrow which requests it applies to. The first matching active fault wins.
+trail objects) and ``operations`` (the operation names of the statistics: ``GetObject``,
+``ReceiveMessage``, ``DeleteMessageBatch``...) narrow which requests it applies to. The first
+matching active fault wins.
 
 Control (JSON over HTTP, like the other emulators): ``GET/POST/DELETE /_emulator/faults``,
 ``GET /_emulator/stats`` (requests forwarded and failed, by kind and operation),
@@ -67,6 +77,19 @@ S3_ERRORS: Mapping[int, tuple[str, str]] = {
     503: ("SlowDown", "Please reduce your request rate."),
     504: ("GatewayTimeout", "Gateway Timeout"),
 }
+# What SQS (AWS JSON 1.0 with query-compatible codes) answers for a status; ``code`` overrides.
+JSON_ERRORS: Mapping[int, str] = {
+    400: "RequestThrottled",
+    500: "InternalFailure",
+    502: "BadGateway",
+    503: "ServiceUnavailable",
+    504: "GatewayTimeout",
+}
+JSON_ERROR_MESSAGES: Mapping[str, str] = {
+    "RequestThrottled": "Rate exceeded",
+    "InternalFailure": "The request processing has failed because of an unknown error.",
+    "ServiceUnavailable": "The request has failed due to a temporary failure of the server.",
+}
 
 
 class BadGatewayFault(ValueError):
@@ -83,6 +106,7 @@ class GatewayFault:
     duration: float | None = None
     methods: tuple[str, ...] = ()
     match: tuple[str, ...] = ()
+    operations: tuple[str, ...] = ()
     status: int = 503
     code: str | None = None
     delay: float = 0.0
@@ -90,7 +114,18 @@ class GatewayFault:
     applied: int = 0
 
     _FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {"kind", "rate", "count", "duration", "methods", "match", "status", "code", "delay"}
+        {
+            "kind",
+            "rate",
+            "count",
+            "duration",
+            "methods",
+            "match",
+            "operations",
+            "status",
+            "code",
+            "delay",
+        }
     )
 
     @classmethod
@@ -103,6 +138,7 @@ class GatewayFault:
         values = dict(data)
         values["methods"] = tuple(str(m).upper() for m in values.get("methods") or ())
         values["match"] = tuple(str(m) for m in values.get("match") or ())
+        values["operations"] = tuple(str(m) for m in values.get("operations") or ())
         fault = cls(**values)
         if not 0.0 <= fault.rate <= 1.0:
             raise BadGatewayFault("rate is a share between 0 and 1")
@@ -116,21 +152,24 @@ class GatewayFault:
             "duration": self.duration,
             "methods": list(self.methods),
             "match": list(self.match),
+            "operations": list(self.operations),
             "status": self.status,
             "code": self.code,
             "delay": self.delay,
             "applied": self.applied,
         }
 
-    def matches(self, method: str, target: str) -> bool:
+    def matches(self, method: str, target: str, operation: str) -> bool:
         if self.methods and method not in self.methods:
+            return False
+        if self.operations and operation not in self.operations:
             return False
         return not self.match or any(part in target for part in self.match)
 
 
 @dataclass
 class GatewayStats:
-    """What went through: forwarded requests by S3 operation, failures by kind."""
+    """What went through: forwarded requests by operation, failures by kind and operation."""
 
     forwarded: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
@@ -157,6 +196,14 @@ def s3_operation(method: str, target: str) -> str:
     if method == "PUT":
         return "PutObject" if len(segments) > 1 else "CreateBucket"
     return method
+
+
+def request_operation(method: str, target: str, amz_target: str | None) -> str:
+    """The operation of a request: a JSON-protocol request names it in ``X-Amz-Target``
+    (``AmazonSQS.ReceiveMessage``); an S3 request is named from its method and path."""
+    if amz_target:
+        return amz_target.rpartition(".")[2]
+    return s3_operation(method, target)
 
 
 class FaultyGateway(BackgroundServer):
@@ -230,24 +277,24 @@ class FaultyGateway(BackgroundServer):
             if (f.expires_at is None or f.expires_at > now) and (f.count is None or f.count > 0)
         ]
 
-    def _take(self, method: str, target: str) -> GatewayFault | None:
+    def _take(self, method: str, target: str, operation: str) -> GatewayFault | None:
         with self._lock:
             self._expire()
             for fault in self._faults:
-                if not fault.matches(method, target):
+                if not fault.matches(method, target, operation):
                     continue
                 if fault.rate < 1.0 and self._random.random() >= fault.rate:
                     continue
                 fault.applied += 1
                 if fault.count is not None:
                     fault.count -= 1
-                self.stats.failed[f"{fault.kind}:{s3_operation(method, target)}"] += 1
+                self.stats.failed[f"{fault.kind}:{operation}"] += 1
                 return fault
         return None
 
-    def _forwarded(self, method: str, target: str) -> None:
+    def _forwarded(self, operation: str) -> None:
         with self._lock:
-            self.stats.forwarded[s3_operation(method, target)] += 1
+            self.stats.forwarded[operation] += 1
 
     def _upstream_failed(self) -> None:
         with self._lock:
@@ -291,7 +338,9 @@ class _Handler(QuietHandler):
             status, answer = gateway.control(self.command, urlsplit(self.path).path, body)
             self._reply(status, json.dumps(answer).encode(), {"Content-Type": "application/json"})
             return
-        fault = gateway._take(self.command, self.path)
+        amz_target = self.headers.get("X-Amz-Target")
+        operation = request_operation(self.command, self.path, amz_target)
+        fault = gateway._take(self.command, self.path, operation)
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay)
             fault = None
@@ -303,7 +352,10 @@ class _Handler(QuietHandler):
             self._reset()
             return
         if fault is not None and fault.kind == "status":
-            self._s3_error(fault)
+            if amz_target:
+                self._json_error(fault)
+            else:
+                self._s3_error(fault)
             return
         try:
             status, headers, payload = self._forward(body)
@@ -311,7 +363,7 @@ class _Handler(QuietHandler):
             gateway._upstream_failed()
             self._reply(502, b"", {})
             return
-        gateway._forwarded(self.command, self.path)
+        gateway._forwarded(operation)
         if fault is not None and fault.kind == "drop_after":
             self._reset()
             return
@@ -351,6 +403,20 @@ class _Handler(QuietHandler):
             f"<RequestId>{random.getrandbits(64):016X}</RequestId></Error>"
         ).encode()
         self._reply(fault.status, document, {"Content-Type": "application/xml"})
+
+    def _json_error(self, fault: GatewayFault) -> None:
+        """An AWS JSON 1.0 error as SQS sends it: ``__type`` and the query-compatible code
+        in ``x-amzn-query-error`` (botocore reads the code from the latter)."""
+        code = fault.code or JSON_ERRORS.get(fault.status, "ServiceUnavailable")
+        message = JSON_ERROR_MESSAGES.get(code, "Service error")
+        blame = "Sender" if fault.status < 500 else "Receiver"
+        document = json.dumps({"__type": f"com.amazonaws.sqs#{code}", "message": message}).encode()
+        headers = {
+            "Content-Type": "application/x-amz-json-1.0",
+            "x-amzn-query-error": f"{code};{blame}",
+            "x-amzn-RequestId": f"{random.getrandbits(128):032x}",
+        }
+        self._reply(fault.status, document, headers)
 
     def _reply(
         self,

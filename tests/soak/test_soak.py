@@ -79,6 +79,9 @@ def test_killed_plugin_reading_sqs_notifications_ends_where_an_undisturbed_run_e
     assert dis["kills"] >= 3, context
     assert len(dis["kills_by_phase"]) >= 2, context
     assert dis["objects_read"] >= report["reference"]["objects_read"], context  # at least once
+    # SQS itself failed too (through its own faulty gateway), and nothing was lost for it.
+    assert dis["sqs_faults_injected"] > 0, context
+    assert report["reference"]["sqs_faults_injected"] == 0, context
     assert ce["reference_alerts"] > 100, context
     assert (ce["missing"], ce["extra"], ce["content_differs"]) == (0, 0, 0), context
     assert (splunk["missing_ids"], splunk["missing_final_versions"]) == (0, 0), context

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from devkit.soak import changed_roles
+from devkit.emulators.faulty_gateway import GatewayFault
+from devkit.soak import (
+    SQS_STRETCH_KINDS,
+    Disturber,
+    Increment,
+    SoakOptions,
+    Upload,
+    changed_roles,
+    sqs_faults_for,
+)
 
 ROLES = [
     f"arn:aws:iam::111111111111:role/Role-{n:02d}" for n in range(8)
@@ -31,3 +40,37 @@ def test_alternating_restores_the_role_the_previous_change_opened() -> None:
         assert restored == opened
     flipped = [role for role in ROLES if sum(role == c[0][0] for c in changes) >= 2]
     assert flipped, "over 15 changes of 8 roles some role is opened (and restored) twice"
+
+
+def test_sqs_stretches_are_drawn_apart_and_leave_every_other_decision_as_it_was() -> None:
+    """SQS failure stretches come from a generator of their own: switching them on keeps the
+    kills and the HEC and S3 stretches of a seed, so SQS runs compare with earlier ones."""
+    plan = [Increment(n, [Upload(f"k{n}", "trail")]) for n in range(40)]
+    without = Disturber(SoakOptions(source="sqs", sqs_fault_rate=0.0), plan)
+    with_sqs = Disturber(SoakOptions(source="sqs", sqs_fault_rate=0.5), plan)
+    assert (without.hec, without.s3, without.sqs) == (with_sqs.hec, with_sqs.s3, {})
+    assert with_sqs.sqs and set(with_sqs.sqs.values()) <= set(SQS_STRETCH_KINDS)
+    for increment in plan:
+        a = without.attempt(increment, 0, 2.0)
+        b = with_sqs.attempt(increment, 0, 2.0)
+        assert (a.kill, a.kill_delay, a.kill_threshold, a.hec_stretch, a.s3_stretch) == (
+            b.kill,
+            b.kill_delay,
+            b.kill_threshold,
+            b.hec_stretch,
+            b.s3_stretch,
+        )
+        assert b.sqs_stretch == with_sqs.sqs.get(increment.number)
+        assert (b.sqs_outage_seconds > 0) == (b.sqs_stretch == "outage")
+    assert not Disturber(SoakOptions(source="s3", sqs_fault_rate=1.0), plan).sqs
+
+
+def test_every_sqs_stretch_kind_has_faults_and_only_for_sqs_operations() -> None:
+    operations = {"ReceiveMessage", "DeleteMessageBatch", "ChangeMessageVisibilityBatch"}
+    for kind in SQS_STRETCH_KINDS:
+        faults = [GatewayFault.from_json(f) for f in sqs_faults_for(kind, 3.0)]
+        assert faults, kind
+        for fault in faults:
+            assert set(fault.operations) <= operations, kind
+    assert sqs_faults_for(None, 0.0) == []
+    assert sqs_faults_for("outage", 4.5)[0]["duration"] == 4.5
