@@ -498,9 +498,15 @@ class Disturber:
                     self.s3[n] = kind
         self.sqs_rng = random.Random(options.seed + 3)
         self.sqs: dict[int, str] = {}
+        # The kinds in a shuffled cycle, not drawn independently: a run with at least as
+        # many stretches as kinds exercises every kind (independent draws left some out).
+        cycle = list(SQS_STRETCH_KINDS)
+        self.sqs_rng.shuffle(cycle)
+        stretches = 0
         for number in range(len(plan) if options.source == "sqs" else 0):
             if number not in self.sqs and self.sqs_rng.random() < options.sqs_fault_rate:
-                kind = self.sqs_rng.choice(SQS_STRETCH_KINDS)
+                kind = cycle[stretches % len(cycle)]
+                stretches += 1
                 for n in range(number, min(len(plan), number + self.sqs_rng.randint(1, 2))):
                     self.sqs[n] = kind
 

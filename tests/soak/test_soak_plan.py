@@ -74,3 +74,15 @@ def test_every_sqs_stretch_kind_has_faults_and_only_for_sqs_operations() -> None
             assert set(fault.operations) <= operations, kind
     assert sqs_faults_for(None, 0.0) == []
     assert sqs_faults_for("outage", 4.5)[0]["duration"] == 4.5
+
+
+def test_a_run_with_as_many_sqs_stretches_as_kinds_exercises_every_kind() -> None:
+    plan = [Increment(n) for n in range(63)]  # the long soak's increments
+    checked = 0
+    for seed in (20261129, 1, 2, 3):
+        drawn = Disturber(SoakOptions(source="sqs", seed=seed), plan).sqs
+        starts = [n for n in sorted(drawn) if drawn.get(n - 1) != drawn[n]]
+        if len(starts) >= len(SQS_STRETCH_KINDS):
+            assert set(drawn.values()) == set(SQS_STRETCH_KINDS), seed
+            checked += 1
+    assert checked >= 3
