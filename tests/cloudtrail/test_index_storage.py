@@ -130,6 +130,42 @@ def test_over_budget_live_sessions_are_evicted_oldest_first_and_counted() -> Non
     assert all(s.issued_at >= evicted_before for s in the_resolver.index.sessions.values())
 
 
+def test_expired_sessions_kept_for_late_files_yield_to_the_budget_before_live_ones() -> None:
+    # Retention as the pipeline sets it (the look-back): expired sessions stay for trail
+    # files read late, but the budget drops them before any live session, and dropping
+    # them is not an eviction before expiry.
+    the_resolver = resolver.IdentityResolver(
+        settings=resolver.ResolverSettings(session_retention_seconds=24 * 3600)
+    )
+    expired = [  # issued 10:00-10:29, expire 11:00
+        assume(f"ASIAOLD{i:04d}", "Dev", f"o{i}", at=f"2026-11-01T10:{i:02d}:00Z")
+        for i in range(30)
+    ]
+    live = [  # issued earlier than some expired ones, but valid until 13:00
+        assume(
+            f"ASIALIVE{i:03d}",
+            "Dev",
+            f"l{i}",
+            at=f"2026-11-01T10:{i:02d}:30Z",
+            expires="Nov 1, 2026, 1:00:00 PM",
+        )
+        for i in range(10)
+    ]
+    the_resolver.resolve(expired + live)
+    the_resolver.index.watermark = 1_793_534_400.0  # 12:00 event time
+    unbounded: dict[str, Any] = {}
+    full, _ = the_resolver.save(unbounded)
+    assert full.sessions == 40 and full.expired_dropped == 0  # within the retention
+    storage: dict[str, Any] = {}
+    report, _ = the_resolver.save(storage, budget_bytes=full.bytes * 2 // 3)
+    kept = [row[0] for row in storage["index"]["sessions"]]
+    assert report.live_evicted == 0
+    assert report.expired_dropped == 40 - len(kept) > 0
+    assert {k for k in kept if k.startswith("ASIALIVE")} == {f"ASIALIVE{i:03d}" for i in range(10)}
+    dropped = {f"ASIAOLD{i:04d}" for i in range(30)} - set(kept)
+    assert dropped == {f"ASIAOLD{i:04d}" for i in range(len(dropped))}  # oldest first
+
+
 def test_held_events_beyond_their_share_are_emitted_unresolved_not_lost() -> None:
     the_resolver = resolver.IdentityResolver()
     the_resolver.resolve([use(f"ASIAH{i}", "Dev", f"h{i}") for i in range(40)])

@@ -328,6 +328,10 @@ class IssuanceIndex:
         """The events of a held group, oldest first."""
         return [group.head, *map(self.unpack, group.rest)]
 
+    def held_event_ids(self) -> list[str]:
+        """The event ids of every held event (oldest group first)."""
+        return [event.eventID for group in self._held.values() for event in self.events_of(group)]
+
     def release_all(self, keys: set[str]) -> list[HeldGroup]:
         """The groups waiting for any of ``keys``, oldest first, no longer held.
 
@@ -405,7 +409,12 @@ class IssuanceIndex:
             self.watermark - max(retention_seconds, timeline_retention_seconds)
         )
 
-        sessions = sorted(self.sessions.values(), key=lambda s: s.issued_at)
+        # Expired sessions first (kept for trail files read late), then live ones, each
+        # oldest issued first: the budget drops from the front.
+        watermark = self.watermark
+        sessions = sorted(
+            self.sessions.values(), key=lambda s: (s.expires_at > watermark, s.issued_at)
+        )
         session_rows = [_session_row(s) for s in sessions]
         held_rows = [
             [list(g.awaited), int(g.deadline), [to_dict(e) for e in self.events_of(g)]]
@@ -514,10 +523,13 @@ class IssuanceIndex:
             size -= _size(rows[evict]) + 1
             evict += 1
         if evict:
+            expired = 0
             for session in sessions[:evict]:
+                expired += session.expires_at <= self.watermark
                 self._forget(session)
             document["sessions"] = rows[evict:]
-            report.live_evicted = evict
+            report.expired_dropped += expired
+            report.live_evicted = evict - expired
             size = _size(document)
         while size > budget and len(self.timeline):
             report.timeline_dropped += self.timeline.drop_oldest_roles(

@@ -40,7 +40,7 @@ class Method(StrEnum):
 
 
 PROVISIONAL_METHODS: frozenset[str] = frozenset(
-    {Method.EC2_INSTANCE_ROLE, Method.ENFORCED_SESSION_NAME}
+    {Method.EC2_INSTANCE_ROLE, Method.ENFORCED_SESSION_NAME, Method.SOURCE_IDENTITY}
 )
 """Methods that name a session from its own record; its issuing event, read later, outranks
 them (docs/identity-resolver.md, order of evidence). Members compare equal to the stored

@@ -195,6 +195,9 @@ class IdentityResolver:
         self._seen: set[str] | dict[str, None] = set()
         self._seen_before: set[str] | dict[str, None] = set()
         self._window_chosen = False
+        # Ids of the events a loaded index holds: a copy of one delivered again is a repeat
+        # (seeded into the window once its kind is chosen, at the first batch).
+        self._held_ids: list[str] = []
         self._by_key: dict[str | None, Resolution] = {}  # never a None key; None looks up
         self._services: dict[str | None, Resolution] = {}
         self._arrived: set[str] = set()
@@ -224,6 +227,10 @@ class IdentityResolver:
         resolver = cls(
             index, policy_enforces=policy_enforces, role_enforces=role_enforces, settings=settings
         )
+        # The stored window of event ids lives for a pull, but a held event waits across
+        # pulls: without this, its copy delivered again in a later pull would be resolved
+        # beside it when its issuance arrives, and handed on twice.
+        resolver._held_ids = index.held_event_ids()
         return resolver, report
 
     def save(
@@ -394,6 +401,9 @@ class IdentityResolver:
         if gc.is_tracked(event) and not self._seen and not self._seen_before:
             self._seen = {}
             self._seen_before = {}
+        if self._held_ids:
+            self._seen.update(dict.fromkeys(self._held_ids))
+            self._held_ids = []
 
     def _resolve_misses(
         self, batch: list[TrailEvent], misses: list[int], resolutions: list[Resolution | None]
@@ -903,6 +913,12 @@ class IdentityResolver:
             arrived = self._arrived
             self._arrived = set()
         self._make_room(result)
+
+    def missing_link(self, key: str) -> str | None:
+        """The key whose issuance (or caller's copy) the walk from session ``key`` still
+        lacks; None when it lacks none (or loops)."""
+        walked = self._walk(key)
+        return walked.key if isinstance(walked, _Missing) else None
 
     def _attribute_late(self, given_up: list[tuple[str, float]], result: ResolveResult) -> None:
         """Sessions given up on whose missing link just arrived: attributed now if the walk

@@ -30,7 +30,7 @@ from ..cloudtrail.decode import RecordError, TrailObjectError, default_decoder
 from ..cloudtrail.events import TrailEvent
 from ..cloudtrail.issuance import trust_change
 from ..cloudtrail.resolution import Resolution
-from ..cloudtrail.resolver import IdentityResolver, ResolveResult
+from ..cloudtrail.resolver import IdentityResolver, ResolveResult, ResolverSettings
 from ..cloudtrail.timeparse import parse_iso
 from ..config import PluginConfig
 from ..readers.base import EventSource, RawBatch
@@ -96,6 +96,7 @@ class ActivityRun:
         self.config = config
         self.rule = config.rule
         self.now = now
+        lookback = config.cloudtrail.lookback_hours * 3600  # how late a trail file may be read
         self.storage = storage
         self.section = storage_section(storage, "activity")
         if self.section.get("v") != STORAGE_VERSION:
@@ -111,8 +112,16 @@ class ActivityRun:
                 return False
             return None
 
+        # A session stays in the index as long after it expires as a trail file may be read
+        # late (the look-back): a file delivered hours behind the newest one read (an SQS
+        # backlog received in no particular order, a late S3 delivery) still finds the
+        # sessions that signed its events. The index budget drops expired sessions first.
+        retention = max(ResolverSettings().session_retention_seconds, lookback)
         self.resolver, report = IdentityResolver.load(
-            storage.get("index"), policy_enforces=policy_enforces, role_enforces=role_enforces
+            storage.get("index"),
+            policy_enforces=policy_enforces,
+            role_enforces=role_enforces,
+            settings=ResolverSettings(session_retention_seconds=retention),
         )
         self.compliance = RoleCompliance(
             self.resolver.index.timeline.knows, posture.status, self.rule.exempt_role_patterns
@@ -120,14 +129,16 @@ class ActivityRun:
         self.windows = SessionWindows(
             self.rule.aggregation_window_minutes * 60,
             MAX_OPEN_WINDOWS,
-            retention_seconds=config.cloudtrail.lookback_hours * 3600,
+            retention_seconds=lookback,
         )
         self.windows.load(
             self.section.get("open"), self.section.get("counted"), self.section.get("shadows")
         )
-        self.checks = JudgedChecks(retention_seconds=config.cloudtrail.lookback_hours * 3600)
+        self.checks = JudgedChecks(retention_seconds=lookback)
         self.checks.load(self.section.get("checks"))
         self.known_users: dict[str, None] = dict.fromkeys(self.section.get("users") or [])
+        # Provisionally named sessions -> the key their walk lacked when last tried.
+        self._lacking: dict[str, str] = {}
         self.outcome = ActivityOutcome()
         self.outcome.problems.extend(getattr(report, "problems", []) or [])
         self.decoder = default_decoder()
@@ -212,12 +223,25 @@ class ActivityRun:
                 late.access_key_id, late.resolution
             )
         if result.issued:
-            # Sessions named from their own record (EC2 delivery, an enforced session name)
-            # before their issuance was read: the issuance names them as an in-order read would.
-            for key in self.windows.provisional_keys().intersection(result.issued):
-                found = self.resolver.attribution_of(key)
-                if found is not None:
-                    self.outcome.attributed_late += self.windows.attribute_late(key, found)
+            self._provisional_named_again(set(result.issued))
+
+    def _provisional_named_again(self, issued: set[str]) -> None:
+        """Sessions named from their own record (EC2 delivery, an enforced session name, a
+        SourceIdentity) before their issuances were all read: once the last missing one
+        arrives, whether the session's own or that of a session up its chain, they are
+        named as an in-order read names them. Each session's walk is redone only when what
+        it lacked (``missing_link``, remembered for the pull) is among ``issued``."""
+        lacking = self._lacking
+        for key in self.windows.provisional_keys():
+            link = lacking.get(key)
+            if link is not None and link not in issued:
+                continue
+            found = self.resolver.attribution_of(key)
+            if found is not None:
+                lacking.pop(key, None)
+                self.outcome.attributed_late += self.windows.attribute_late(key, found)
+            else:
+                lacking[key] = self.resolver.missing_link(key) or ""
 
     def _activity(
         self,
