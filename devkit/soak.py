@@ -66,6 +66,7 @@ import boto3
 
 from bench import corpus as bench_corpus
 from devkit.aws_emulator import DEMO_ACCESS_KEY_ID, DEMO_SECRET_ACCESS_KEY, MotoServer
+from devkit.bson_size import MONGODB_DOCUMENT_LIMIT, bson_size
 from devkit.emulators.base import Fault
 from devkit.emulators.faulty_gateway import FaultyGateway
 from devkit.emulators.hec import HecEmulator, TokenSpec
@@ -868,6 +869,7 @@ class RunState:
     config: Path
     attempts: list[Attempt] = field(default_factory=list)
     storage_max: int = 0
+    bson_max: int = 0  # the whole storage as CE's MongoDB document
     section_max: dict[str, int] = field(default_factory=dict)
     storage_sizes: list[int] = field(default_factory=list)
     pull_alerts: int = 0
@@ -1100,8 +1102,10 @@ def _measure_storage(run: RunState) -> dict[str, Any]:
     size = run.storage_file.stat().st_size
     run.storage_max = max(run.storage_max, size)
     run.storage_sizes.append(size)
+    run.bson_max = max(run.bson_max, bson_size(storage))
     for key, value in storage.items():
-        section = len(json.dumps(value, sort_keys=True, default=str))
+        # Compact JSON, as the plugin bounds its sections (the Session Index Budget too).
+        section = len(json.dumps(value, separators=(",", ":"), default=str))
         run.section_max[key] = max(run.section_max.get(key, 0), section)
     health = storage.get("health") or {}
     run.pull_alerts += int(health.get("alerts") or 0)
@@ -1597,6 +1601,7 @@ def run_figures(run: RunState) -> dict[str, Any]:
         "alerts_returned": run.pull_alerts,
         "resent_after_kill": sum(a.hec_accepted for a in killed if not a.committed),
         "storage_max_bytes": run.storage_max,
+        "storage_bson_max_bytes": run.bson_max,
         "storage_final_bytes": run.storage_sizes[-1] if run.storage_sizes else 0,
         "storage_section_max_bytes": dict(sorted(run.section_max.items())),
         "outbox_totals": outbox.get("totals") or {},
@@ -1710,6 +1715,11 @@ def verdict(
             f"storage.json reached {disturbed['storage_max_bytes']} bytes, over the "
             f"{options.storage_budget_bytes}-byte budget"
         )
+    if disturbed.get("storage_bson_max_bytes", 0) > MONGODB_DOCUMENT_LIMIT:
+        failures.append(
+            f"storage as BSON reached {disturbed['storage_bson_max_bytes']} bytes, over "
+            f"MongoDB's {MONGODB_DOCUMENT_LIMIT}-byte document limit (CE could not save it)"
+        )
     bounds = {**SECTION_BOUNDS, "index": index_mb * 1024 * 1024}
     for section, bound in bounds.items():
         size = disturbed["storage_section_max_bytes"].get(section, 0)
@@ -1821,6 +1831,11 @@ def print_summary(report: Mapping[str, Any], out: TextIO) -> None:
         ("events re-sent after kills (expected)", "-", dis["resent_after_kill"]),
         ("outbox drops (reported)", _drops(ref), _drops(dis)),
         ("max storage.json (bytes)", ref["storage_max_bytes"], dis["storage_max_bytes"]),
+        (
+            "max storage as BSON (bytes)",
+            ref.get("storage_bson_max_bytes", 0),
+            dis.get("storage_bson_max_bytes", 0),
+        ),
         ("at-least-once window median/p95 (s)", _window(ref), _window(dis)),
         (
             "pull seconds median/max",
