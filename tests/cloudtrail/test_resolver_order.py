@@ -5,12 +5,14 @@ JSON, and loaded again between pulls), as CloudTrail delivery and a crashing CE 
 Generated scenarios: IAM users assume roles (some calls denied, some setting a
 SourceIdentity that every later hop carries), sessions assume further roles (chains of any
 depth, one role in a second account logged in both accounts with a ``sharedEventID``),
-issued keys sign later calls, keys issued before the trail sign some (never attributable),
-and some records are delivered twice. The
+IAM users take federation tokens (``GetFederationToken``), issued keys sign later calls,
+keys issued before the trail sign some (never attributable), and some records are delivered
+twice. The
 events span less than the hold, so no held event is given up before its issuance is read;
-what may differ between orders is only *when* an event is emitted (``held``), never who it
-is attributed to, how, or through which roles, once the pipeline has done what it does for
-an event named from its session's own record before its issuance was read
+what may differ between orders is only *when* an event is emitted (``held``, ``reason``),
+never anything else its resolution says (who, how, through which sessions and roles),
+once the pipeline has done what it does for an event named from its session's own record
+before its issuance was read
 (``PROVISIONAL_METHODS``: its alerts are re-raised naming the session as the issuance does,
 ``attribution_of``). No event is emitted twice by one pull; a
 record delivered again in a later pull is emitted again, the same (the resolver's window of
@@ -153,6 +155,67 @@ def _assume(
     return session
 
 
+def _federation(scenario: Scenario, number: int, user: str, at: int) -> None:
+    """A ``GetFederationToken`` by ``user`` and a call signed with the token's key."""
+    key, name = f"ASIAFED{number:09d}", f"fed{number}"
+    scenario.add(
+        {
+            "eventVersion": "1.08",
+            "eventID": f"federation-{number}",
+            "eventName": "GetFederationToken",
+            "eventSource": "sts.amazonaws.com",
+            "eventTime": _time(at),
+            "awsRegion": "us-east-1",
+            "userIdentity": _user(user),
+            "requestParameters": {"name": name},
+            "responseElements": {
+                "credentials": {
+                    "accessKeyId": key,
+                    "expiration": (START + timedelta(minutes=at + 60)).strftime(
+                        "%b %-d, %Y, %-I:%M:%S %p"
+                    ),
+                },
+                "federatedUser": {
+                    "federatedUserId": f"{HOME}:{name}",
+                    "arn": f"arn:aws:sts::{HOME}:federated-user/{name}",
+                },
+            },
+            "recipientAccountId": HOME,
+            "eventType": "AwsApiCall",
+        }
+    )
+    issuer = _user(user)
+    scenario.add(
+        {
+            "eventVersion": "1.08",
+            "eventID": f"federated-use-{number}",
+            "eventName": "ListBuckets",
+            "eventSource": "s3.amazonaws.com",
+            "eventTime": _time(at + 2),
+            "awsRegion": "eu-west-1",
+            "userIdentity": {
+                "type": "FederatedUser",
+                "principalId": f"{HOME}:{name}",
+                "arn": f"arn:aws:sts::{HOME}:federated-user/{name}",
+                "accountId": HOME,
+                "accessKeyId": key,
+                "sessionContext": {
+                    "sessionIssuer": {
+                        "type": "IAMUser",
+                        "principalId": issuer["principalId"],
+                        "arn": issuer["arn"],
+                        "accountId": HOME,
+                        "userName": user,
+                    },
+                    "attributes": {"creationDate": _time(at)},
+                },
+            },
+            "recipientAccountId": HOME,
+            "eventType": "AwsApiCall",
+        }
+    )
+
+
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
     scenario = Scenario()
@@ -190,6 +253,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                     "eventType": "AwsApiCall",
                 }
             )
+    for number in range(draw(st.integers(0, 2))):  # federation tokens of IAM users
+        _federation(scenario, number, draw(st.sampled_from(USERS)), draw(st.integers(0, 20)))
     for orphan in range(draw(st.integers(0, 2))):  # keys issued before the trail begins
         session = Session(f"ASIAOLD{orphan:09d}", "Ops", HOME, f"old{orphan}", -600)
         scenario.add(
@@ -230,13 +295,11 @@ def deliveries(draw: st.DrawFn, scenario: Scenario) -> list[list[list[dict[str, 
 
 
 def _identity(outcome: Any) -> tuple[Any, ...]:
-    origin = outcome.origin
-    return (
-        outcome.status.value,
-        None if origin is None else (origin.type, origin.arn, origin.user_name),
-        outcome.method.value if hasattr(outcome.method, "value") else outcome.method,
-        tuple(outcome.chain),
-    )
+    """Everything a resolution says but when it was given (``held``, ``reason``)."""
+    named = outcome.to_json()
+    named.pop("held", None)
+    named.pop("reason", None)
+    return tuple(sorted((k, json.dumps(v, sort_keys=True)) for k, v in named.items()))
 
 
 Emitted = dict[str, list[tuple[int, tuple[Any, ...]]]]

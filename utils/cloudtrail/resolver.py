@@ -722,12 +722,23 @@ class IdentityResolver:
             and issuer is not None
             and issuer.type in (IAM_USER, ROOT)
         ):
-            method = Method.FEDERATION
+            # Named as the issuing GetFederationToken names it (``_terminal``): the token's
+            # session, which has no role, is the chain's one link.
             origin = Origin(
                 issuer.type,
                 arn=issuer.arn,
                 user_name=issuer.userName or ("root" if issuer.type == ROOT else None),
                 account_id=issuer.accountId or arn_account(issuer.arn),
+                principal_id=issuer.principalId,
+            )
+            return Resolution(
+                status,
+                Method.FEDERATION,
+                origin,
+                chain=(ChainLink(None, session_name, key, identity.accountId),),
+                session_name=session_name,
+                access_key_id=key,
+                source_identity=source_identity,
             )
         else:
             grouped = self._console_group(identity, created_at, key, session_name)
