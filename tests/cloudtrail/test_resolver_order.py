@@ -1,23 +1,23 @@
-"""The resolver names the same identity for every event whatever order its trail files are
-read in and however they are split between pulls (the index saved to storage, through
-JSON, and loaded again between pulls), as CloudTrail delivery and a crashing CE do.
+"""The resolver names every event the same whatever order its trail files are read in and
+however they are split between pulls (the index saved to storage, through JSON, and loaded
+again between pulls), as CloudTrail delivery, an SQS backlog and a crashing CE make it.
 
 Generated scenarios: IAM users assume roles (some calls denied, some setting a
-SourceIdentity that every later hop carries), sessions assume further roles (chains of any
-depth, one role in a second account logged in both accounts with a ``sharedEventID``),
-IAM users take federation tokens (``GetFederationToken``), issued keys sign later calls,
-keys issued before the trail sign some (never attributable), and some records are delivered
-twice. The
-events span less than the hold, so no held event is given up before its issuance is read;
-what may differ between orders is only *when* an event is emitted (``held``, ``reason``),
-never anything else its resolution says (who, how, through which sessions and roles),
-once the pipeline has done what it does for an event named from its session's own record
-before its issuance was read
-(``PROVISIONAL_METHODS``: its alerts are re-raised naming the session as the issuance does,
-``attribution_of``). No event is emitted twice by one pull; a
-record delivered again in a later pull is emitted again, the same (the resolver's window of
-event ids lives for a pull: across pulls the readers' records of processed objects and the
-alerts' stable ids and counted-event record keep repeats out of what is sent).
+SourceIdentity that every later hop carries); sessions assume further roles (chains of any
+depth; a role in a second account is logged in both accounts with a ``sharedEventID``, the
+role account's copy showing only the calling account); IAM users take federation tokens;
+issued keys sign later calls; keys issued before the trail sign some (never attributable);
+some records are delivered twice. The events span less than the hold, so no held event is
+given up before its issuance is read.
+
+What may differ between orders is only *when* an event is emitted (``held``, ``reason``),
+never anything else its resolution says (who, how, through which sessions and roles) once
+the pipeline has done what it does for an event named from its session's own record before
+its issuance was read (``PROVISIONAL_METHODS``: its alerts are re-raised naming the session
+as ``attribution_of`` does then). No event is emitted twice by one pull. A record emitted
+and delivered again in a later pull is emitted again, the same: the resolver's window of
+event ids lives for a pull, and across pulls the readers' records of processed objects and
+the alerts' stable ids and counted-event record keep repeats out of what is sent.
 """
 
 from __future__ import annotations
