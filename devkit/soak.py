@@ -567,6 +567,13 @@ def hec_faults_for(kind: str | None) -> list[dict[str, Any]]:
     return []
 
 
+_RECEIVE, _DELETE, _VISIBILITY = (
+    "ReceiveMessage",
+    "DeleteMessageBatch",
+    "ChangeMessageVisibilityBatch",
+)
+
+
 def sqs_faults_for(kind: str | None, outage_seconds: float) -> list[dict[str, Any]]:
     """Gateway faults for one attempt of an SQS stretch (the gateway answers a JSON-protocol
     request with SQS's JSON error). The recoverable kinds fail a few calls; ``answers_lost``
@@ -595,13 +602,6 @@ def sqs_faults_for(kind: str | None, outage_seconds: float) -> list[dict[str, An
     if kind == "outage":
         return [{"kind": "status", "status": 503, "duration": outage_seconds}]
     return []
-
-
-_RECEIVE, _DELETE, _VISIBILITY = (
-    "ReceiveMessage",
-    "DeleteMessageBatch",
-    "ChangeMessageVisibilityBatch",
-)
 
 
 def s3_faults_for(kind: str | None, outage_seconds: float) -> list[dict[str, Any]]:

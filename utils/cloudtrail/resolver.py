@@ -298,12 +298,16 @@ class IdentityResolver:
     def attribution_of(self, key: str) -> Resolution | None:
         """Who is behind session ``key`` by its issuances, as far as they are known now
         (None: a link is missing, or the chain loops)."""
+        found = self.attribution_or_link(key)
+        return found if isinstance(found, Resolution) else None
+
+    def attribution_or_link(self, key: str) -> Resolution | str | None:
+        """``attribution_of(key)`` from one walk, or else the key whose issuance (or
+        caller's copy) the walk still lacks (None: the chain loops)."""
         walked = self._walk(key)
-        if (
-            isinstance(walked, Resolution)
-            and walked.origin is not None
-            and walked.method is not Method.CHAIN_LOOP
-        ):
+        if isinstance(walked, _Missing):
+            return walked.key
+        if walked.origin is not None and walked.method is not Method.CHAIN_LOOP:
             return walked
         return None
 
@@ -924,12 +928,6 @@ class IdentityResolver:
             arrived = self._arrived
             self._arrived = set()
         self._make_room(result)
-
-    def missing_link(self, key: str) -> str | None:
-        """The key whose issuance (or caller's copy) the walk from session ``key`` still
-        lacks; None when it lacks none (or loops)."""
-        walked = self._walk(key)
-        return walked.key if isinstance(walked, _Missing) else None
 
     def _attribute_late(self, given_up: list[tuple[str, float]], result: ResolveResult) -> None:
         """Sessions given up on whose missing link just arrived: attributed now if the walk

@@ -230,18 +230,18 @@ class ActivityRun:
         SourceIdentity) before their issuances were all read: once the last missing one
         arrives, whether the session's own or that of a session up its chain, they are
         named as an in-order read names them. Each session's walk is redone only when what
-        it lacked (``missing_link``, remembered for the pull) is among ``issued``."""
+        it lacked (remembered for the pull; "": its chain loops) is among ``issued``."""
         lacking = self._lacking
         for key in self.windows.provisional_keys():
             link = lacking.get(key)
             if link is not None and link not in issued:
                 continue
-            found = self.resolver.attribution_of(key)
-            if found is not None:
+            found = self.resolver.attribution_or_link(key)
+            if isinstance(found, Resolution):
                 lacking.pop(key, None)
                 self.outcome.attributed_late += self.windows.attribute_late(key, found)
             else:
-                lacking[key] = self.resolver.missing_link(key) or ""
+                lacking[key] = found or ""
 
     def _activity(
         self,
