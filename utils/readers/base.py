@@ -13,6 +13,7 @@ pull that raises is simply repeated from the old checkpoint by the next pull.
 from __future__ import annotations
 
 from collections import Counter
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -96,6 +97,13 @@ class ReaderStats:
     events_failed: int = 0
     problems: list[Problem] = field(default_factory=list)
     problems_dropped: int = 0
+    # Progress against the pull's time budget: what is known and not read yet when the pull
+    # stopped (objects or messages), the delivery time of the oldest of it (epoch seconds),
+    # and whether the pull stopped because its budget ran out rather than because it caught up.
+    backlog: int = 0
+    oldest_unread: float | None = None
+    budget_exhausted: bool = False
+    elapsed_seconds: float = 0.0
 
     def problem(self, code: str, message: str, resolution: str = "") -> None:
         """Record a problem (bounded)."""
@@ -134,7 +142,42 @@ class ReaderStats:
             "events_failed": self.events_failed,
             "problems": [p.code for p in self.problems],
             "problems_dropped": self.problems_dropped,
+            "backlog": self.backlog,
+            "oldest_unread": self.oldest_unread,
+            "budget_exhausted": self.budget_exhausted,
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
         }
+
+
+class Deadline:
+    """A pull's time budget, shared by everything the pull does with one source.
+
+    Readers check ``expired()`` before starting new work (a listing page, a receive, a
+    fetch) and hand out whatever is already in hand, so a pull stops close to its budget
+    with everything it read committed. ``None`` seconds means no budget (tests, CLI).
+    """
+
+    def __init__(
+        self, seconds: float | None, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._monotonic = monotonic
+        self._start = monotonic()
+        self._end = None if seconds is None else self._start + max(0.0, seconds)
+
+    def expired(self) -> bool:
+        return self._end is not None and self._monotonic() >= self._end
+
+    def remaining(self) -> float | None:
+        """Seconds left (never negative), or None without a budget."""
+        if self._end is None:
+            return None
+        return max(0.0, self._end - self._monotonic())
+
+    def elapsed(self) -> float:
+        return self._monotonic() - self._start
+
+
+UNLIMITED = Deadline(None)
 
 
 class EventSource(Protocol):
