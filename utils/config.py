@@ -25,6 +25,8 @@ SOURCE_S3 = "s3"
 SOURCE_SQS = "sqs"
 SOURCE_LOOKUP = "lookup_events"
 SOURCE_NONE = "none"
+# Share of CE's polling interval one pull may spend reading CloudTrail.
+PULL_BUDGET_FRACTION = 0.75
 
 
 def manifest_defaults() -> dict[str, dict[str, Any]]:
@@ -101,6 +103,13 @@ class CloudTrailConfig:
     sqs_queue_url: str
     lookback_hours: int
     index_budget_mb: int
+    poll_interval_seconds: int = 60
+
+    @property
+    def pull_budget_seconds(self) -> float:
+        """How long one pull may read CloudTrail: three quarters of CE's polling interval,
+        so a pull that meets a backlog still returns (and commits) before the next is due."""
+        return PULL_BUDGET_FRACTION * self.poll_interval_seconds
 
     @classmethod
     def from_step(cls, values: Mapping[str, Any]) -> CloudTrailConfig:
@@ -111,6 +120,7 @@ class CloudTrailConfig:
             sqs_queue_url=_text(values.get("sqs_queue_url")),
             lookback_hours=int(values.get("lookback_hours") or 24),
             index_budget_mb=int(values.get("index_budget_mb") or 8),
+            poll_interval_seconds=int(values.get("poll_interval_seconds") or 60),
         )
 
 

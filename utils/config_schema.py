@@ -82,6 +82,11 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     ("cloudtrail", "lookback_hours"): FieldRule(
         {"minimum": 1, "maximum": 2160}, "Enter a whole number of hours from 1 to 2160 (90 days)."
     ),
+    ("cloudtrail", "poll_interval_seconds"): FieldRule(
+        {"minimum": 30, "maximum": 3600},
+        "Enter this configuration's polling interval in Cloud Exchange, in whole seconds from "
+        "30 to 3600.",
+    ),
     ("cloudtrail", "index_budget_mb"): FieldRule(
         {"minimum": 1, "maximum": 64}, "Enter a whole number of megabytes from 1 to 64."
     ),

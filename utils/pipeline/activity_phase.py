@@ -33,7 +33,7 @@ from ..cloudtrail.resolution import Resolution
 from ..cloudtrail.resolver import IdentityResolver, ResolveResult, ResolverSettings
 from ..cloudtrail.timeparse import parse_iso
 from ..config import PluginConfig
-from ..readers.base import EventSource, RawBatch
+from ..readers.base import Deadline, EventSource, RawBatch
 from ..trust.evaluator import (
     TrustOptions,
     TrustStatus,
@@ -397,13 +397,21 @@ def run_activity(
     factories: Sequence[BotoClientFactory],
     *,
     now: float,
+    accounts: Sequence[str] | None = None,
+    deadline: Deadline | None = None,
 ) -> ActivityOutcome:
     """Read the configured source and return the activity alerts (source not committed)."""
-    source = build_event_source(config, factories, storage_section(storage, "sources"))
+    source = build_event_source(
+        config,
+        factories,
+        storage_section(storage, "sources"),
+        accounts=accounts,
+        deadline=deadline,
+    )
     run = ActivityRun(config, storage, posture, now=now)
     if source is None:
         return run.outcome
     run.read(source)
-    stats = source.stats
-    behind = stats.objects_read >= 1000 or stats.messages_received >= 100
-    return run.finish(caught_up=not behind)
+    # A pull stopped by its time budget has not seen everything delivered: held events are
+    # not given up on its account.
+    return run.finish(caught_up=not source.stats.budget_exhausted)

@@ -10,7 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..aws_session import BotoClientFactory, describe_aws_error
 from ..config import SOURCE_LOOKUP, SOURCE_S3, SOURCE_SQS, PluginConfig
 from ..exceptions import ConfigurationError
-from ..readers.base import EventSource
+from ..readers.base import Deadline, EventSource
 from ..readers.lookup_events import LookupEventsReader
 from ..readers.s3_trail import S3TrailReader
 from ..readers.sqs_notifications import SqsNotificationReader
@@ -43,11 +43,20 @@ def build_event_source(
     config: PluginConfig,
     factories: Sequence[BotoClientFactory],
     sources: MutableMapping[str, Any],
+    *,
+    accounts: Sequence[str] | None = None,
+    deadline: Deadline | None = None,
 ) -> EventSource | None:
-    """The reader for the configured event source (None: posture only)."""
+    """The reader for the configured event source (None: posture only).
+
+    ``accounts`` is the configuration's account scope (the account, or the Organization's
+    members): a trail bucket shared with accounts outside it is read only for those inside.
+    ``deadline`` bounds how long the pull reads; what is left is read by the next pull.
+    """
     trail = config.cloudtrail
     home = factories[0]
     regions = config.aws.regions or None
+    scope = list(accounts) if accounts else None
     if trail.source == SOURCE_S3:
         return S3TrailReader(
             home,
@@ -55,7 +64,9 @@ def build_event_source(
             bucket=trail.bucket_name,
             prefix=trail.bucket_prefix,
             regions=regions,
+            accounts=scope,
             lookback_hours=trail.lookback_hours,
+            deadline=deadline,
         )
     if trail.source == SOURCE_SQS:
         return SqsNotificationReader(
@@ -67,6 +78,7 @@ def build_event_source(
             region=queue_region(trail.sqs_queue_url),
             hold_seconds=SQS_HOLD_SECONDS,
             lookback_hours=trail.lookback_hours,
+            deadline=deadline,
         )
     if trail.source == SOURCE_LOOKUP:
         return LookupEventsReader(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from ..readers.base import ReaderStats
@@ -12,6 +14,10 @@ from .activity_phase import ActivityOutcome
 from .posture_phase import PostureOutcome
 
 MAX_PROBLEMS = 20
+# Lags (seconds behind the oldest unread delivery) of the last pulls, newest last; the lag
+# warning needs a few in a row so one slow pull after an outage does not raise it.
+LAG_HISTORY = 6
+LAG_RISES_TO_WARN = 3
 
 
 @dataclass
@@ -40,6 +46,10 @@ class PullSummary:
     dropped: int = 0
     duration_seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    backlog: int = 0
+    lag_seconds: float | None = None
+    budget_exhausted: bool = False
+    lag_history: list[float] = field(default_factory=list)
 
     def problem(self, text: str) -> None:
         if len(self.problems) < MAX_PROBLEMS:
@@ -70,6 +80,36 @@ class PullSummary:
         self.api_calls += sum(stats.api_calls.values())
         for problem in stats.problems:
             self.problem(problem.message)
+        self.backlog = stats.backlog
+        self.budget_exhausted = stats.budget_exhausted
+        if stats.oldest_unread is not None:
+            self.lag_seconds = round(max(0.0, self.started_at.timestamp() - stats.oldest_unread))
+
+    def carry_lag_history(self, previous: Mapping[str, Any]) -> None:
+        """Continue the lag history of the previous health record (damaged entries dropped)."""
+        history = previous.get("lag_history")
+        if isinstance(history, list):
+            kept = [float(v) for v in history if isinstance(v, int | float) and v >= 0]
+            self.lag_history = kept[-(LAG_HISTORY - 1) :]
+        self.lag_history.append(float(self.lag_seconds or 0.0))
+
+    def lag_warning(self, poll_interval_seconds: int) -> str | None:
+        """A warning when the source falls further behind pull after pull.
+
+        The lag must have risen ``LAG_RISES_TO_WARN`` times in a row and now exceed two
+        polling intervals: a backlog that drains, or one slow pull, is not worth a warning.
+        """
+        recent = self.lag_history[-(LAG_RISES_TO_WARN + 1) :]
+        if len(recent) <= LAG_RISES_TO_WARN:
+            return None
+        rising = all(b > a for a, b in pairwise(recent))
+        if not rising or recent[-1] <= 2 * poll_interval_seconds:
+            return None
+        return (
+            f"CloudTrail reading is falling behind: {recent[-1] / 60:.0f} minutes behind the "
+            f"oldest unread delivery and rising for {LAG_RISES_TO_WARN} pulls in a row, with "
+            f"{self.backlog} known and not read yet."
+        )
 
     def status_counts(self) -> dict[str, int]:
         counts: Counter[str] = Counter()
@@ -129,6 +169,10 @@ class PullSummary:
             "shadow_windows_dropped": self.shadows_dropped,
             "checks_judged_again": self.checks_judged_again,
             "source": {k: v for k, v in self.source.items() if k != "problems"},
+            "backlog": self.backlog,
+            "lag_seconds": self.lag_seconds,
+            "lag_history": list(self.lag_history),
+            "budget_exhausted": self.budget_exhausted,
             "alerts": len(self.alerts),
             "alerts_deferred": self.deferred,
             "alerts_replayed": self.replayed,

@@ -18,6 +18,7 @@ import traceback
 from typing import Any
 
 from ..alerts.volume import cap_alerts
+from ..readers.base import Deadline
 from ..splunk.hec_client import RetryPolicy
 from ..splunk.sink import deliver_alerts
 from .accounts import tenant_accounts
@@ -41,6 +42,9 @@ def run_pull(context: PullContext) -> list[dict[str, Any]]:
     config = context.config
     log = context.log
     summary = PullSummary(started_at=now)
+    # The whole pull (posture included) counts against the reading budget, so it returns
+    # before CE's next poll is due.
+    deadline = Deadline(config.cloudtrail.pull_budget_seconds)
 
     scan = tenant_accounts(context.client_factory(), config.aws)
     summary.accounts = len(scan.accounts)
@@ -66,7 +70,16 @@ def run_pull(context: PullContext) -> list[dict[str, Any]]:
         alerts.extend(posture.alerts)
 
     factories = [account.factory for account in scan.accounts]
-    activity = run_activity(config, context.storage, posture_state, factories, now=now.timestamp())
+    activity = run_activity(
+        config,
+        context.storage,
+        posture_state,
+        factories,
+        now=now.timestamp(),
+        accounts=[account.account_id for account in scan.accounts]
+        + [account_id for account_id, _why in scan.failures],
+        deadline=deadline,
+    )
     summary.record_activity(activity)
     for text in activity.problems[:10]:
         log.warn(text)
@@ -109,6 +122,15 @@ def run_pull(context: PullContext) -> list[dict[str, Any]]:
             log.warn(problem.message, resolution=problem.resolution or None)
     summary.duration_seconds = round(time.monotonic() - started, 3)
     health = context.section("health")
+    summary.carry_lag_history(health)
+    behind = summary.lag_warning(config.cloudtrail.poll_interval_seconds)
+    if behind:
+        log.warn(
+            behind,
+            resolution="Use the SQS event source for large organization trails (see the "
+            "README's sizing table), narrow the Regions, or raise the polling interval (and "
+            "the Polling Interval field with it).",
+        )
     health.clear()
     health.update(summary.health_record())
     log.info(summary.log_line())
