@@ -245,7 +245,3 @@ def build_client_factory(
     if aws.role_arn:
         factory = factory.assume(aws.role_arn, external_id=aws.external_id)
     return factory
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

@@ -52,6 +52,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from .clock import Clock, utc_now
 from .exceptions import AwsAuthError
 from .redaction import redact
 from .transport_errors import proxy_reason, ssl_reason
@@ -115,11 +116,6 @@ _KEY_LABELS = frozenset(
 )
 
 SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 # --------------------------------------------------------------------------- settings

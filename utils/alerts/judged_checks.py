@@ -7,7 +7,7 @@ IAM event, logged in us-east-1) can be read after the call (another Region's tra
 SQS message delivered again). So every such call is kept a while with its alert, raised or
 not: a change read later that shows the role open at the call raises the alert, one that
 shows it enforced withdraws it (re-sent ``resolved``, same id). The same question for
-activity windows is answered in ``session_windows`` (soak finding 16); this is finding 20.
+activity windows is answered in ``session_windows``.
 """
 
 from __future__ import annotations

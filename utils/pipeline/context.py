@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..aws_session import BotoClientFactory, utc_now
+from ..aws_session import BotoClientFactory
+from ..clock import utc_now
 from ..config import PluginConfig
 from ..plugin_logger import PluginLogger
 

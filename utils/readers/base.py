@@ -16,19 +16,26 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
+# Readers take the clock from here, so a test sets one time for every reader.
+from ..clock import Clock
+from ..clock import utc_now as system_clock
+
+__all__ = [
+    "BatchKind",
+    "Clock",
+    "Deadline",
+    "EventSource",
+    "Problem",
+    "RawBatch",
+    "ReaderStats",
+    "system_clock",
+]
+
 BatchKind = Literal["object", "lookup"]
-Clock = Callable[[], datetime]
-"""Returns the current time as an aware UTC ``datetime`` (injected so tests control time)."""
 
 MAX_PROBLEMS = 50
-
-
-def system_clock() -> datetime:
-    """The real clock; readers default to it when no clock is injected."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
