@@ -260,7 +260,16 @@ def test_saml_through_another_provider_is_a_saml_user() -> None:
     assert found.origin.type == "SAMLUser"
 
 
-@pytest.mark.parametrize(("path", "named"), [(SSO_PATH, True), ("/", False), (None, False)])
+@pytest.mark.parametrize(
+    ("path", "named"),
+    [
+        (SSO_PATH, True),
+        (f"{SSO_PATH}eu-west-1/", True),
+        ("/", False),
+        (f"/team{SSO_PATH}", False),
+        (None, False),
+    ],
+)
 def test_without_a_session_issuer_the_posture_scan_s_path_decides(
     path: str | None, named: bool
 ) -> None:

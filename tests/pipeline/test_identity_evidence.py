@@ -9,6 +9,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from netskope.plugins.custom_plugins.aws_role_session_cto.utils.cloudtrail import decode, resolver
+from netskope.plugins.custom_plugins.aws_role_session_cto.utils.pipeline.posture_phase import (
+    PostureState,
+)
+
 from devkit.aws_emulator import MotoServer
 from devkit.runner import PullResult, StateDir, TenantConfig, run_pull
 from tests.contract.tenant import ACCOUNT, OPEN_TRUST, configuration, seed_small_tenant
@@ -112,3 +117,24 @@ def test_a_claimed_identity_is_said_claimed_then_replaced_by_the_issuance_same_a
     assert after.rawData["resolution_method"] == "issuing_event"
     assert "claimed" not in after.rawData["description"]
     assert second.storage["health"]["windows_attributed_late"] == 1
+
+
+def test_the_posture_scan_s_roles_give_the_path_a_record_without_an_issuer_lacks() -> None:
+    """``ActivityRun`` hands ``PostureState.path_of`` to the resolver as ``role_path``."""
+    sso = "AWSReservedSSO_AdministratorAccess_0123456789abcdef"
+    sso_arn = f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/eu-west-1/{sso}"
+    rows = [
+        [sso_arn, "exempt", "fingerprint", "alert-id", "low"],
+        [f"arn:aws:iam::{ACCOUNT}:role/{LOOK_ALIKE}", "not_enforced", "f", "a", "high"],
+    ]
+    posture = PostureState({"v": 1, "last_scan": None, "roles": rows})
+    the_resolver = resolver.IdentityResolver(role_path=posture.path_of)
+    named = {}
+    at = datetime(2026, 11, 1, 10, 2, tzinfo=UTC)
+    for role, key in ((sso, "ASIANOISSUER00000001"), (LOOK_ALIKE, "ASIANOISSUER00000002")):
+        record = role_action(role, "dave@example.com", key, at)
+        del record["userIdentity"]["sessionContext"]["sessionIssuer"]
+        decoded = decode.TrailDecoder(fast=False).decode_event_json(json.dumps(record))
+        result = the_resolver.resolve([decoded])
+        named[role] = [r.method.value for r in result.resolutions]
+    assert named == {sso: ["identity_center_session"], LOOK_ALIKE: []}

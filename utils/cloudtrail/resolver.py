@@ -911,7 +911,8 @@ class IdentityResolver:
         if self._role_path is None:
             return False
         role = role_of_session(identity.arn)
-        return role is not None and self._role_path(*role) == IDENTITY_CENTER_PATH
+        path = self._role_path(*role) if role is not None else None
+        return path is not None and path.startswith(IDENTITY_CENTER_PATH)
 
     def _enforced(self, role_arn: str | None, at: float) -> bool:
         """May the session name of a session of ``role_arn`` created at ``at`` name its
