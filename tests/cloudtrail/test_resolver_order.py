@@ -10,6 +10,16 @@ issued keys sign later calls; keys issued before the trail sign some (never attr
 some records are delivered twice. The events span less than the hold, so no held event is
 given up before its issuance is read.
 
+The people it watches choose names: a session name or a SourceIdentity may be another
+person's (``VICTIMS``), including on a role *named* like an Identity Center role at path
+``/`` (which anyone with iam:CreateRole can make), and on a role whose trust policy was
+made to enforce the session-name rule only part-way through the trail (``Strict``; the
+posture scan, which sees the policy of now, says it enforces). Identity Center itself
+issues sessions of a role at its reserved path, through AssumeRoleWithSAML. Whatever the
+order, no name of a victim is the final identity (every victim name here is a claim whose
+issuance is in the trail), and before that none is presented as verified, except where the
+posture scan vouches for a role whose opening change is not read yet (a documented limit).
+
 What may differ between orders is only *when* an event is emitted (``held``, ``reason``),
 never anything else its resolution says (who, how, through which sessions and roles) once
 the pipeline has done what it does for an event named from its session's own record before
@@ -36,7 +46,44 @@ from tests.cloudtrail.helpers import FAST_AVAILABLE, decoder, resolution, resolv
 HOME, OTHER = "111111111111", "222222222222"
 START = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
 USERS = ("ivy", "joe", "kim")
-ROLES = (("Dev", HOME), ("Ops", HOME), ("Audit", HOME), ("Partner", OTHER))
+LOOK_ALIKE = "AWSReservedSSO_Backdoor_0123456789abcdef"  # at path "/": an ordinary role
+STRICT = "Strict"  # enforces the rule from STRICT_SINCE on; posture says it does
+STRICT_SINCE = 10.0  # minutes after START
+ROLES = (
+    ("Dev", HOME),
+    ("Ops", HOME),
+    ("Audit", HOME),
+    ("Partner", OTHER),
+    (LOOK_ALIKE, HOME),
+    (STRICT, HOME),
+)
+VICTIMS = ("ceo@corp.com", "cfo@corp.com")
+SSO_PATH = "/aws-reserved/sso.amazonaws.com/eu-west-1/"
+SSO_ROLE = "AWSReservedSSO_AdministratorAccess_0123456789abcdef"
+SSO_USERS = ("dave@example.com", "erin@example.com")
+ENFORCING_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{HOME}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:RoleSessionName": "${aws:username}"}},
+            }
+        ],
+    }
+)
+
+
+def _policy_enforces(document: str) -> bool | None:
+    """The trust timeline's judge, for the documents these scenarios write."""
+    return document == ENFORCING_TRUST
+
+
+def _role_enforces(role_arn: str, _at: float) -> bool | None:
+    """The posture scan's verdict of now: ``Strict`` enforces the rule, the others not."""
+    return role_arn.rsplit("/", 1)[-1] == STRICT or None
 
 
 def _time(minute: float) -> str:
@@ -62,9 +109,10 @@ class Session:
     name: str
     created: float  # minutes after START
     source_identity: str | None = None
+    path: str = "/"
 
     def identity(self) -> dict[str, Any]:
-        role_arn = f"arn:aws:iam::{self.account}:role/{self.role}"
+        role_arn = f"arn:aws:iam::{self.account}:role{self.path}{self.role}"
         context: dict[str, Any] = {
             "sessionIssuer": {"type": "Role", "arn": role_arn, "userName": self.role},
             "attributes": {"creationDate": _time(self.created)},
@@ -99,9 +147,11 @@ def _assume(
     at: float,
     denied: bool,
     source_identity: str | None = None,
+    session_name: str | None = None,
 ) -> Session | None:
     name, account = role
-    session = Session(f"ASIA{number:012d}", name, account, f"s{number}", at, source_identity)
+    session_name = session_name or f"s{number}"
+    session = Session(f"ASIA{number:012d}", name, account, session_name, at, source_identity)
     record: dict[str, Any] = {
         "eventVersion": "1.08",
         "eventID": f"assume-{number}",
@@ -153,6 +203,83 @@ def _assume(
         return None
     scenario.sessions.append(session)
     return session
+
+
+def _identity_center(scenario: Scenario, number: int, user: str, at: float) -> Session:
+    """Identity Center's AssumeRoleWithSAML, through its ``AWSSSO_`` SAML provider, of a
+    role at its reserved path: the session is named after the user."""
+    session = Session(f"ASIASSO{number:09d}", SSO_ROLE, OTHER, user, at, path=SSO_PATH)
+    role_arn = f"arn:aws:iam::{OTHER}:role{SSO_PATH}{SSO_ROLE}"
+    provider = f"arn:aws:iam::{OTHER}:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE"
+    scenario.add(
+        {
+            "eventVersion": "1.08",
+            "eventID": f"sso-{number}",
+            "eventName": "AssumeRoleWithSAML",
+            "eventSource": "sts.amazonaws.com",
+            "eventTime": _time(at),
+            "awsRegion": "eu-west-1",
+            "userIdentity": {
+                "type": "SAMLUser",
+                "principalId": f"SAMLPRINCIPAL:{user}",
+                "userName": user,
+                "identityProvider": "SAMLPRINCIPAL",
+            },
+            "requestParameters": {"roleArn": role_arn, "principalArn": provider},
+            "responseElements": {
+                "credentials": {
+                    "accessKeyId": session.key,
+                    "expiration": (START + timedelta(minutes=at + 60)).strftime(
+                        "%b %-d, %Y, %-I:%M:%S %p"
+                    ),
+                },
+                "assumedRoleUser": {
+                    "arn": f"arn:aws:sts::{OTHER}:assumed-role/{SSO_ROLE}/{user}",
+                    "assumedRoleId": f"AROASSO:{user}",
+                },
+                "subject": user,
+                "subjectType": "persistent",
+            },
+            "recipientAccountId": OTHER,
+            "eventType": "AwsApiCall",
+        }
+    )
+    scenario.sessions.append(session)
+    return session
+
+
+def _strict_from(scenario: Scenario, at: float) -> None:
+    """The change that made ``Strict`` enforce the rule (open before it)."""
+    scenario.add(
+        {
+            "eventVersion": "1.08",
+            "eventID": "strict-change",
+            "eventName": "UpdateAssumeRolePolicy",
+            "eventSource": "iam.amazonaws.com",
+            "eventTime": _time(at),
+            "awsRegion": "us-east-1",
+            "userIdentity": _user("ivy"),
+            "requestParameters": {"roleName": STRICT, "policyDocument": ENFORCING_TRUST},
+            "recipientAccountId": HOME,
+            "eventType": "AwsApiCall",
+        }
+    )
+
+
+def _use(scenario: Scenario, number: int, use: int, session: Session, at: float) -> None:
+    scenario.add(
+        {
+            "eventVersion": "1.08",
+            "eventID": f"use-{number}-{use}",
+            "eventName": "GetObject",
+            "eventSource": "s3.amazonaws.com",
+            "eventTime": _time(at),
+            "awsRegion": "eu-west-1",
+            "userIdentity": session.identity(),
+            "recipientAccountId": session.account,
+            "eventType": "AwsApiCall",
+        }
+    )
 
 
 def _federation(scenario: Scenario, number: int, user: str, at: int) -> None:
@@ -220,10 +347,21 @@ def _federation(scenario: Scenario, number: int, user: str, at: int) -> None:
 def scenarios(draw: st.DrawFn) -> Scenario:
     scenario = Scenario()
     count = draw(st.integers(2, 9))
+    named: set[tuple[str, str]] = set()  # (role, chosen name): one session each, see below
+    _strict_from(scenario, STRICT_SINCE)
     for number in range(count):
         at = draw(st.integers(0, 20)) + number * 0.5
+        if draw(st.integers(0, 7)) == 0:  # Identity Center signs a user in
+            user = draw(st.sampled_from(SSO_USERS))
+            if (SSO_ROLE, user) not in named:
+                named.add((SSO_ROLE, user))
+                session = _identity_center(scenario, number, user, at)
+                for use in range(draw(st.integers(1, 3))):
+                    _use(scenario, number, use, session, at + 1 + use * 3)
+                continue
         parents = [s for s in scenario.sessions if s.created <= at]
         chained = bool(parents) and draw(st.booleans())
+        user = None
         if chained:
             parent = draw(st.sampled_from(parents))
             caller, caller_account = parent.identity(), parent.account
@@ -231,32 +369,52 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         else:
             user = draw(st.sampled_from(USERS))
             caller, caller_account = _user(user), HOME
-            source_identity = f"{user}@example.com" if draw(st.integers(0, 4)) == 0 else None
+            source_identity = None
+            choice = draw(st.integers(0, 9))
+            if choice == 0:
+                source_identity = f"{user}@example.com"
+            elif choice == 1:
+                source_identity = draw(st.sampled_from(VICTIMS))
         role = draw(st.sampled_from(ROLES))
         denied = draw(st.integers(0, 9)) == 0
+        # Another person's name as the session name. Two sessions of one role and one name
+        # created in the same second would be one console group: kept apart here.
+        session_name = draw(st.sampled_from((None, None, *VICTIMS)))
+        if session_name is not None:
+            if (role[0], session_name) in named:
+                session_name = None
+            else:
+                named.add((role[0], session_name))
+        if role[0] == STRICT and at >= STRICT_SINCE:
+            # IAM enforces the rule: a user's session is named after them, or denied (and
+            # one such session per user, for the same reason as above).
+            denied = denied or user is None or session_name is not None
+            denied = denied or (STRICT, user or "") in named
+            if not denied:
+                named.add((STRICT, user or ""))
         session = _assume(
-            scenario, number, caller, caller_account, role, at, denied, source_identity
+            scenario,
+            number,
+            caller,
+            caller_account,
+            role,
+            at,
+            denied,
+            source_identity,
+            user if role[0] == STRICT and at >= STRICT_SINCE else session_name,
         )
         if session is None:
             continue
         for use in range(draw(st.integers(1, 3))):
-            scenario.add(
-                {
-                    "eventVersion": "1.08",
-                    "eventID": f"use-{number}-{use}",
-                    "eventName": "GetObject",
-                    "eventSource": "s3.amazonaws.com",
-                    "eventTime": _time(at + 1 + use * 3),
-                    "awsRegion": "eu-west-1",
-                    "userIdentity": session.identity(),
-                    "recipientAccountId": session.account,
-                    "eventType": "AwsApiCall",
-                }
-            )
+            _use(scenario, number, use, session, at + 1 + use * 3)
     for number in range(draw(st.integers(0, 2))):  # federation tokens of IAM users
         _federation(scenario, number, draw(st.sampled_from(USERS)), draw(st.integers(0, 20)))
     for orphan in range(draw(st.integers(0, 2))):  # keys issued before the trail begins
-        session = Session(f"ASIAOLD{orphan:09d}", "Ops", HOME, f"old{orphan}", -600)
+        role = draw(st.sampled_from(("Ops", LOOK_ALIKE)))
+        session = Session(f"ASIAOLD{orphan:09d}", role, HOME, f"old{orphan}", -600)
+        if role == LOOK_ALIKE and (role, VICTIMS[0]) not in named:
+            named.add((role, VICTIMS[0]))
+            session.name = VICTIMS[0]
         scenario.add(
             {
                 "eventVersion": "1.08",
@@ -294,6 +452,22 @@ def deliveries(draw: st.DrawFn, scenario: Scenario) -> list[list[list[dict[str, 
     return pulls
 
 
+def _victim_named(outcome: Any) -> bool:
+    origin = outcome.origin
+    return origin is not None and origin.user_name in VICTIMS
+
+
+def _presented_as_verified(outcome: Any) -> bool:
+    """A victim's name shown as a verified identity. The posture scan's verdict of now may
+    vouch for ``Strict`` before its opening change is read (``enforced_session_name``):
+    that is the limit the issuance, once read, corrects."""
+    return (
+        _victim_named(outcome)
+        and outcome.evidence is not resolution.Evidence.CLAIMED
+        and outcome.method is not resolution.Method.ENFORCED_SESSION_NAME
+    )
+
+
 def _identity(outcome: Any) -> tuple[Any, ...]:
     """Everything a resolution says but when it was given (``held``, ``reason``)."""
     named = outcome.to_json()
@@ -305,6 +479,11 @@ def _identity(outcome: Any) -> tuple[Any, ...]:
 Emitted = dict[str, list[tuple[int, tuple[Any, ...]]]]
 
 
+def _origin_is_victim(named: tuple[Any, ...]) -> bool:
+    origin = json.loads(dict(named)["origin"])
+    return bool(origin) and origin.get("userName") in VICTIMS
+
+
 def _read(pulls: list[list[list[dict[str, Any]]]], fast: bool) -> Emitted:
     """Each pull: a resolver loaded from the stored index, one batch per file, saved. An
     event named by a provisional method is named, at the end, as its pipeline would
@@ -314,7 +493,9 @@ def _read(pulls: list[list[list[dict[str, Any]]]], fast: bool) -> Emitted:
     emitted: Emitted = {}
     provisional: list[tuple[str, int, str]] = []  # event id, its place, session key
     for number, pull in enumerate(pulls):
-        the_resolver, _ = resolver.IdentityResolver.load(stored)
+        the_resolver, _ = resolver.IdentityResolver.load(
+            stored, policy_enforces=_policy_enforces, role_enforces=_role_enforces
+        )
         results = []
         for index, records in enumerate(pull):
             payload = json.dumps({"Records": records}).encode()
@@ -329,6 +510,7 @@ def _read(pulls: list[list[list[dict[str, Any]]]], fast: bool) -> Emitted:
         stored = json.loads(json.dumps(storage["index"]))
         for result in results:
             for event, outcome in zip(result.events, result.resolutions, strict=True):
+                assert not _presented_as_verified(outcome), (event.eventID, outcome.to_json())
                 outcomes = emitted.setdefault(event.eventID, [])
                 key = outcome.access_key_id
                 if outcome.method in resolution.PROVISIONAL_METHODS and key:
@@ -338,6 +520,7 @@ def _read(pulls: list[list[list[dict[str, Any]]]], fast: bool) -> Emitted:
     for event_id, place, key in provisional:
         found = last.attribution_of(key)
         if found is not None:
+            assert not _victim_named(found)
             emitted[event_id][place] = (emitted[event_id][place][0], _identity(found))
     return emitted
 
@@ -362,6 +545,10 @@ def test_who_is_named_does_not_depend_on_reading_order_or_pulls(
     # Every record is emitted once, except the role account's copy of a cross-account call.
     copies = {r["eventID"] for r in scenario.records if r["eventID"].endswith("-role-account")}
     assert {r["eventID"] for r in scenario.records} - copies <= set(reference)
+
+    # Every victim's name is a claim whose issuance is in the trail: it never stays.
+    named_victims = {k: v for k, v in reference.items() if _origin_is_victim(v)}
+    assert named_victims == {}
 
     pulls = data.draw(deliveries(scenario))
     shuffled = _read(pulls, fast)

@@ -4,6 +4,8 @@ Builders for the activity-side kinds: actions through a non-compliant role (per 
 window), session-name spoofing, denied AssumeRole attempts, trust-policy changes that weaken
 the rule, and unattributed session activity. ``user`` is always the resolved identity (the
 origin's ARN, or what is known of it), so CE business rules and tickets name the person.
+An identity that is only a string its caller chose (a SourceIdentity, a session name) is
+said to be claimed, not verified, in the description and in ``identity_evidence``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..cloudtrail.events import TrailEvent
-from ..cloudtrail.resolution import AssumptionCheck, Resolution, UnattributedKey
+from ..cloudtrail.resolution import (
+    AssumptionCheck,
+    Evidence,
+    Method,
+    Resolution,
+    UnattributedKey,
+    stored_evidence,
+)
 from ..cloudtrail.timeparse import format_iso, parse_iso
 from ..trust.evaluator import RoleVerdict
 from ..trust.remediation import mask_external_ids
@@ -38,15 +47,43 @@ def event_time(event: TrailEvent) -> datetime:
 
 
 def identity_label(resolution: dict[str, Any] | None) -> str | None:
-    """The resolved identity as CE's ``user``: the origin ARN, else its user name."""
+    """The resolved identity as CE's ``user``: the origin ARN, else its user name. None for
+    a claimed identity: business rules and tickets keyed on ``user`` would act on a name
+    the caller chose (the claim is in the description and ``origin_user_name``)."""
+    if stored_evidence(resolution) is Evidence.CLAIMED:
+        return None
     origin = (resolution or {}).get("origin") or {}
     return origin.get("arn") or origin.get("userName") or None
+
+
+def claim_note(resolution: dict[str, Any]) -> str | None:
+    """Why the identity is not to be trusted, when it is a claim (None: it is not)."""
+    if stored_evidence(resolution) is not Evidence.CLAIMED:
+        return None
+    if resolution.get("method") == Method.SOURCE_IDENTITY:
+        source = "the session's SourceIdentity, which the first caller of its chain chose"
+    else:
+        source = "the name of the session it switched from, which that session's caller chose"
+    return (
+        f"claimed, not verified: {source}; the session's issuing event names who it was "
+        "once it is read"
+    )
+
+
+def who(resolution: dict[str, Any], otherwise: str) -> str:
+    """The identity as a description names it: its user name (or ARN), a claim marked so."""
+    user = identity_label(resolution)
+    name = (resolution.get("origin") or {}).get("userName") or user or otherwise
+    note = claim_note(resolution)
+    return f"{name} ({note})" if note is not None else name
 
 
 def _origin_fields(resolution: dict[str, Any]) -> dict[str, Any]:
     origin = resolution.get("origin") or {}
     chain = resolution.get("chain") or []
+    evidence = stored_evidence(resolution)
     return {
+        "identity_evidence": evidence.value if evidence is not None else "none",
         "origin_type": origin.get("type"),
         "origin_arn": origin.get("arn"),
         "origin_user_name": origin.get("userName"),
@@ -72,7 +109,8 @@ def noncompliant_activity_alert(
 ) -> dict[str, Any]:
     resolution = window.resolution
     user = identity_label(resolution)
-    origin = (resolution.get("origin") or {}).get("userName") or user or "an unresolved identity"
+    origin = who(resolution, "an unresolved identity")
+    evidence = stored_evidence(resolution)
     actions = sorted(window.counts.items(), key=lambda kv: (-kv[1], kv[0]))
     names = ", ".join(f"{name} x{count}" for name, count in actions[:10])
     severity = NONCOMPLIANT_ACTIVITY.default_severity
@@ -93,7 +131,8 @@ def noncompliant_activity_alert(
         f"{judged}. Between "
         f"{format_iso(window.first_seen)} and {format_iso(window.last_seen)} the session made "
         f"{window.events} call(s): {names}. Identity resolved by "
-        f"{resolution.get('method')} ({resolution.get('status')})."
+        f"{resolution.get('method')} ({resolution.get('status')}"
+        + (f", {evidence.value})." if evidence is not None else ").")
     )
     raw = {
         "account_id": window.account_id,
@@ -190,7 +229,7 @@ def withdrawn_spoofing_alert(alert: dict[str, Any]) -> dict[str, Any]:
 
 
 def denied_alert(check: AssumptionCheck) -> dict[str, Any]:
-    caller = check.caller_user_name or identity_label(check.caller.to_json()) or "an unknown caller"
+    caller = check.caller_user_name or who(check.caller.to_json(), "an unknown caller")
     description = (
         f"{caller} was denied sts:AssumeRole on {check.role_arn} with session name "
         f"'{check.session_name}', which is not the caller's user name ({check.error_code})."
@@ -212,7 +251,7 @@ def weakened_alert(
     changed_by = identity_label(resolution.to_json())
     current, _ = mask_external_ids(policy)
     description = (
-        f"{changed_by or 'An unresolved identity'} called {event.eventName} on role "
+        f"{who(resolution.to_json(), 'An unresolved identity')} called {event.eventName} on role "
         f"{verdict.role_arn}, setting a trust policy that evaluates '{verdict.status.value}': "
         "IAM users can assume the role under a session name of their choosing. "
         + (verdict.reasons[0].message if verdict.reasons else "")

@@ -13,9 +13,13 @@ from .events import (
 )
 from .resolution import Origin
 
-_SERVICE_LINKED_PATH: Final = ":role/aws-service-role/"
-_IDENTITY_CENTER_PATH: Final = ":role/aws-reserved/sso.amazonaws.com/"
-_IDENTITY_CENTER_PREFIX: Final = "AWSReservedSSO_"
+# Paths only AWS can create roles under. A role's *name* is no evidence: anyone with
+# iam:CreateRole can call a role ``AWSReservedSSO_…`` or ``AWSServiceRoleFor…`` at path ``/``.
+_SERVICE_LINKED_RESOURCE: Final = "role/aws-service-role/"
+IDENTITY_CENTER_PATH: Final = "/aws-reserved/sso.amazonaws.com/"
+_IDENTITY_CENTER_RESOURCE: Final = "role" + IDENTITY_CENTER_PATH
+# The SAML provider IAM Identity Center creates in each account it provisions roles in.
+_IDENTITY_CENTER_PROVIDER_PREFIX: Final = "saml-provider/AWSSSO_"
 # Web identities that are machines, not people: EKS service accounts and CI jobs.
 _WORKLOAD_SUBJECT_PREFIXES: Final = ("system:serviceaccount:", "repo:", "project_path:")
 _WORKLOAD_PROVIDER_MARKERS: Final = (
@@ -73,15 +77,34 @@ def session_name_of_identity(identity: UserIdentity) -> str | None:
 
 
 def is_service_linked_role(role_arn: str | None) -> bool:
-    return role_arn is not None and _SERVICE_LINKED_PATH in role_arn
+    """A role under ``/aws-service-role/``, which only AWS can create."""
+    return (arn_resource(role_arn) or "").startswith(_SERVICE_LINKED_RESOURCE)
 
 
 def is_identity_center_role(role_arn: str | None) -> bool:
-    """Roles IAM Identity Center provisions; it sets their session name to the user's name."""
-    if not role_arn:
-        return False
-    name = role_name_of(role_arn) or ""
-    return _IDENTITY_CENTER_PATH in role_arn or name.startswith(_IDENTITY_CENTER_PREFIX)
+    """A role IAM Identity Center provisioned, known by its path: only AWS creates roles
+    under ``/aws-reserved/sso.amazonaws.com/`` (and only Identity Center assumes them,
+    naming the session after the user). The path is read from the ARN's resource, never
+    searched for in it: a path may hold ``:`` (``/x:role/aws-reserved/…/``)."""
+    return (arn_resource(role_arn) or "").startswith(_IDENTITY_CENTER_RESOURCE)
+
+
+def is_identity_center_provider(provider_arn: str | None) -> bool:
+    """The SAML provider Identity Center federates through (``saml-provider/AWSSSO_…``).
+    Its name is no evidence on its own (an administrator can name a provider so); with a
+    role at the reserved path it says the issuance was Identity Center's."""
+    return (arn_resource(provider_arn) or "").startswith(_IDENTITY_CENTER_PROVIDER_PREFIX)
+
+
+def role_of_session(assumed_role_arn: str | None) -> tuple[str, str] | None:
+    """``(account, role name)`` of ``arn:…:sts::acct:assumed-role/Role/session`` (which,
+    unlike a session issuer's ARN, carries no path)."""
+    resource = arn_resource(assumed_role_arn)
+    account = arn_account(assumed_role_arn)
+    if resource is None or account is None or not resource.startswith("assumed-role/"):
+        return None
+    name = resource.split("/", 2)[1]
+    return (account, name) if name else None
 
 
 def origin_of(identity: UserIdentity) -> Origin:

@@ -27,7 +27,7 @@ class Method(StrEnum):
     FEDERATION = "federation"  # SAML / web identity / GetFederationToken origin
     SOURCE_IDENTITY = "source_identity"  # sts:SourceIdentity (immutable) named the origin
     ON_BEHALF_OF = "on_behalf_of"  # identity-enhanced session of an Identity Center user
-    IDENTITY_CENTER_SESSION = "identity_center_session"  # AWSReservedSSO_ role session name
+    IDENTITY_CENTER_SESSION = "identity_center_session"  # session name, role at SSO's path
     CONSOLE_SESSION = "console_session"  # same principalId + creationDate as a known session
     ENFORCED_SESSION_NAME = "enforced_session_name"  # role forced name = ${aws:username}
     AWS_SERVICE = "aws_service"  # AWS service principal or service-linked role
@@ -39,12 +39,54 @@ class Method(StrEnum):
     UNKNOWN_IDENTITY = "unknown_identity"  # an identity type the resolver does not know
 
 
+class Evidence(StrEnum):
+    """What an identity rests on (``Resolution.evidence``)."""
+
+    VERIFIED = "verified"  # fields AWS writes, or a name IAM guaranteed (enforced rule)
+    CLAIMED = "claimed"  # a string the caller chose (SourceIdentity, a session name)
+
+
 PROVISIONAL_METHODS: frozenset[str] = frozenset(
-    {Method.EC2_INSTANCE_ROLE, Method.ENFORCED_SESSION_NAME, Method.SOURCE_IDENTITY}
+    {
+        Method.EC2_INSTANCE_ROLE,
+        Method.ENFORCED_SESSION_NAME,
+        Method.IDENTITY_CENTER_SESSION,
+        Method.SOURCE_IDENTITY,
+    }
 )
 """Methods that name a session from its own record; its issuing event, read later, outranks
 them (docs/identity-resolver.md, order of evidence). Members compare equal to the stored
 method strings."""
+
+CLAIMED_METHODS: frozenset[str] = frozenset({Method.SOURCE_IDENTITY})
+"""Methods whose identity is a string the caller chose: a SourceIdentity is whatever the
+first hop's caller set (a trust policy may constrain it; the resolver does not know that).
+Provisional too: the issuing event, when read, names who it was."""
+
+# An origin of this type is a session standing for its caller (a console switch from an
+# assumed role): its user name is that session's name, which its caller chose.
+_SESSION_ORIGIN = "AssumedRole"
+
+
+def evidence_of(method: str | None, origin_type: str | None) -> Evidence | None:
+    """``Resolution.evidence`` from a resolution's method and origin type (None: no origin),
+    also for resolutions stored as JSON before the field existed."""
+    if origin_type is None:
+        return None
+    if method in CLAIMED_METHODS or origin_type == _SESSION_ORIGIN:
+        return Evidence.CLAIMED
+    return Evidence.VERIFIED
+
+
+def stored_evidence(resolution: dict[str, Any] | None) -> Evidence | None:
+    """``evidence`` of a resolution stored by ``to_json``, derived again from its method and
+    origin (windows stored before the field existed have none; a stored value is not
+    trusted over what the method says)."""
+    data = resolution or {}
+    origin = data.get("origin")
+    origin_type = origin.get("type") if isinstance(origin, dict) else None
+    method = data.get("method")
+    return evidence_of(method if isinstance(method, str) else None, origin_type)
 
 
 @dataclass(slots=True)
@@ -130,7 +172,16 @@ class Resolution:
             self.reason,
         )
 
+    @property
+    def evidence(self) -> Evidence | None:
+        """``claimed`` when the identity is a string its caller chose (say so, never trust
+        it: the issuing event, once read, replaces it), ``verified`` when AWS wrote it or
+        IAM guaranteed it; None when no identity was found."""
+        origin = self.origin
+        return evidence_of(self.method, origin.type if origin is not None else None)
+
     def to_json(self) -> dict[str, Any]:
+        evidence = self.evidence
         out: dict[str, Any] = {
             "status": self.status.value,
             "origin": self.origin.to_json() if self.origin is not None else None,
@@ -140,6 +191,8 @@ class Resolution:
             "sessionName": self.session_name,
             "accessKeyId": self.access_key_id,
         }
+        if evidence is not None:
+            out["evidence"] = evidence.value
         if self.source_identity is not None:
             out["sourceIdentity"] = self.source_identity
         if self.held:

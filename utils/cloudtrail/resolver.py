@@ -9,8 +9,9 @@ How an event signed by a session is resolved (``docs/identity-resolver.md`` has 
    of any depth, loop-guarded) to an origin that is not a session: ``issuing_event`` or, for
    SAML / web identity / federation tokens, ``federation``;
 2. otherwise (no issuance yet, or a link of its chain missing) facts of the event itself:
-   ``source_identity`` (immutable, short-circuits the walk), ``on_behalf_of`` (Identity
-   Center), an ``AWSReservedSSO_`` role's session name, EC2 instance credentials, a
+   ``source_identity`` (immutable, short-circuits the walk; a claim), ``on_behalf_of``
+   (Identity Center), the session name of a role at Identity Center's reserved path (the
+   path, never the name, is the evidence), EC2 instance credentials, a
    service-linked role, a federation token's issuing user, the console group
    (``principalId`` + ``creationDate``) of a known session or a ``SwitchRole``, or a role
    that enforced ``sts:RoleSessionName = ${aws:username}`` when the session was created;
@@ -47,11 +48,14 @@ from .events import (
     UserIdentity,
 )
 from .identities import (
+    IDENTITY_CENTER_PATH,
     arn_account,
+    is_identity_center_provider,
     is_identity_center_role,
     is_service_linked_role,
     is_workload_web_identity,
     origin_of,
+    role_of_session,
     session_name_of_identity,
 )
 from .index import (
@@ -91,6 +95,9 @@ PolicyEnforces = Callable[[str], bool | None]
 """Whether a trust-policy document (JSON text) enforces the session-name rule (None: unknown)."""
 RoleEnforces = Callable[[str, float], bool | None]
 """Whether the role (ARN) enforced the rule at a time (epoch seconds); None: unknown."""
+RolePath = Callable[[str, str], str | None]
+"""The path (``/`` or ``/a/b/``) of the role called so in an account, as the posture scan
+listed it; None: unknown."""
 
 STS: Final = "sts.amazonaws.com"
 IAM: Final = "iam.amazonaws.com"
@@ -101,6 +108,7 @@ _FEDERATION_CALLS: Final = frozenset(
 )
 _HUMAN_ORIGINS: Final = frozenset({IAM_USER, ROOT, SAML_USER, IDENTITY_CENTER_USER})
 _SESSION_TYPES: Final = frozenset({ASSUMED_ROLE, FEDERATED_USER})
+_END_OF_TIME: Final = float("inf")
 _event_time = attrgetter("eventTime")
 _event_id = attrgetter("eventID")
 _event_name = attrgetter("eventName")
@@ -182,6 +190,7 @@ class IdentityResolver:
         *,
         policy_enforces: PolicyEnforces | None = None,
         role_enforces: RoleEnforces | None = None,
+        role_path: RolePath | None = None,
         settings: ResolverSettings | None = None,
     ) -> None:
         self.index = index if index is not None else IssuanceIndex()
@@ -190,6 +199,7 @@ class IdentityResolver:
         self.stats = ResolverStats()
         self._policy_enforces = policy_enforces
         self._role_enforces = role_enforces
+        self._role_path = role_path
         # The last ``dedupe_window`` event ids, about: two generations, the older dropped
         # whole when the newer fills (bounded memory, no per-id eviction cost).
         self._seen: set[str] | dict[str, None] = set()
@@ -220,12 +230,17 @@ class IdentityResolver:
         *,
         policy_enforces: PolicyEnforces | None = None,
         role_enforces: RoleEnforces | None = None,
+        role_path: RolePath | None = None,
         settings: ResolverSettings | None = None,
     ) -> tuple[IdentityResolver, LoadReport]:
         """A resolver continuing from ``storage["index"]`` (None or unusable: a fresh one)."""
         index, report = IssuanceIndex.from_storage(stored)
         resolver = cls(
-            index, policy_enforces=policy_enforces, role_enforces=role_enforces, settings=settings
+            index,
+            policy_enforces=policy_enforces,
+            role_enforces=role_enforces,
+            role_path=role_path,
+            settings=settings,
         )
         # The stored window of event ids lives for a pull, but a held event waits across
         # pulls: without this, its copy delivered again in a later pull would be resolved
@@ -710,7 +725,10 @@ class IdentityResolver:
             return _identity_center(
                 identity.onBehalfOf.userId, identity.onBehalfOf.identityStoreArn, identity
             )
-        elif is_identity_center_role(issuer_arn) and session_name:
+        elif session_name and self._identity_center_role(identity, issuer_arn):
+            # Identity Center names the session after its user, and only Identity Center
+            # can assume a role at its reserved path. The issuing AssumeRoleWithSAML, if it
+            # is read later, names the user from the SAML assertion (provisional).
             method = Method.IDENTITY_CENTER_SESSION
             origin = Origin(
                 IDENTITY_CENTER_USER, user_name=session_name, account_id=identity.accountId
@@ -882,11 +900,33 @@ class IdentityResolver:
             return _terminal(origin, session.kind, tuple(reversed(links)), first, source_identity)
         return _Missing(None, source_identity)
 
+    def _identity_center_role(self, identity: UserIdentity, issuer_arn: str | None) -> bool:
+        """Is the session's role at Identity Center's reserved path? The session issuer's
+        ARN (written by AWS) carries the role's path; a record without one is looked up in
+        the posture scan's roles by the assumed-role ARN's account and role name, which
+        carries no path. The role's name says nothing: anyone may call a role
+        ``AWSReservedSSO_…``."""
+        if issuer_arn:
+            return is_identity_center_role(issuer_arn)
+        if self._role_path is None:
+            return False
+        role = role_of_session(identity.arn)
+        path = self._role_path(*role) if role is not None else None
+        return path is not None and path.startswith(IDENTITY_CENTER_PATH)
+
     def _enforced(self, role_arn: str | None, at: float) -> bool:
+        """May the session name of a session of ``role_arn`` created at ``at`` name its
+        user? Only if the role enforced the rule then: the trail's trust timeline at
+        ``at``, else the posture scan's verdict, which says what the policy is now and so
+        speaks for ``at`` only while no change after ``at`` is known (a role opened, used
+        under another's name, then fixed: the session waits for its issuance instead)."""
         if not role_arn or (not self.index.timeline and self._role_enforces is None):
             return False
-        known, verdict = self.index.timeline.knows(role_arn, at)
-        if not known and self._role_enforces is not None:
+        timeline = self.index.timeline
+        known, verdict = timeline.knows(role_arn, at)
+        if not known:
+            if self._role_enforces is None or timeline.knows(role_arn, _END_OF_TIME)[0]:
+                return False
             verdict = self._role_enforces(role_arn, at)
         return verdict is True
 
@@ -1146,6 +1186,19 @@ def _terminal(
     session: IssuedSession,
     source_identity: str | None = None,
 ) -> Resolution:
+    if (
+        kind == "AssumeRoleWithSAML"
+        and is_identity_center_role(session.role_arn)
+        and is_identity_center_provider(origin.provider)
+    ):
+        # Identity Center's own issuance: the SAML subject is its user, named as a session
+        # of the role read before this issuance names it (``identity_center_session``).
+        origin = Origin(
+            IDENTITY_CENTER_USER,
+            user_name=origin.user_name,
+            principal_id=origin.principal_id,
+            provider=origin.provider,
+        )
     return Resolution(
         _status_of(origin),
         Method.FEDERATION if kind in _FEDERATION_CALLS else Method.ISSUING_EVENT,

@@ -121,6 +121,9 @@ class ActivityRun:
             storage.get("index"),
             policy_enforces=policy_enforces,
             role_enforces=role_enforces,
+            # Where a record does not say a session's role path (no session issuer), the
+            # scan's roles do: the path, not the name, makes a role Identity Center's.
+            role_path=posture.path_of,
             settings=ResolverSettings(session_retention_seconds=retention),
         )
         self.compliance = RoleCompliance(
@@ -226,8 +229,9 @@ class ActivityRun:
             self._provisional_named_again(set(result.issued))
 
     def _provisional_named_again(self, issued: set[str]) -> None:
-        """Sessions named from their own record (EC2 delivery, an enforced session name, a
-        SourceIdentity) before their issuances were all read: once the last missing one
+        """Sessions named from their own record (EC2 delivery, an enforced session name, an
+        Identity Center session name, a SourceIdentity: ``PROVISIONAL_METHODS``) before
+        their issuances were all read: once the last missing one
         arrives, whether the session's own or that of a session up its chain, they are
         named as an in-order read names them. Each session's walk is redone only when what
         it lacked (remembered for the pull; "": its chain loops) is among ``issued``."""
