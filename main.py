@@ -21,7 +21,7 @@ from .utils.pipeline.context import PullContext
 from .utils.pipeline.pull import run_pull
 from .utils.plugin_logger import PluginLogger
 from .utils.splunk.validation import probe_hec
-from .utils.text import inert, inert_alert
+from .utils.text import inert, inert_alert, valid_utf8_in_place
 from .utils.validator import StepValidator
 
 
@@ -105,7 +105,10 @@ class AWSRoleSessionIdentityPlugin(PluginBase):
         try:
             # Inert again on the way out (idempotent): alerts replayed or withdrawn from
             # storage written by an older version pass here too.
-            return [Alert(**inert_alert(alert)) for alert in run_pull(context)]
+            alerts = [Alert(**inert_alert(alert)) for alert in run_pull(context)]
+            if isinstance(storage, dict):
+                valid_utf8_in_place(storage)  # CE's database refuses invalid UTF-8
+            return alerts
         except Exception as error:
             log.error(
                 f"Pull failed: {str(error).rstrip('.')}. Nothing was checkpointed; the next "

@@ -14,11 +14,11 @@ session names, request parameters, whole fake trail records), so each exit makes
   them.
 - **No template expansion.** CE fills ``$name`` in queue templates from alert fields and
   ``rawData`` (the ServiceNow plugin substitutes ``$name``; ``string.Template`` also knows
-  ``${name}``). A ``$`` that such an engine would expand (followed by a letter, a digit or
-  ``_``, or ``{`` + an identifier + ``}``) becomes the full-width dollar U+FF04 ``＄``, which
-  no template engine treats as a placeholder. ``${aws:username}`` (IAM's policy variable) is
-  not an identifier in braces, no engine expands it, and it is kept as it is, so a corrected
-  trust policy stays valid to paste.
+  ``${name}`` and the escape ``$$``). A ``$`` that such an engine would act on (followed by a
+  letter, a digit, ``_``, ``$``, or ``{`` + an identifier + ``}``) becomes the full-width
+  dollar U+FF04 ``＄``, which no template engine treats as a placeholder.
+  ``${aws:username}`` (IAM's policy variable) is not an identifier in braces, no engine
+  expands it, and it is kept as it is, so a corrected trust policy stays valid to paste.
 - **Bounded.** Each field has a cap (``FIELD_CAPS``); a longer value keeps its start and
   ends in ``… [truncated from N characters]``, N being the length it had.
 
@@ -165,7 +165,7 @@ def _identifier_char(char: str) -> bool:
 
 
 def _neutralise_dollars(text: str) -> str:
-    """``$name`` and ``${name}`` with the full-width dollar; any other ``$`` as it is.
+    """``$name``, ``${name}`` and ``$$`` with the full-width dollar; any other ``$`` as it is.
 
     One left-to-right scan: the identifier run after ``${`` holds no ``$``, so no character
     is looked at more than twice.
@@ -176,7 +176,7 @@ def _neutralise_dollars(text: str) -> str:
     end = len(text)
     while index != -1:
         following = text[index + 1] if index + 1 < end else ""
-        expandable = bool(following) and _identifier_char(following)
+        expandable = following == "$" or (bool(following) and _identifier_char(following))
         if following == "{":
             cursor = index + 2
             while cursor < end and _identifier_char(text[cursor]):
@@ -379,6 +379,57 @@ def inert_alert(alert: Mapping[str, Any], caps: Caps = CAPS) -> dict[str, Any]:
     return cleaned
 
 
+def _valid_utf8(text: str) -> str:
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.translate(_SURROGATES)
+    return text
+
+
+_SURROGATES: Final = dict.fromkeys(range(0xD800, 0xE000), REPLACEMENT)
+
+
+def valid_utf8_in_place(state: dict[str, Any]) -> int:
+    """Replace lone surrogates with U+FFFD in every string (keys too) of ``state``, in place;
+    returns how many strings changed.
+
+    CE keeps a plugin's storage in MongoDB, whose BSON strings must be valid UTF-8: one
+    stored string with a lone surrogate would fail every save. Only that is repaired here
+    (sections keep their own text as their modules wrote it); the walk is linear and costs
+    one ``isascii`` per string in the usual case.
+    """
+    changed = 0
+    stack: list[Any] = [state]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key in list(node):
+                value = node[key]
+                if isinstance(value, str):
+                    clean = _valid_utf8(value)
+                    if clean is not value:
+                        node[key] = clean
+                        changed += 1
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+                if isinstance(key, str) and _valid_utf8(key) is not key:
+                    node[_valid_utf8(key)] = node.pop(key)
+                    changed += 1
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                if isinstance(value, str):
+                    clean = _valid_utf8(value)
+                    if clean is not value:
+                        node[index] = clean
+                        changed += 1
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+    return changed
+
+
 __all__ = [
     "CAPS",
     "bound_json_bytes",
@@ -396,4 +447,5 @@ __all__ = [
     "inert_raw_data",
     "inert_value",
     "truncate",
+    "valid_utf8_in_place",
 ]
