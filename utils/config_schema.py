@@ -320,10 +320,10 @@ def _too_long(step: str, values: Mapping[str, Any]) -> list[str]:
 
 def schema_errors(step: str, values: Mapping[str, Any]) -> list[str]:
     """Admin-facing messages for every schema violation of ``values`` (empty when valid)."""
-    read = step_values(step, values)
-    too_long = _too_long(step, read)
+    too_long = _too_long(step, values)
     if too_long:
         return too_long
+    read = step_values(step, values)
     validator = jsonschema.Draft202012Validator(step_schema(step))
     errors = sorted(validator.iter_errors(read), key=lambda e: list(e.absolute_path))
     return [_describe(step, e) for e in errors]

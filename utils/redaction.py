@@ -32,7 +32,7 @@ _TOKEN_RUN: Final = re.compile(r"[A-Za-z0-9+/=_-]+")
 _ACCESS_KEY_PREFIXES: Final = ("AKIA", "ASIA", "ABIA", "ACCA")
 _BASE64: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
-_LONG_OPAQUE: Final = 48  # base64 lines of PEM bodies are 64 characters
+_LONG_OPAQUE: Final = 32  # AWS secret keys are 40, base64 lines of PEM bodies 64
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
