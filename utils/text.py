@@ -158,6 +158,21 @@ def _build_table(keep_newline: bool) -> dict[int, str]:
 
 _LINE_TABLE: Final = _build_table(keep_newline=False)
 _TEXT_TABLE: Final = _build_table(keep_newline=True)
+# The same rules for text that is already JSON: a character of the table can only sit
+# inside a JSON string there (JSON's own syntax is ASCII), so it is escaped for JSON (the
+# backslash doubled); ``json.dumps`` has escaped C0 controls itself.
+_JSON_TABLE: Final = {
+    code: (escape.replace("\\", "\\\\") if escape != REPLACEMENT else escape)
+    for code, escape in _LINE_TABLE.items()
+    if code >= 0x20
+}
+
+
+def inert_json_text(text: str) -> str:
+    """JSON text (as ``json.dumps(..., ensure_ascii=False)`` writes it) with every string in
+    it valid UTF-8 and free of the characters ``inert`` escapes: one C-level pass, for
+    serialising at an exit whatever was put in the document."""
+    return text if text.isascii() else text.translate(_JSON_TABLE)
 
 
 def _identifier_char(char: str) -> bool:
@@ -247,6 +262,10 @@ def inert_value(
     """A JSON-able value with every string in it inert: strings capped at ``cap``, nested
     lists and dicts bounded in items and depth, anything else (but numbers, booleans, None
     and datetimes, which CE's model carries as they are) as inert text."""
+    if type(value) is str:  # the usual case first: this runs for every field of every alert
+        if len(value) <= cap and "$" not in value and value.isprintable():
+            return value
+        return inert(value, cap, multiline=multiline)
     if value is None or isinstance(value, bool | int | float | datetime | date):
         return value
     if isinstance(value, str):
@@ -267,7 +286,8 @@ def inert_value(
     if isinstance(value, list | tuple | set | frozenset):
         members = list(value)
         bounded_list = [
-            inert_value(v, cap, caps=caps, depth=depth + 1) for v in members[: caps.container_items]
+            inert_value(v, cap, multiline=multiline, caps=caps, depth=depth + 1)
+            for v in members[: caps.container_items]
         ]
         if len(members) > caps.container_items:
             bounded_list.append(f"{ELLIPSIS} {len(members) - caps.container_items} more")
@@ -292,9 +312,11 @@ def bound_strings(
     ``measure`` gives a string's size (characters by default); ``shorten(text, size)``
     cuts a string to that size (``truncate`` by default).
     """
-    sizes = {key: measure(v) for key, v in values.items() if isinstance(v, str)}
-    total = sum(sizes.values())
-    if total <= budget:
+    strings = [(key, v) for key, v in values.items() if isinstance(v, str)]
+    if measure is _string_cost and sum(len(v) for _, v in strings) <= budget:
+        return values
+    sizes = {key: measure(v) for key, v in strings}
+    if sum(sizes.values()) <= budget:
         return values
     ordered = sorted(sizes.values())
     level, remaining, count = 0, budget, len(ordered)
@@ -342,14 +364,29 @@ def inert_raw_data(raw: Mapping[str, Any], caps: Caps = CAPS) -> dict[str, Any]:
     """An alert's ``rawData``: every value inert within its field's cap, all its strings
     together within ``caps.raw_data``."""
     cleaned: dict[str, Any] = {}
-    for position, (key, value) in enumerate(raw.items()):
+    line = caps.line
+    known = _known_caps(caps)
+    for position, (given, value) in enumerate(raw.items()):
         if position >= caps.container_items * 2:
             break
-        name = inert(str(key), caps.name)
-        cleaned[name] = inert_value(
-            value, field_cap(name, caps), multiline=name in DESCRIPTION_FIELDS, caps=caps
-        )
+        key = given if type(given) is str and given.isprintable() else inert(str(given), caps.name)
+        cap = known.get(key, line)
+        if type(value) is str and len(value) <= cap and "$" not in value and value.isprintable():
+            cleaned[key] = value  # the usual case, without a call
+        else:
+            cleaned[key] = inert_value(value, cap, multiline=key in DESCRIPTION_FIELDS, caps=caps)
     return bound_strings(cleaned, caps.raw_data)
+
+
+def _known_caps(caps: Caps) -> dict[str, int]:
+    if caps is CAPS:
+        return _DEFAULT_KNOWN
+    return {key: field_cap(key, caps) for key in NAME_FIELDS | DESCRIPTION_FIELDS | DOCUMENT_FIELDS}
+
+
+_DEFAULT_KNOWN: Final = {
+    key: field_cap(key, CAPS) for key in NAME_FIELDS | DESCRIPTION_FIELDS | DOCUMENT_FIELDS
+}
 
 
 def inert_id(alert_id: str, caps: Caps = CAPS) -> str:
@@ -444,6 +481,7 @@ __all__ = [
     "inert",
     "inert_alert",
     "inert_id",
+    "inert_json_text",
     "inert_raw_data",
     "inert_value",
     "truncate",

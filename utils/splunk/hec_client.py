@@ -31,14 +31,14 @@ import math
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 import requests
 
 from ..redaction import redact
-from ..text import CAPS, UNBOUNDED, inert_value
+from ..text import inert_json_text
 from ..transport_errors import proxy_reason, ssl_reason
 from . import hec_protocol as hec
 from .errors import (
@@ -54,9 +54,6 @@ DEFAULT_MAX_BATCH_BYTES: Final = 1_000_000
 DEFAULT_MAX_BATCH_EVENTS: Final = 1000
 _RETRYABLE_STATUSES: Final = frozenset({408, 429})
 _EXCERPT_CHARS: Final = 200
-# ``encode_envelope`` only makes text inert: bounding the event is ``to_envelope``'s job, and
-# the client reports an event over the request limit itself.
-_ENVELOPE_CAPS: Final = replace(CAPS, container_items=UNBOUNDED)
 
 # Manifest labels of the fields a configuration error can point at.
 FIELD_URL: Final = "HEC URL"
@@ -114,12 +111,11 @@ class HealthStatus:
 def encode_envelope(envelope: Mapping[str, Any]) -> bytes:
     """Compact UTF-8 JSON; values JSON cannot carry (datetimes in rawData) become strings.
 
-    Every string is made inert on the way (``utils/text.py``; a no-op for what ``to_envelope``
-    built, whose single-line fields have no line break left to keep), so no value, e.g. a
-    lone surrogate, can make the encoding fail.
+    The text is made inert on the way (``utils/text.py``; a no-op for what ``to_envelope``
+    built), so no value, e.g. a lone surrogate, can make the encoding fail.
     """
-    clean = inert_value(dict(envelope), UNBOUNDED, multiline=True, caps=_ENVELOPE_CAPS)
-    return json.dumps(clean, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    text = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False, default=str)
+    return inert_json_text(text).encode()
 
 
 def iter_batches(
