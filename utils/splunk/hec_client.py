@@ -111,8 +111,10 @@ class HealthStatus:
 def encode_envelope(envelope: Mapping[str, Any]) -> bytes:
     """Compact UTF-8 JSON; values JSON cannot carry (datetimes in rawData) become strings.
 
-    The text is made inert on the way (``utils/text.py``; a no-op for what ``to_envelope``
-    built), so no value, e.g. a lone surrogate, can make the encoding fail.
+    The JSON text is made inert on the way (``utils/text.inert_json_text``; a no-op for what
+    ``to_envelope`` built), so no value, e.g. a lone surrogate, can make the encoding fail.
+    C0 controls leave as JSON escapes (``\\u0000``): escaping them visibly in an alert's
+    values is ``to_envelope``'s work, done before.
     """
     text = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False, default=str)
     return inert_json_text(text).encode()
