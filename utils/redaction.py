@@ -14,6 +14,7 @@ expression here can backtrack):
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from typing import Final
@@ -103,10 +104,18 @@ def _token_kind(token: str) -> str | None:
 
 
 def _random_looking(token: str, symbols: str = "") -> bool:
-    """Upper and lower case letters and digits (or ``symbols``) together, as random
-    credentials have them and names (buckets, roles) rarely do."""
+    """Upper and lower case letters and digits (or ``symbols``) together, changing class as
+    often as random text does: about every second character, against every fourth or fifth
+    in a CamelCase name such as ``CloudTrailNotifications2024``."""
     has_digit = any(c.isdigit() or c in symbols for c in token)
-    return has_digit and any(c.isupper() for c in token) and any(c.islower() for c in token)
+    if not (has_digit and any(c.isupper() for c in token) and any(c.islower() for c in token)):
+        return False
+    changes = sum(_char_class(a) != _char_class(b) for a, b in itertools.pairwise(token))
+    return changes >= 0.45 * len(token)
+
+
+def _char_class(char: str) -> int:
+    return 0 if char.isupper() else 1 if char.islower() else 2 if char.isdigit() else 3
 
 
 def _guid(token: str) -> bool:

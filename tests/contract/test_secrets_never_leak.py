@@ -118,6 +118,8 @@ def private_key_pem() -> str:
 
 
 PRIVATE_KEY = private_key_pem()
+# Shaped like a real secret access key: 40 random base64 characters.
+PASTED_SECRET_KEY = "siq2SXkKYFPwLRxTCnT/xG9mtvaW3iNeaUIPFabZ"
 
 
 def shares_eight_characters(value: str, text: str) -> str | None:
@@ -137,9 +139,9 @@ def logged(logger: Logger) -> str:
     [
         ("ra_trust_anchor_arn", PRIVATE_KEY, "iam_roles_anywhere"),
         ("ra_profile_arn", PRIVATE_KEY, "iam_roles_anywhere"),
-        ("access_key_id", SECRET_KEY, "access_keys"),
-        ("role_arn", SECRET_KEY, "access_keys"),
-        ("regions", SECRET_KEY, "access_keys"),
+        ("access_key_id", PASTED_SECRET_KEY, "access_keys"),
+        ("role_arn", PASTED_SECRET_KEY, "access_keys"),
+        ("regions", PASTED_SECRET_KEY, "access_keys"),
         ("member_role_name", PRIVATE_KEY, "access_keys"),
         ("ra_certificate", PRIVATE_KEY.replace("PRIVATE KEY", "CERTIFICATE"), "iam_roles_anywhere"),
     ],
@@ -173,7 +175,7 @@ def test_a_secret_pasted_into_the_wrong_field_is_named_but_never_echoed(
         ("rule", "sensitive_actions"),
     ],
 )
-@pytest.mark.parametrize("value", [PRIVATE_KEY, SECRET_KEY], ids=["pem", "secret_key"])
+@pytest.mark.parametrize("value", [PRIVATE_KEY, PASTED_SECRET_KEY], ids=["pem", "secret_key"])
 def test_no_validation_message_of_any_step_echoes_a_pasted_secret(
     aws: object, step: str, field: str, value: str
 ) -> None:
@@ -199,13 +201,44 @@ def test_an_unexpected_error_in_validation_logs_no_secret(
     from netskope.plugins.custom_plugins.aws_role_session_cto.utils import validator
 
     def explode(step: str, values: object) -> list[str]:
-        raise RuntimeError(f"boom with {SECRET_KEY} and {PRIVATE_KEY}")
+        raise RuntimeError(f"boom with {PASTED_SECRET_KEY} and {PRIVATE_KEY}")
 
     monkeypatch.setattr(validator, "schema_errors", explode)
     logger = Logger()
-    config = configuration(aws={"access_key_id": SECRET_KEY})
+    config = configuration(aws={"access_key_id": PASTED_SECRET_KEY})
     result = load_plugin()("leak", None, {}, None, logger).validate_step("aws", config)
     assert not result.success
     assert "boom" in logged(logger)  # the traceback is there, the secrets are not
-    for secret in (SECRET_KEY, PRIVATE_KEY):
+    for secret in (PASTED_SECRET_KEY, PRIVATE_KEY):
         assert shares_eight_characters(secret, result.message + logged(logger)) is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "http://127.0.0.1:58523/123456789012/lp-action-GetQueueAttributes",
+        "arn:aws:sqs:us-east-1:123456789012:CloudTrailNotificationsQueue",
+        "arn:aws:iam::123456789012:role/MyVeryLongRoleNameForAuditing2024",
+        "bucket-with-a-long-name-0123456789-for-trails",
+    ],
+)
+def test_key_masking_leaves_names_in_messages_alone(name: str) -> None:
+    from netskope.plugins.custom_plugins.aws_role_session_cto.utils.redaction import (
+        mask_key_material,
+    )
+
+    assert mask_key_material(f"queue {name} was denied") == f"queue {name} was denied"
+
+
+def test_key_masking_removes_every_credential_shape() -> None:
+    from netskope.plugins.custom_plugins.aws_role_session_cto.utils.redaction import (
+        mask_key_material,
+    )
+
+    text = (
+        f"a {PRIVATE_KEY.strip()} b {PASTED_SECRET_KEY} c AKIAIOSFODNN7EXAMPLE d {HEC_TOKEN} "
+        "e o0C8d2BctGrz-r8t2X6qz3v5N7nq8q8f5V6yhyR__VI f"
+    )
+    assert mask_key_material(text) == (
+        "a [PEM block removed] b ******** c ******** d ******** e ******** f"
+    )
