@@ -248,6 +248,15 @@ def test_the_outbox_stores_an_envelope_holding_a_lone_surrogate() -> None:
     json.dumps(storage, ensure_ascii=False).encode("utf-8")
 
 
+def test_storage_is_repaired_to_valid_utf8_in_place_and_otherwise_left_alone() -> None:
+    section = {"windows": [{"agent\ud800": "ua\udfff", "n": 1}], "plain": "a\u202e$id"}
+    storage: dict[str, Any] = {"index": section}
+    assert text.valid_utf8_in_place(storage) == 2
+    assert storage["index"] is section  # mutated in place, as CE's storage must be
+    assert section == {"windows": [{"agent\ufffd": "ua\ufffd", "n": 1}], "plain": "a\u202e$id"}
+    json.dumps(storage, ensure_ascii=False).encode("utf-8")
+
+
 def test_a_log_line_is_one_inert_bounded_line() -> None:
     logger = Logger()
     PluginLogger(logger, "CTO x [y]").warn(
