@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -59,7 +58,6 @@ class Caps:
 
 
 CAPS: Final = Caps()
-UNBOUNDED: Final = sys.maxsize  # a cap for text that only has to be inert, not short
 MIN_CAP: Final = 64  # room for the truncation marker and a useful start
 MAX_DEPTH: Final = 4  # nesting kept in rawData values; deeper levels become JSON text
 
@@ -230,7 +228,7 @@ def truncate(text: str, cap: int, original: int | None = None) -> str:
 
 def _prefix(text: str, keep: int) -> str:
     """The first ``keep`` characters of ``text``, without half of one of our own escapes
-    (``\u202e``, ``\U000e0001``) at the end."""
+    (``\\u202e``, ``\\U000e0001``) at the end."""
     keep = max(0, keep)
     slash = text.rfind("\\", max(0, keep - 9), keep)
     if slash != -1 and text[slash + 1 : slash + 2] in ("u", "U"):
@@ -475,7 +473,6 @@ __all__ = [
     "Caps",
     "ELLIPSIS",
     "SAFE_DOLLAR",
-    "UNBOUNDED",
     "bound_strings",
     "field_cap",
     "inert",
