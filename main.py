@@ -21,6 +21,7 @@ from .utils.pipeline.context import PullContext
 from .utils.pipeline.pull import run_pull
 from .utils.plugin_logger import PluginLogger
 from .utils.splunk.validation import probe_hec
+from .utils.text import inert, inert_alert, valid_utf8_in_place
 from .utils.validator import StepValidator
 
 
@@ -41,36 +42,48 @@ class AWSRoleSessionIdentityPlugin(PluginBase):
         slug = PLUGIN_NAME.lower().replace(" ", "-")
         return f"{base}-{MODULE_NAME.lower()}-{slug}-v{PLUGIN_VERSION}"
 
+    @property
+    def proxies(self) -> dict[str, str]:
+        """CE's proxy settings as a plain dict, each value read with ``.get`` (a mapping that
+        resolves references does so only there)."""
+        proxy = self.proxy
+        if not proxy:
+            return {}
+        return {scheme: str(proxy.get(scheme) or "") for scheme in ("http", "https")}
+
     def _client_factory(self, config: PluginConfig) -> BotoClientFactory:
         return build_client_factory(
-            config.aws, user_agent=self.user_agent, proxy=self.proxy, verify=self.ssl_validation
+            config.aws, user_agent=self.user_agent, proxy=self.proxies, verify=self.ssl_validation
         )
 
-    def _plugin_logger(self, config: PluginConfig) -> PluginLogger:
-        proxy_values = [v for v in (self.proxy or {}).values() if v]
-        return PluginLogger(self.logger, self.log_prefix, (*config.secrets, *proxy_values))
+    def _plugin_logger(self, config: PluginConfig, *, mask_keys: bool = False) -> PluginLogger:
+        proxy_values = [v for v in self.proxies.values() if v]
+        return PluginLogger(
+            self.logger, self.log_prefix, (*config.secrets, *proxy_values), mask_keys=mask_keys
+        )
 
     def validate_step(self, name: str, configuration: dict[str, Any]) -> ValidationResult:
         """Validate one configuration step: schema, then live probes of what it names."""
         config = PluginConfig.from_configuration(configuration)
-        log = self._plugin_logger(config)
+        log = self._plugin_logger(config, mask_keys=True)
         validator = StepValidator(
             self._client_factory,
-            lambda cfg: probe_hec(cfg.splunk, self.user_agent, self.proxy, self.ssl_validation),
+            lambda cfg: probe_hec(cfg.splunk, self.user_agent, self.proxies, self.ssl_validation),
         )
+        step = inert(str(name), 64)
         try:
             result = validator.validate(name, configuration)
         except Exception:
             log.error(
-                f"Unexpected error while validating the '{name}' step.",
+                f"Unexpected error while validating the '{step}' step.",
                 details=traceback.format_exc(),
             )
             return ValidationResult(
                 success=False,
-                message=f"Unexpected error while validating the '{name}' step; see the logs.",
+                message=f"Unexpected error while validating the '{step}' step; see the logs.",
             )
         if not result.success:
-            log.error(f"Validation of the '{name}' step failed: {result.message}")
+            log.error(f"Validation of the '{step}' step failed: {result.message}")
         return ValidationResult(success=result.success, message=result.message)
 
     def pull_alerts(self) -> list[Alert]:
@@ -85,12 +98,17 @@ class AWSRoleSessionIdentityPlugin(PluginBase):
             log=log,
             client_factory=lambda: self._client_factory(config),
             user_agent=self.user_agent,
-            proxy=self.proxy,
+            proxy=self.proxies,
             verify=self.ssl_validation,
             configuration_name=self.name,
         )
         try:
-            return [Alert(**alert) for alert in run_pull(context)]
+            # Inert again on the way out (idempotent): alerts replayed or withdrawn from
+            # storage written by an older version pass here too.
+            alerts = [Alert(**inert_alert(alert)) for alert in run_pull(context)]
+            if isinstance(storage, dict):
+                valid_utf8_in_place(storage)  # CE's database refuses invalid UTF-8
+            return alerts
         except Exception as error:
             log.error(
                 f"Pull failed: {str(error).rstrip('.')}. Nothing was checkpointed; the next "

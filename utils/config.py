@@ -1,8 +1,13 @@
 """Typed view of ``self.configuration`` (keyed by manifest step), with manifest defaults applied.
 
-CE hands the plugin a dict of dicts; everything downstream reads these frozen dataclasses
-instead, so field names and defaults live in one place (the manifest) and secrets are kept
-out of ``repr`` (a config object can end up in a traceback or a debug log).
+CE hands the plugin a mapping of step mappings; everything downstream reads these frozen
+dataclasses instead, so field names and defaults live in one place (the manifest) and
+secrets are kept out of ``repr`` (a config object can end up in a traceback or a debug log).
+
+CE resolves Secrets-Manager references (``secret:<name>``, ``plain:<value>``) only when a
+value is read with ``[]`` or ``.get()``; iterating, ``.items()``, ``.values()``, ``dict()``
+or ``**`` see the reference itself. So every value is read here, one manifest key at a
+time, with ``.get()``, and nowhere else.
 """
 
 from __future__ import annotations
@@ -41,9 +46,16 @@ _DEFAULTS = manifest_defaults()
 
 
 def _step(configuration: Mapping[str, Any] | None, name: str) -> dict[str, Any]:
-    values = dict(_DEFAULTS.get(name, {}))
-    given = (configuration or {}).get(name) or {}
-    values.update({k: v for k, v in given.items() if v is not None})
+    """The step's manifest fields, each read with ``.get`` (see the module docstring); a
+    field CE does not hold, or holds as None, takes the manifest default."""
+    defaults = _DEFAULTS.get(name, {})
+    given = configuration.get(name) if configuration is not None else None
+    if given is None or not hasattr(given, "get"):
+        return dict(defaults)
+    values: dict[str, Any] = {}
+    for key, default in defaults.items():
+        value = given.get(key)
+        values[key] = default if value is None else value
     return values
 
 

@@ -3,8 +3,14 @@
 The manifest defines the fields (type, choices, mandatory); ``FIELD_RULES`` adds the
 constraints a manifest cannot express (formats, ranges) and the fix to suggest; cross-field
 requirements live in ``CONDITIONAL_RULES``. jsonschema's own messages quote the offending
-value, which could be a secret, so every error is rewritten as "<Label>: <problem>. <fix>",
-quoting a value only when the field is not a password.
+value, which could be a secret pasted into the wrong field, so every error is rewritten as
+"<Label>: <problem>. <fix>", showing at most ``redaction.excerpt`` of a value (its first few
+characters and its length; only its shape when it looks like key material), and nothing of
+a password field.
+
+Values are read with ``.get`` (CE resolves Secrets-Manager references only there), text is
+trimmed as the plugin trims it, and a value longer than its field allows is reported
+before any pattern runs, so validation time is bounded whatever is pasted.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any
 import jsonschema
 
 from .constants import MANIFEST
+from .redaction import excerpt
 
 REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$"
 ARN_PARTITION = r"arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?"
@@ -248,7 +255,12 @@ def _describe(step: str, error: jsonschema.ValidationError) -> str:
     spec = _field(step, key)
     label = spec.get("label", key)
     secret = spec.get("type") == "password"
-    shown = "" if secret or not isinstance(error.instance, str | int) else f" ({error.instance!r})"
+    shown = ""
+    if isinstance(error.instance, int) and not secret:
+        shown = f" ({error.instance})"
+    elif isinstance(error.instance, str) and not secret:
+        shown = f" {excerpt(error.instance)}"
+
     rule = FIELD_RULES.get((step, key))
     if error.validator == "type":
         expected = {"integer": "a whole number", "string": "text", "array": "a list"}.get(
@@ -278,8 +290,50 @@ def _missing(step: str, key: str, error: jsonschema.ValidationError) -> str:
     return f"{label} is required."
 
 
+# Longest value a field accepts, by manifest type (characters, after trimming). PEM text
+# (certificate chains, private keys) is the longest legitimate input.
+MAX_LENGTH: dict[str, int] = {"text": 2048, "password": 65536, "textarea": 65536}
+MAX_LENGTH_OF_FIELD: dict[tuple[str, str], int] = {("rule", "sensitive_actions"): 8192}
+_ABSENT: Any = object()
+
+
+def step_values(step: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The step's manifest fields as ``values`` holds them, read one by one with ``.get``
+    (never ``.items()`` or ``dict()``: CE resolves Secrets-Manager references only in
+    ``[]``/``.get``); text trimmed, as ``PluginConfig`` uses it."""
+    read: dict[str, Any] = {}
+    for spec in _steps()[step].get("fields", []):
+        value = values.get(spec["key"], _ABSENT)
+        if value is _ABSENT:
+            continue
+        read[spec["key"]] = value.strip() if isinstance(value, str) else value
+    return read
+
+
+def _too_long(step: str, values: Mapping[str, Any]) -> list[str]:
+    errors = []
+    for spec in _steps()[step].get("fields", []):
+        value = values.get(spec["key"])
+        limit = MAX_LENGTH_OF_FIELD.get((step, spec["key"]), MAX_LENGTH.get(spec["type"]))
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            errors.append(
+                f"{spec['label']}: the value is too long ({len(value):,} characters; at most "
+                f"{limit:,}). Check that the right value was pasted into this field."
+            )
+    return errors
+
+
 def schema_errors(step: str, values: Mapping[str, Any]) -> list[str]:
     """Admin-facing messages for every schema violation of ``values`` (empty when valid)."""
+    too_long = _too_long(step, values)
+    if too_long:
+        return too_long
+    read = step_values(step, values)
     validator = jsonschema.Draft202012Validator(step_schema(step))
-    errors = sorted(validator.iter_errors(dict(values)), key=lambda e: list(e.absolute_path))
+    errors = sorted(validator.iter_errors(read), key=lambda e: list(e.absolute_path))
     return [_describe(step, e) for e in errors]
+
+
+def known_step(step: str) -> bool:
+    """Whether ``step`` is one of the manifest's configuration steps."""
+    return step in _steps()

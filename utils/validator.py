@@ -40,10 +40,11 @@ from .config import (
     PluginConfig,
     split_list,
 )
-from .config_schema import REGION_PATTERN, schema_errors
+from .config_schema import REGION_PATTERN, known_step, schema_errors
 from .exceptions import AwsAuthError, ConfigurationError
 from .readers.layout import logs_root
-from .redaction import redact
+from .redaction import excerpt, mask_key_material, redact
+from .text import inert
 
 ACCESS_DENIED = frozenset(
     {
@@ -84,6 +85,15 @@ class StepResult:
 
 
 OK = StepResult(True, OK_MESSAGE)
+MESSAGE_CAP = 1024
+
+
+def safe_message(text: str, secrets: tuple[str, ...]) -> str:
+    """A message for the admin and CE's log: no configured secret, nothing shaped like key
+    material, one inert bounded line."""
+    return inert(mask_key_material(redact(text, secrets)), MESSAGE_CAP)
+
+
 FactoryBuilder = Callable[[PluginConfig], BotoClientFactory]
 HecProbe = Callable[[PluginConfig], None]
 
@@ -96,25 +106,30 @@ class StepValidator:
         self._hec_probe = hec_probe
 
     def validate(self, step: str, configuration: Mapping[str, Any]) -> StepResult:
+        """The step's result. A step the manifest does not declare succeeds: CE validates
+        every key it holds, including its own (CE 6's ``mapping_config``), as the official
+        plugins do."""
+        if not known_step(step):
+            return OK
         values = configuration.get(step)
         if not isinstance(values, Mapping):
-            return StepResult(False, f"The '{step}' step is missing from the configuration.")
+            return StepResult(
+                False, f"The '{inert(step, 64)}' step is missing from the configuration."
+            )
         errors = schema_errors(step, values) + _extra_errors(step, values)
         config = PluginConfig.from_configuration(configuration)
         if errors:
-            return StepResult(False, redact(errors[0], config.secrets))
+            return StepResult(False, safe_message(errors[0], config.secrets))
         probe = {
             "aws": self._probe_aws,
             "cloudtrail": self._probe_cloudtrail,
             "rule": lambda _c: None,
             "splunk": self._probe_splunk,
-        }.get(step)
-        if probe is None:
-            return StepResult(False, f"Unknown configuration step '{step}'.")
+        }[step]
         try:
             probe(config)
         except ConfigurationError as error:
-            return StepResult(False, redact(str(error), config.secrets))
+            return StepResult(False, safe_message(str(error), config.secrets))
         return OK
 
     def _probe_aws(self, config: PluginConfig) -> None:
@@ -162,16 +177,16 @@ def _extra_errors(step: str, values: Mapping[str, Any]) -> list[str]:
         bad = [r for r in split_list(values.get("regions")) if not re.match(REGION_PATTERN, r)]
         if bad:
             errors.append(
-                f"Regions: '{bad[0]}' is not an AWS Region code. Use codes such as us-east-1 "
-                "or eu-west-1, separated by commas."
+                f"Regions: {excerpt(bad[0])} is not an AWS Region code. Use codes such as "
+                "us-east-1 or eu-west-1, separated by commas."
             )
     if step == "rule":
         pattern = re.compile(r"^(\*|[a-z0-9*?-]+:[A-Za-z0-9*?]+)$", re.IGNORECASE)
         bad = [a for a in split_list(values.get("sensitive_actions")) if not pattern.match(a)]
         if bad:
             errors.append(
-                f"Sensitive Actions: '{bad[0]}' is not an action pattern. Use service:Action "
-                "with optional * or ? wildcards, e.g. s3:GetObject or iam:*."
+                f"Sensitive Actions: {excerpt(bad[0])} is not an action pattern. Use "
+                "service:Action with optional * or ? wildcards, e.g. s3:GetObject or iam:*."
             )
     return errors
 

@@ -133,3 +133,17 @@ def test_a_token_no_client_can_use_is_reported_and_the_alerts_kept(
     report = deliver_alerts(alerts, storage, splunk(hec.url, token="a b"), now=NOW, **HTTP)
     assert report.error_field == "HEC Token"
     assert len(storage["outbox"]["pending"]) == len(alerts)
+
+
+def test_an_alert_that_never_passed_the_builder_is_delivered_inert(
+    hec: HecEmulator, alerts: list[dict[str, Any]]
+) -> None:
+    """E.g. an alert a pull of an older version left in storage, with a lone surrogate."""
+    alerts[1]["rawData"]["user_agent"] = "aws-cli\ud800\u202e\r\n$id " + "x" * 50_000
+    storage: dict[str, Any] = {}
+    report = deliver_alerts(alerts, storage, splunk(hec.url), now=NOW, **HTTP)
+    assert report.ok and len(report.delivered) == len(alerts)
+    event = next(e for e in hec.events if e["event"]["id"] == alerts[1]["id"])["event"]
+    assert event["user_agent"].startswith("aws-cli\ufffd\\u202e\\u000d\\u000a＄id xxx")
+    assert event["user_agent"].endswith("[truncated from 50015 characters]")
+    json.dumps(storage, ensure_ascii=False).encode("utf-8")

@@ -4,6 +4,10 @@ Ids are derived only from what identifies the finding (never the pull time), so 
 finding gets the same id across pulls and restarts and CE's upsert dedupes it. ``rawData``
 keys are flat strings/numbers a ServiceNow queue maps with ``$placeholders``; structured
 values (reasons, policies, counts) are also given as compact JSON strings.
+
+Every alert passes through ``make_alert``, so it is where alerts are made inert
+(``utils/text.py``): the builders of each kind put attacker-written strings in as they
+are, and what leaves is valid UTF-8, escaped, bounded and free of expandable ``$names``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from ..constants import ALERT_ID_NAMESPACE, APP_CATEGORY, APP_NAME, PLUGIN_NAME
+from ..text import inert_alert
 from .catalogue import SERVICENOW_SEVERITY, AlertKind
 
 
@@ -27,9 +32,11 @@ def short_hash(*parts: Any, length: int = 16) -> str:
 
 
 def stored_alert(alert: dict[str, Any]) -> dict[str, Any]:
-    """An alert as kept in storage (JSON: the timestamp as ISO 8601)."""
+    """An alert as kept in storage (JSON: the timestamp as ISO 8601), inert like any exit."""
     stamp = alert["timestamp"]
-    return {**alert, "timestamp": stamp.isoformat() if isinstance(stamp, datetime) else stamp}
+    kept = inert_alert(alert)
+    kept["timestamp"] = stamp.isoformat() if isinstance(stamp, datetime) else stamp
+    return kept
 
 
 def loaded_alert(alert: dict[str, Any]) -> dict[str, Any]:
@@ -68,14 +75,16 @@ def make_alert(
         "vendor_product": PLUGIN_NAME,
     }
     raw_data.update({k: v for k, v in raw.items() if v is not None})
-    return {
-        "id": alert_id(kind, *id_parts),
-        "alertName": kind.title,
-        "alertType": kind.alert_type,
-        "type": kind.code,
-        "app": APP_NAME,
-        "appCategory": APP_CATEGORY,
-        "user": user,
-        "timestamp": timestamp,
-        "rawData": raw_data,
-    }
+    return inert_alert(
+        {
+            "id": alert_id(kind, *id_parts),
+            "alertName": kind.title,
+            "alertType": kind.alert_type,
+            "type": kind.code,
+            "app": APP_NAME,
+            "appCategory": APP_CATEGORY,
+            "user": user,
+            "timestamp": timestamp,
+            "rawData": raw_data,
+        }
+    )

@@ -16,6 +16,10 @@ Choices worth knowing:
 - ``alert_version`` fingerprints the event Splunk receives (not its time): the same finding
   re-sent after a crash has the same ``id`` and ``alert_version`` (``dedup id alert_version``
   removes the copy), a finding whose content changed has a new one.
+- The alert is made inert again (``utils/text.py``; idempotent) and the envelope is bounded
+  to ``CAPS.hec_event_bytes`` of JSON: when a finding is larger (a long trust policy),
+  its longest strings are cut to one common length, marked, and the CE alert keeps them
+  whole.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from ..constants import PLUGIN_ID
+from ..text import CAPS, bound_json_bytes, inert_alert
 
 DEFAULT_SOURCETYPE: Final = "netskope:ce:aws:rolesession"
 DEFAULT_SOURCE: Final = f"netskope_ce:{PLUGIN_ID}"
@@ -88,6 +93,7 @@ def _first(raw: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
 
 def cim_event(alert: Mapping[str, Any]) -> dict[str, Any]:
     """The HEC ``event`` for one alert: CIM Alerts fields, our own fields, then rawData."""
+    alert = inert_alert(alert)
     raw: Mapping[str, Any] = alert.get("rawData") or {}
     fields: dict[str, Any] = {
         "id": alert["id"],
@@ -123,25 +129,44 @@ def to_envelope(
     sourcetype: str = DEFAULT_SOURCETYPE,
     source: str = DEFAULT_SOURCE,
     host: str | None = None,
+    max_bytes: int = CAPS.hec_event_bytes,
 ) -> dict[str, Any]:
-    """The HEC envelope ``{time, host, source, sourcetype, index, event}`` for one alert.
+    """The HEC envelope ``{time, host, source, sourcetype, index, event}`` for one alert,
+    at most ``max_bytes`` of JSON (see the module docstring).
 
     An empty ``index`` (or ``host``) is left out so HEC applies the token's default.
     """
     event = cim_event(alert)
-    time = alert_epoch(alert["timestamp"])
-    # The version fingerprints the finding's content, not the moment it was (re)observed: a
-    # finding re-sent after a lost save is the same version even if re-stamped.
-    event["alert_version"] = fingerprint({"event": event})
-    envelope: dict[str, Any] = {"time": time}
+    envelope: dict[str, Any] = {"time": alert_epoch(alert["timestamp"])}
     if host:
         envelope["host"] = host
     envelope["source"] = source
     envelope["sourcetype"] = sourcetype or DEFAULT_SOURCETYPE
     if index:
         envelope["index"] = index
-    envelope["event"] = event
+    envelope["event"] = _bounded(event, envelope, max_bytes)
+    # The version fingerprints the finding's content, not the moment it was (re)observed: a
+    # finding re-sent after a lost save is the same version even if re-stamped.
+    envelope["event"]["alert_version"] = fingerprint({"event": envelope["event"]})
     return envelope
+
+
+_VERSION_ROOM: Final = len(',"alert_version":""') + 16
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str).encode())
+
+
+def _bounded(event: dict[str, Any], envelope: Mapping[str, Any], max_bytes: int) -> dict[str, Any]:
+    """``event`` with its longest strings cut until the envelope fits ``max_bytes``."""
+    for _ in range(3):  # a second round only when a cut met the minimum length
+        excess = _size({**envelope, "event": event}) + _VERSION_ROOM - max_bytes
+        if excess <= 0:
+            break
+        strings = sum(_size(v) - 2 for v in event.values() if isinstance(v, str))
+        event = bound_json_bytes(event, max(0, strings - excess))
+    return event
 
 
 def envelope_version(envelope: Mapping[str, Any]) -> str:

@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 import requests
 
 from ..redaction import redact
+from ..text import inert_json_text
 from ..transport_errors import proxy_reason, ssl_reason
 from . import hec_protocol as hec
 from .errors import (
@@ -108,8 +109,15 @@ class HealthStatus:
 
 
 def encode_envelope(envelope: Mapping[str, Any]) -> bytes:
-    """Compact UTF-8 JSON; values JSON cannot carry (datetimes in rawData) become strings."""
-    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    """Compact UTF-8 JSON; values JSON cannot carry (datetimes in rawData) become strings.
+
+    The JSON text is made inert on the way (``utils/text.inert_json_text``; a no-op for what
+    ``to_envelope`` built), so no value, e.g. a lone surrogate, can make the encoding fail.
+    C0 controls leave as JSON escapes (``\\u0000``): escaping them visibly in an alert's
+    values is ``to_envelope``'s work, done before.
+    """
+    text = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False, default=str)
+    return inert_json_text(text).encode()
 
 
 def iter_batches(

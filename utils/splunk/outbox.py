@@ -22,7 +22,8 @@ at most ``delivered_max`` of them, so a retried pull does not send them again.
 Enqueue is idempotent per alert id and content version: the same content is not sent twice;
 changed content (new version) is sent again and replaces a not-yet-sent older version.
 Ids are stored in lists, never as keys: alert ids may contain dots, which MongoDB (CE's
-storage) does not accept in field names.
+storage) does not accept in field names. Everything stored is inert text (``utils/text.py``):
+bodies are encoded by ``encode_envelope``, ids and drop details pass the sanitiser.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from enum import StrEnum
 from typing import Any, Final, Protocol
 
 from ..compact import pack, unpack
+from ..text import CAPS, inert, inert_id
 from .cim import envelope_version
 from .errors import HecConfigError, HecError, SendResult
 from .hec_client import DEFAULT_MAX_BATCH_BYTES, HecEvent, encode_envelope
@@ -248,6 +250,7 @@ class Outbox:
     def enqueue(self, alert_id: str, envelope: Mapping[str, Any], now: float) -> Enqueued:
         """Queue one HEC envelope for ``alert_id`` unless that exact content is already
         pending or delivered; a changed version replaces a pending older one in place."""
+        alert_id = inert_id(alert_id)
         version = envelope_version(envelope)
         body = encode_envelope(envelope).decode()
         size = len(body.encode())
@@ -429,10 +432,10 @@ class Outbox:
         if len(self._drops) < self.limits.max_itemised_drops:
             self._drops.append(
                 {
-                    "id": drop.alert_id,
-                    "version": drop.version,
+                    "id": inert_id(drop.alert_id),
+                    "version": inert(drop.version, CAPS.name),
                     "reason": drop.reason.value,
-                    "detail": drop.detail,
+                    "detail": inert(drop.detail, CAPS.line),
                     "code": drop.code,
                 }
             )
