@@ -919,7 +919,8 @@ class S3TrailReader:
         state.late = late
         newest = _token_minute(stream.newest)
         if newest is not None and newest <= self._now + CURSOR_LAG_MINUTES:
-            state.last = max(state.last, newest)
+            # A fresh folder's ``last`` was only when it was found.
+            state.last = newest if stream.fresh else max(state.last, newest)
         state.unread = bool(pending) or not stream.complete
         state.due = self._now if state.unread else next_due(state.last, self._now, self._max_idle)
         if stream.fresh:
