@@ -133,11 +133,11 @@ def peak_rss_mb(resettable: bool) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def worst_case_checkpoint(accounts: int, regions: int) -> int:
-    """Bytes of a checkpoint with every folder at its steady-state worst: a cursor and
-    schedule with large offsets, the unread mark, and four ``recent`` digests (the files of
-    the cursor's lag window plus one of the same minute). Late and retry records come on
-    top, capped (``max_seen_keys`` × 8 B, ``max_retry_keys`` × ~45 B)."""
+def worst_case_checkpoint(accounts: int, regions: int) -> tuple[int, int]:
+    """Bytes of a checkpoint with every folder at its steady-state worst — a cursor and
+    schedule with large offsets, the unread mark, four ``recent`` digests (the files of the
+    cursor's lag window plus one of the same minute) — and then with the two capped records
+    full as well (``max_seen_keys`` late digests, ``max_retry_keys`` keys to retry)."""
     state_mod = plugin_module("utils.readers.s3_state")
     layout = plugin_module("utils.readers.layout")
     now = int(START.timestamp() // 60)
@@ -155,10 +155,23 @@ def worst_case_checkpoint(accounts: int, regions: int) -> int:
                 unread=True,
                 recent={state_mod.digest(f"{p.path}{i}") for i in range(4)},
             )
-    section = state_mod.encode_section(
-        state_mod.Section(states, now), bucket=BUCKET, prefix="", root="AWSLogs/", now=now
-    )
-    return len(json.dumps(section, separators=(",", ":")))
+
+    def size() -> int:
+        section = state_mod.encode_section(
+            state_mod.Section(states, now), bucket=BUCKET, prefix="", root="AWSLogs/", now=now
+        )
+        return len(json.dumps(section, separators=(",", ":")))
+
+    steady = size()
+    folders = list(states.values())
+    for i in range(20_000):  # S3TrailReader's max_seen_keys default
+        folders[i % len(folders)].late.add(state_mod.digest(f"late{i}"))
+    for i in range(5_000):  # max_retry_keys default
+        state = folders[i % len(folders)]
+        when = START - timedelta(minutes=i % 1440)
+        suffix = f"{when:%Y/%m/%d}/{state.prefix.file_stem}{when:%Y%m%dT%H%M}Z_{i:016x}.json.gz"
+        state.retry[layout.encode_suffix(state.prefix, suffix)] = "e"
+    return steady, size()
 
 
 def run(options: argparse.Namespace) -> int:
@@ -207,6 +220,7 @@ def run(options: argparse.Namespace) -> int:
             deadline=base.Deadline(options.budget),
             fetch_workers=options.workers,
             list_workers=options.workers,
+            listing_minutes=options.listing_minutes,
             clock=lambda moment=now: moment,
         )
         read = 0
@@ -275,10 +289,10 @@ def report(
     list_usd = per_pull * pulls_per_day * LIST_USD_PER_1000 / 1000
     get_usd = sum(r.gets for r in steady) / len(steady) * pulls_per_day * GET_USD_PER_1000 / 1000
     arrivals = len(trail.folders) // 5
-    cutoff = now - timedelta(minutes=2)
+    cutoff = now - timedelta(minutes=max(5, options.listing_minutes) + 2)
     missed = [k for k in trail.delivered if k not in handed and _named(k) <= cutoff]
     late_read = len(trail.late & handed)
-    worst = worst_case_checkpoint(options.accounts, options.regions)
+    worst_steady, worst = worst_case_checkpoint(options.accounts, options.regions)
     problems = sorted({p for r in steady for p in r.problems})
     print()
     print(
@@ -290,7 +304,8 @@ def report(
         f"{max(r.backlog for r in steady)} (one poll's arrivals: {arrivals}), peak RSS max "
         f"{max(r.rss_mb for r in rows):.0f} MB, checkpoint max "
         f"{max(r.checkpoint for r in rows) / 1000:.0f} KB (worst case at this scale "
-        f"{worst / 1000:.0f} KB)"
+        f"{worst_steady / 1000:.0f} KB, {worst / 1000:.0f} KB with the late and retry "
+        "records full)"
     )
     print(
         f"cost at 60 s polls: LIST USD {list_usd:.2f}/day ({per_pull * pulls_per_day / 1e6:.2f} M "
@@ -332,6 +347,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--latency", type=float, default=0.02, help="seconds per S3 call")
     parser.add_argument("--budget", type=float, default=45.0, help="seconds per pull")
     parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument(
+        "--listing-minutes", type=int, default=5, help="list an active folder this often"
+    )
     parser.add_argument("--lookback-hours", type=float, default=24)
     parser.add_argument("--seed", type=int, default=7)
     return run(parser.parse_args(argv))

@@ -91,10 +91,11 @@ def wants_listing(state: PrefixState, now: int, rule: Policy) -> tuple[bool, boo
     return False, False
 
 
-def next_due(last: int, now: int, max_idle: int) -> int:
+def next_due(last: int, now: int, max_idle: int, interval: int = CADENCE_MINUTES) -> int:
     """When to list a folder whose newest file is from minute ``last``, with nothing
-    known and unread."""
-    expected = last + CADENCE_MINUTES + SLACK_MINUTES
+    known and unread. ``interval`` above the cadence lists an active folder once per
+    several deliveries (fewer LIST requests, files read that much later)."""
+    expected = last + max(CADENCE_MINUTES, interval) + SLACK_MINUTES
     if expected > now:
         return expected
     overdue = now - last - CADENCE_MINUTES

@@ -178,8 +178,9 @@ def decode_section(stored: dict[str, Any], root: str) -> Section:
     orgs = stored.get("o")
     if not isinstance(now, int) or not isinstance(orgs, dict):
         raise UnreadableState("missing t or o")
-    exact = stored.get("x") if isinstance(stored.get("x"), dict) else {}
-    retries = stored.get("r") if isinstance(stored.get("r"), dict) else {}
+    exact_stored, retries_stored = stored.get("x"), stored.get("r")
+    exact: dict[str, Any] = exact_stored if isinstance(exact_stored, dict) else {}
+    retries: dict[str, Any] = retries_stored if isinstance(retries_stored, dict) else {}
     states: dict[str, PrefixState] = {}
     for org, accounts in orgs.items():
         if not isinstance(org, str) or not isinstance(accounts, dict):
@@ -194,7 +195,7 @@ def decode_section(stored: dict[str, Any], root: str) -> Section:
                     continue
                 try:
                     states[p.path] = _decode_value(p, value, now, exact, retries)
-                except (ValueError, TypeError):
+                except (ValueError, TypeError, OverflowError, OSError):
                     continue
     discovered = stored.get("dt")
     return Section(states, discovered if isinstance(discovered, int) else None)

@@ -162,6 +162,7 @@ class S3TrailReader:
         list_workers: int = 16,
         sweeps_per_pull: int = 300,
         max_idle_minutes: int = 15,
+        listing_minutes: int = 5,
         discovery_minutes: int = 30,
         bucket_region: str | None = None,
         max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
@@ -175,6 +176,7 @@ class S3TrailReader:
         if (
             min(max_objects_per_pull, max_seen_keys, fetch_workers, list_workers) < 1
             or min(max_retry_keys, sweeps_per_pull, max_idle_minutes, discovery_minutes) < 1
+            or listing_minutes < 1
         ):
             raise ValueError("counts, workers and intervals must be ≥ 1")
         self._factory = factory
@@ -194,6 +196,7 @@ class S3TrailReader:
         self._list_workers = list_workers
         self._sweeps_per_pull = sweeps_per_pull
         self._max_idle = max_idle_minutes
+        self._listing_minutes = listing_minutes
         self._discovery_minutes = discovery_minutes
         self._bucket_region = bucket_region
         self._max_object_bytes = max_object_bytes
@@ -922,7 +925,11 @@ class S3TrailReader:
             # A fresh folder's ``last`` was only when it was found.
             state.last = newest if stream.fresh else max(state.last, newest)
         state.unread = bool(pending) or not stream.complete
-        state.due = self._now if state.unread else next_due(state.last, self._now, self._max_idle)
+        state.due = (
+            self._now
+            if state.unread
+            else next_due(state.last, self._now, self._max_idle, self._listing_minutes)
+        )
         if stream.fresh:
             # Spread the later sweeps of folders found together over the sweep interval.
             interval = self._rule.sweep_interval if self._rule is not None else 0
