@@ -185,7 +185,7 @@ def run(options: argparse.Namespace) -> int:
     print(
         f"S3 trail reader at {options.accounts} accounts x {options.regions} Regions "
         f"({folders} folders, {folders // 5} files/min), {options.latency * 1000:.0f} ms per "
-        f"call, {options.workers} list + {options.workers} fetch threads, "
+        f"call, {options.list_workers} list + {options.fetch_workers} fetch threads, "
         f"{options.budget:.0f} s budget per 60 s pull; {len(s3)} files of catch-up",
         flush=True,
     )
@@ -218,8 +218,8 @@ def run(options: argparse.Namespace) -> int:
             bucket=BUCKET,
             lookback_hours=options.lookback_hours,
             deadline=base.Deadline(options.budget),
-            fetch_workers=options.workers,
-            list_workers=options.workers,
+            fetch_workers=options.fetch_workers,
+            list_workers=options.list_workers,
             listing_minutes=options.listing_minutes,
             clock=lambda moment=now: moment,
         )
@@ -346,7 +346,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--late-per-pull", type=int, default=5)
     parser.add_argument("--latency", type=float, default=0.02, help="seconds per S3 call")
     parser.add_argument("--budget", type=float, default=45.0, help="seconds per pull")
-    parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--list-workers", type=int, default=16)
+    parser.add_argument("--fetch-workers", type=int, default=12)
     parser.add_argument(
         "--listing-minutes", type=int, default=5, help="list an active folder this often"
     )

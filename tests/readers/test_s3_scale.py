@@ -69,7 +69,8 @@ def pull(store, factory, clock, **options):
         storage.setdefault("sources", {}),
         bucket=BUCKET,
         clock=clock,
-        sweeps_per_pull=6,  # 36 folders: scheduled, as an organization trail is
+        sweeps_per_pull=6,  # 36 folders: sweeps spread over six pulls, as at 17,000 folders
+        small_trail_folders=8,  # and scheduled, as an organization trail is
         fetch_workers=4,
         list_workers=4,
         **options,

@@ -39,9 +39,14 @@ def state(**fields):
 
 
 def test_a_small_trail_is_listed_swept_and_rediscovered_on_every_pull():
-    small = rule(300)
+    small = rule(64)
     assert small.every_pull and small.discover and small.sweep_interval == 0
     assert wants_listing(state(), NOW, small) == (True, True)
+
+
+def test_a_trail_above_the_small_size_is_scheduled_with_a_sweep_in_every_listing():
+    medium = rule(170)
+    assert not medium.every_pull and medium.sweep_interval == 1
 
 
 def test_an_organization_trail_spreads_sweeps_and_discovery():

@@ -456,3 +456,42 @@ def test_unread_since_counts_objects_left_for_a_later_pull_by_the_budget(s3, fac
     assert names == keys[:2]
     assert seen == [epoch("2026-11-29T10:01:00"), epoch("2026-11-29T10:02:00")]
     assert reader.unread_since() == epoch("2026-11-29T10:02:00")
+
+
+def test_a_version_1_checkpoint_is_migrated_without_losing_or_repeating_files(
+    s3, factory, clock, store
+):
+    read_by_v1 = put(s3, trail_key(at("2026-11-29T10:00:00"), account=A))
+    unread = put(s3, trail_key(at("2026-11-29T10:05:00"), account=A))
+    path = f"AWSLogs/{A}/CloudTrail/us-east-1/"
+    store.saved = {
+        "sources": {
+            "s3": {
+                "v": 1,
+                "bucket": BUCKET,
+                "prefix": "",
+                "prefixes": {
+                    path: {
+                        "after": f"2026/11/29/{A}_CloudTrail_us-east-1_20261129T0600Z",
+                        "seen": ["2026/11/29/*20261129T1000Z_AbCdEfGh12345678"],
+                    }
+                },
+            }
+        }
+    }
+    names, reader = pull(store, factory, clock)
+    assert names == [unread] and read_by_v1 not in names
+    assert not reader.stats.problems
+    assert store.saved["sources"]["s3"]["v"] == 2
+    assert pull(store, factory, clock)[0] == []
+
+
+def test_an_unreadable_checkpoint_restarts_from_the_look_back_and_says_so(
+    s3, factory, clock, store
+):
+    key = put(s3, trail_key(at("2026-11-29T10:00:00"), account=A))
+    store.saved = {"sources": {"s3": {"v": 2, "bucket": BUCKET, "prefix": "", "o": "garbage"}}}
+    names, reader = pull(store, factory, clock)
+    assert names == [key]
+    assert [p.code for p in reader.stats.problems] == ["checkpoint_unreadable"]
+    assert pull(store, factory, clock)[0] == []

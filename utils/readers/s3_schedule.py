@@ -10,8 +10,9 @@ is listed on the next pull.
 A *sweep* lists a folder from the look-back horizon instead of from its cursor, to find
 files delivered late with an older name. Each folder is swept every ``sweep_interval``
 minutes, preferably in a pull that lists it anyway (a sweep is then free: one listing page
-covers a day of five-minute files). Small trails (at most ``sweeps_per_pull`` folders) are
-listed and swept in full on every pull — the cost is small and nothing waits for a schedule.
+covers a day of five-minute files). Small trails (at most ``small_trail_folders`` folders,
+about four accounts × 17 Regions) are listed, swept and rediscovered in full on every pull:
+the cost is small, and a file is read on the first pull after it lands, whatever its name.
 """
 
 from __future__ import annotations
@@ -44,19 +45,20 @@ def policy(
     previous_pull: int | None,
     discovered: int | None,
     sweeps_per_pull: int,
+    small_trail_folders: int = 64,
     max_idle_minutes: int,
     discovery_minutes: int,
     lookback_minutes: int,
 ) -> Policy:
     """How this pull schedules ``folders`` known folders (``now`` etc. in epoch minutes)."""
-    every_pull = folders <= sweeps_per_pull
+    every_pull = folders <= small_trail_folders
     step = max(1, now - previous_pull) if previous_pull is not None else 1
     if every_pull:
         interval = 0
     else:
         # Spread: about ``sweeps_per_pull`` sweeps a pull, and never rarer than a fraction
         # of the look-back (so a late file is caught well before it leaves it).
-        interval = math.ceil(folders / sweeps_per_pull) * step
+        interval = max(1, math.ceil(folders / sweeps_per_pull)) * step
         interval = min(interval, MAX_SWEEP_MINUTES, max(1, lookback_minutes // 4))
     discover = (
         every_pull

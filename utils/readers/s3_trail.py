@@ -158,9 +158,10 @@ class S3TrailReader:
         max_objects_per_pull: int = 200_000,
         max_seen_keys: int = 20_000,
         max_retry_keys: int = 5_000,
-        fetch_workers: int = 16,
+        fetch_workers: int = 12,
         list_workers: int = 16,
         sweeps_per_pull: int = 300,
+        small_trail_folders: int = 64,
         max_idle_minutes: int = 15,
         listing_minutes: int = 5,
         discovery_minutes: int = 30,
@@ -195,6 +196,7 @@ class S3TrailReader:
         self._fetch_workers = fetch_workers
         self._list_workers = list_workers
         self._sweeps_per_pull = sweeps_per_pull
+        self._small = small_trail_folders
         self._max_idle = max_idle_minutes
         self._listing_minutes = listing_minutes
         self._discovery_minutes = discovery_minutes
@@ -292,6 +294,8 @@ class S3TrailReader:
             if remaining is None or self._deadline is None
             else self._deadline.elapsed() + remaining / 2
         )
+        # Background page refills share the HTTP connection pool (16 connections in the
+        # plugin's boto3 config) with the fetch threads: 12 + 4 keeps within it.
         self._refill_pool = ThreadPoolExecutor(
             max_workers=max(1, self._list_workers // 4), thread_name_prefix="trail-list"
         )
@@ -315,6 +319,7 @@ class S3TrailReader:
             previous_pull=self._previous_pull,
             discovered=self._now if discovered_now else self._section.discovered,
             sweeps_per_pull=self._sweeps_per_pull,
+            small_trail_folders=self._small,
             max_idle_minutes=self._max_idle,
             discovery_minutes=self._discovery_minutes,
             lookback_minutes=self._lookback_minutes,
