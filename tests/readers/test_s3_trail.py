@@ -495,3 +495,40 @@ def test_an_unreadable_checkpoint_restarts_from_the_look_back_and_says_so(
     assert names == [key]
     assert [p.code for p in reader.stats.problems] == ["checkpoint_unreadable"]
     assert pull(store, factory, clock)[0] == []
+
+
+def test_failed_reads_beyond_the_retry_record_hold_the_cursor_and_are_read_later(
+    s3, factory, clock, store
+):
+    keys = [put(s3, trail_key(at(f"2026-11-29T10:0{m}:00"), account=A)) for m in range(4)]
+    failing = {keys[1], keys[2]}
+    factory.faults["s3"] = {
+        "get_object": lambda kw: (
+            client_error("InternalError", "GetObject") if kw["Key"] in failing else None
+        )
+    }
+    names, reader = pull(store, factory, clock, max_retry_keys=1)
+    assert names == [keys[0], keys[3]]
+    state = folders(store)[f"AWSLogs/{A}/CloudTrail/us-east-1/"]
+    assert len(state.retry) == 1  # one kept for a retry; the other holds the cursor
+    assert state.unread and state.cursor < keys[2]
+    assert reader.unread_since() == epoch("2026-11-29T10:01:00")
+
+    factory.faults["s3"].clear()
+    names, _ = pull(store, factory, clock, max_retry_keys=1)
+    assert sorted(names) == sorted(failing)
+    assert pull(store, factory, clock, max_retry_keys=1)[0] == []
+
+
+def test_a_key_deleted_between_listing_and_reading_is_skipped_once(s3, factory, clock, store):
+    gone = put(s3, trail_key(at("2026-11-29T10:00:00"), account=A))
+    kept = put(s3, trail_key(at("2026-11-29T10:05:00"), account=A))
+    factory.faults["s3"] = {
+        "get_object": lambda kw: (
+            client_error("NoSuchKey", "GetObject") if kw["Key"] == gone else None
+        )
+    }
+    names, reader = pull(store, factory, clock)
+    assert names == [kept] and reader.stats.objects_skipped["deleted"] == 1
+    factory.faults["s3"].clear()
+    assert pull(store, factory, clock)[0] == []

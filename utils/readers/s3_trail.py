@@ -214,6 +214,7 @@ class S3TrailReader:
         self._retries: list[_Candidate] = []
         self._handed: dict[str, _Candidate] = {}
         self._inflight: deque[_Candidate] = deque()
+        self._held: list[_Candidate] = []  # failed, no room to retry: hold their cursor
         self._heap: list[tuple[str, int, int, _Stream | _Candidate]] = []
         self._seq = 0
         self._late_total = sum(len(s.late) for s in self._section.states.values())
@@ -743,6 +744,7 @@ class S3TrailReader:
             # No room to remember it: the folder's cursor stays before it, so it is
             # listed (and read) again.
             cand.status = _HELD
+            self._held.append(cand)
             stream = self._streams.get(cand.state.prefix.path)
             if stream is not None:
                 stream.held.append(cand)
@@ -797,11 +799,10 @@ class S3TrailReader:
             found = token_time(head.token)
             if found is not None:
                 marks.append(found)
-        for stream in self._streams.values():
-            for cand in stream.held:
-                found = token_time(cand.token)
-                if found is not None:
-                    marks.append(found)
+        for cand in self._held:
+            found = token_time(cand.token)
+            if found is not None:
+                marks.append(found)
         for mark in (self._failed_since, self._unlisted_since):
             if mark is not None:
                 marks.append(mark)
