@@ -166,7 +166,7 @@ def worst_case_checkpoint(accounts: int, regions: int) -> tuple[int, int]:
     folders = list(states.values())
     for i in range(20_000):  # S3TrailReader's max_seen_keys default
         folders[i % len(folders)].late.add(state_mod.digest(f"late{i}"))
-    for i in range(5_000):  # max_retry_keys default
+    for i in range(2_000):  # max_retry_keys default
         state = folders[i % len(folders)]
         when = START - timedelta(minutes=i % 1440)
         suffix = f"{when:%Y/%m/%d}/{state.prefix.file_stem}{when:%Y%m%dT%H%M}Z_{i:016x}.json.gz"

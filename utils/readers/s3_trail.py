@@ -157,7 +157,7 @@ class S3TrailReader:
         deadline: Deadline | None = None,
         max_objects_per_pull: int = 200_000,
         max_seen_keys: int = 20_000,
-        max_retry_keys: int = 5_000,
+        max_retry_keys: int = 2_000,
         fetch_workers: int = 12,
         list_workers: int = 16,
         sweeps_per_pull: int = 300,
