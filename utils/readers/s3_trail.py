@@ -130,7 +130,6 @@ class _Stream:
     late_hits: set[str] = field(default_factory=set)
     held: list[_Candidate] = field(default_factory=list)
     future: Future[_Page] | None = None
-    found: int = 0
     fresh: bool = False  # never listed before this pull
 
 
@@ -546,7 +545,6 @@ class S3TrailReader:
         self.stats.objects_listed += page.listed
         self.stats.objects_skipped.update(page.skipped)
         stream.buffer.extend(page.candidates)
-        stream.found += len(page.candidates)
         stream.recent_hits.extend(page.recent_hits)
         stream.late_hits |= page.late_hits
         stream.newest = max(stream.newest, page.newest)
