@@ -66,3 +66,8 @@ soak: venv
 
 clean:
 	rm -rf build dist .state .bench .soak
+
+# The S3 trail reader at 1,000 accounts x 17 Regions (SCALE_S3_ARGS="--accounts 100" for a quick run).
+bench-scale-s3: venv
+	$(BIN)/python -m bench.scale_s3 $(SCALE_S3_ARGS)
+.PHONY: bench-scale-s3

@@ -9,6 +9,11 @@ import json
 import boto3
 import pytest
 from netskope.plugins.custom_plugins.aws_role_session_cto.utils.readers import S3TrailReader
+from netskope.plugins.custom_plugins.aws_role_session_cto.utils.readers.s3_state import (
+    cursor_minute,
+    decode_section,
+    minute_of,
+)
 
 from tests.conftest import DATASETS
 from tests.readers.helpers import (
@@ -57,6 +62,11 @@ def put(s3, key, body=None):
     return key
 
 
+def folders(store, root="AWSLogs/"):
+    """The saved checkpoint, decoded: ``{folder path: PrefixState}``."""
+    return decode_section(store.saved["sources"]["s3"], root).states
+
+
 def make_reader(factory, storage, clock, **options):
     options.setdefault("lookback_hours", 6)
     options.setdefault("fetch_workers", 2)
@@ -87,7 +97,7 @@ def test_first_pull_reads_the_look_back_window_oldest_first_across_both_layouts(
 
     assert names == [a07, b09, a11]
     assert reader.stats.objects_read == 3
-    assert set(store.saved["sources"]["s3"]["prefixes"]) == {
+    assert set(folders(store)) == {
         f"AWSLogs/{A}/CloudTrail/us-east-1/",
         f"AWSLogs/{ORG}/{B}/CloudTrail/eu-west-1/",
     }
@@ -162,12 +172,13 @@ def test_each_account_region_prefix_keeps_its_own_cursor(s3, factory, clock, sto
     west = put(s3, trail_key(at("2026-11-29T10:00:00"), account=A, region="eu-west-1"))
     assert pull(store, factory, clock, max_objects_per_pull=1)[0] == [west]
 
-    prefixes = store.saved["sources"]["s3"]["prefixes"]
-    east_state = prefixes[f"AWSLogs/{A}/CloudTrail/us-east-1/"]
-    west_state = prefixes[f"AWSLogs/{A}/CloudTrail/eu-west-1/"]
-    assert east_state["seen"] == []  # not reached: its cursor still at the look-back start
-    assert east_state["after"].endswith("_20261129T0600Z")
-    assert len(west_state["seen"]) == 1
+    states = folders(store)
+    east_state = states[f"AWSLogs/{A}/CloudTrail/us-east-1/"]
+    west_state = states[f"AWSLogs/{A}/CloudTrail/eu-west-1/"]
+    # east not reached: its cursor stops before its first unread file, which it remembers
+    assert cursor_minute(east_state.prefix, east_state.cursor) == minute_of(at("2026-11-29T10:00"))
+    assert east_state.unread and not east_state.recent
+    assert not west_state.unread and west_state.cursor > west
     assert pull(store, factory, clock, max_objects_per_pull=1)[0] == [east]
     assert pull(store, factory, clock, max_objects_per_pull=1)[0] == []
 
@@ -211,7 +222,7 @@ def test_access_denied_on_one_prefix_is_reported_and_the_others_are_read(s3, fac
     problem = next(p for p in reader.stats.problems if p.code == "access_denied")
     assert denied in problem.message and BUCKET in problem.message
     assert "s3:ListBucket" in problem.resolution
-    assert denied not in store.saved["sources"]["s3"]["prefixes"]
+    assert folders(store)[denied].cursor is None  # never listed: no progress recorded
 
     factory.faults["s3"].clear()
     assert pull(store, factory, clock)[0] == [b]
@@ -312,15 +323,25 @@ def test_regions_and_accounts_filters_limit_the_prefixes_read(s3, factory, clock
 
 
 def test_processed_key_record_stays_bounded_without_repeating_files(s3, factory, clock, store):
+    """Files read in order leave nothing behind but the cursor; only late files are recorded,
+    and when that record is full a late file waits rather than costing a repeat."""
     for m in range(6):
         put(s3, trail_key(at(f"2026-11-29T10:0{m}:00"), account=A))
     names, reader = pull(store, factory, clock, max_seen_keys=3)
     assert len(names) == 6
-    assert reader.stats.record_evictions == 3
+    assert not any(p.code == "processed_record_full" for p in reader.stats.problems)
+    state = folders(store)[f"AWSLogs/{A}/CloudTrail/us-east-1/"]
+    assert state.recent == set()  # all below the cursor now
+    # moto stamps LastModified with today's date, so these files count as landed late
+    assert len(state.late) == 6
+    late = put(s3, trail_key(at("2026-11-29T09:00:00"), account=A, rand="LateLateLate0001"))
+    names, reader = pull(store, factory, clock, max_seen_keys=3)
+    assert names == []
     assert any(p.code == "processed_record_full" for p in reader.stats.problems)
-    prefix = store.saved["sources"]["s3"]["prefixes"][f"AWSLogs/{A}/CloudTrail/us-east-1/"]
-    assert len(prefix["seen"]) == 3
-    assert pull(store, factory, clock, max_seen_keys=3)[0] == []
+    assert reader.unread_since() is None  # a refused late file does not hold expiry back
+    names, reader = pull(store, factory, clock, max_seen_keys=10)
+    assert names == [late]
+    assert pull(store, factory, clock, max_seen_keys=10)[0] == []
 
 
 def test_hand_out_order_does_not_depend_on_the_number_of_fetch_threads(s3, factory, clock):
@@ -338,8 +359,9 @@ def test_checkpoint_is_compact_json(s3, factory, clock, store):
         put(s3, trail_key(at(f"2026-11-29T10:{m:02}:00"), account=A))
     pull(store, factory, clock)
     section = store.saved["sources"]["s3"]
-    assert section["bucket"] == BUCKET and section["v"] == 1
-    assert len(json.dumps(section)) < 900  # ~45 bytes per processed file
+    assert section["bucket"] == BUCKET and section["v"] == 2
+    # one folder: its cursor, schedule and one 8-byte digest per file (late, for moto)
+    assert len(json.dumps(section, separators=(",", ":"))) < 250
 
 
 def test_changed_bucket_prefix_starts_over_and_says_so(s3, factory, clock, store):
@@ -389,7 +411,7 @@ def test_unread_since_names_a_failed_object_until_a_later_pull_reads_it(s3, fact
     reader.commit()
     store.save(storage)
     prefix = f"AWSLogs/{A}/CloudTrail/us-east-1/"
-    assert store.saved["sources"]["s3"]["prefixes"][prefix]["unread"] == "20261129T1100Z"
+    assert list(folders(store)[prefix].retry.values()) == ["e"]  # kept for a retry
 
     # the prefix cannot even be listed next pull: the stored record still names the object
     factory.faults["s3"]["list_objects_v2"] = lambda kw: (
@@ -410,7 +432,7 @@ def test_unread_since_names_a_failed_object_until_a_later_pull_reads_it(s3, fact
     assert names == [failing] and seen == [None]
     reader.commit()
     store.save(storage)
-    assert "unread" not in store.saved["sources"]["s3"]["prefixes"][prefix]
+    assert not folders(store)[prefix].retry and not folders(store)[prefix].unread
 
 
 def test_unread_since_ignores_objects_older_than_the_look_back(s3, factory, clock, store):
@@ -434,3 +456,79 @@ def test_unread_since_counts_objects_left_for_a_later_pull_by_the_budget(s3, fac
     assert names == keys[:2]
     assert seen == [epoch("2026-11-29T10:01:00"), epoch("2026-11-29T10:02:00")]
     assert reader.unread_since() == epoch("2026-11-29T10:02:00")
+
+
+def test_a_version_1_checkpoint_is_migrated_without_losing_or_repeating_files(
+    s3, factory, clock, store
+):
+    read_by_v1 = put(s3, trail_key(at("2026-11-29T10:00:00"), account=A))
+    unread = put(s3, trail_key(at("2026-11-29T10:05:00"), account=A))
+    path = f"AWSLogs/{A}/CloudTrail/us-east-1/"
+    store.saved = {
+        "sources": {
+            "s3": {
+                "v": 1,
+                "bucket": BUCKET,
+                "prefix": "",
+                "prefixes": {
+                    path: {
+                        "after": f"2026/11/29/{A}_CloudTrail_us-east-1_20261129T0600Z",
+                        "seen": ["2026/11/29/*20261129T1000Z_AbCdEfGh12345678"],
+                    }
+                },
+            }
+        }
+    }
+    names, reader = pull(store, factory, clock)
+    assert names == [unread] and read_by_v1 not in names
+    assert not reader.stats.problems
+    assert store.saved["sources"]["s3"]["v"] == 2
+    assert pull(store, factory, clock)[0] == []
+
+
+def test_an_unreadable_checkpoint_restarts_from_the_look_back_and_says_so(
+    s3, factory, clock, store
+):
+    key = put(s3, trail_key(at("2026-11-29T10:00:00"), account=A))
+    store.saved = {"sources": {"s3": {"v": 2, "bucket": BUCKET, "prefix": "", "o": "garbage"}}}
+    names, reader = pull(store, factory, clock)
+    assert names == [key]
+    assert [p.code for p in reader.stats.problems] == ["checkpoint_unreadable"]
+    assert pull(store, factory, clock)[0] == []
+
+
+def test_failed_reads_beyond_the_retry_record_hold_the_cursor_and_are_read_later(
+    s3, factory, clock, store
+):
+    keys = [put(s3, trail_key(at(f"2026-11-29T10:0{m}:00"), account=A)) for m in range(4)]
+    failing = {keys[1], keys[2]}
+    factory.faults["s3"] = {
+        "get_object": lambda kw: (
+            client_error("InternalError", "GetObject") if kw["Key"] in failing else None
+        )
+    }
+    names, reader = pull(store, factory, clock, max_retry_keys=1)
+    assert names == [keys[0], keys[3]]
+    state = folders(store)[f"AWSLogs/{A}/CloudTrail/us-east-1/"]
+    assert len(state.retry) == 1  # one kept for a retry; the other holds the cursor
+    assert state.unread and state.cursor < keys[2]
+    assert reader.unread_since() == epoch("2026-11-29T10:01:00")
+
+    factory.faults["s3"].clear()
+    names, _ = pull(store, factory, clock, max_retry_keys=1)
+    assert sorted(names) == sorted(failing)
+    assert pull(store, factory, clock, max_retry_keys=1)[0] == []
+
+
+def test_a_key_deleted_between_listing_and_reading_is_skipped_once(s3, factory, clock, store):
+    gone = put(s3, trail_key(at("2026-11-29T10:00:00"), account=A))
+    kept = put(s3, trail_key(at("2026-11-29T10:05:00"), account=A))
+    factory.faults["s3"] = {
+        "get_object": lambda kw: (
+            client_error("NoSuchKey", "GetObject") if kw["Key"] == gone else None
+        )
+    }
+    names, reader = pull(store, factory, clock)
+    assert names == [kept] and reader.stats.objects_skipped["deleted"] == 1
+    factory.faults["s3"].clear()
+    assert pull(store, factory, clock)[0] == []

@@ -1,43 +1,49 @@
 """CloudTrail trail files read straight from the trail bucket (ListObjectsV2 + GetObject).
 
-Checkpoint model, per account/Region folder (a "prefix"), kept in
-``storage["sources"]["s3"]["prefixes"][<prefix path>]``:
+Built for organization trails (1,000 accounts × 17 Regions = 17,000 account/Region
+folders, 3,400 new files a minute):
 
-* ``after`` — every key ≤ ``after`` is done (read, skipped or given up); the next listing
-  uses it as ``StartAfter``. It never moves past ``now - lookback_hours``, so files that
-  CloudTrail delivers late *with an older name* (re-deliveries) are still listed.
-* ``seen`` — keys > ``after`` already handed out, so each late file inside the look-back
-  window is read exactly once. Entries fall off as ``after`` passes them, and the record
-  as a whole is capped (``max_seen_keys``): when full, the oldest entries are dropped and
-  their prefix's ``after`` is raised past them (the look-back shrinks for that prefix and
-  the event is reported) — bounded storage and bounded work rather than re-reading
-  the same files every pull.
+* **Time-bounded pulls.** A pull works until its ``Deadline`` or until it has caught up;
+  listing may use half of the budget, reading the rest. Objects are fetched concurrently
+  and handed out oldest first across folders (by delivery minute, so an AssumeRole in one
+  Region tends to reach the resolver before the use of its key in another). Whatever is
+  handed out is done at ``commit()``; the rest waits for the next pull
+  (``stats.backlog``, ``stats.oldest_unread``).
+* **Listing that follows what is new** (``s3_schedule``): a folder is listed when its next
+  five-minute file is due, quiet folders back off, and listing resumes from the folder's
+  cursor. Files CloudTrail delivers late under an older name are found by a *sweep* (a
+  listing from the look-back horizon) each folder gets every ``sweep_interval`` minutes.
+  Listing runs on a small thread pool, and candidates are merged as a stream (a heap over
+  each folder's current page), so memory follows the page size, not the backlog.
+  Discovery of accounts and Regions (the ``Delimiter`` walk of ``AWSLogs/``) runs every
+  ``discovery_minutes`` on large trails.
+* **Bounded state** (``s3_state``): per folder a cursor and a few 8-byte digests. Keys ≤
+  the cursor are done unless S3 says they landed late (``LastModified`` more than
+  ``LATE_SECONDS`` after their name) and they are not in the folder's late record; the
+  cursor trails the clock by ``CURSOR_LAG_MINUTES``, and the files above it that are done
+  are kept as digests. Folders quiet for longer than the look-back are dropped.
 
-An object that cannot be read is retried on later pulls: after a transient failure until
-it succeeds, after AccessDenied while it is inside the look-back window (then it is
-reported as abandoned). The first pull of a prefix starts ``lookback_hours`` back. Keys
-are handed out oldest first, merged across prefixes by delivery minute (an AssumeRole in
-one Region then tends to reach the resolver before the use of its key in another), at
-most ``max_objects_per_pull`` per pull; the rest follow on later pulls. Nothing is
-written to storage before ``commit()``.
-
-``unread_since()`` tells the pipeline the delivery time of the oldest object known and not
-read yet (failed, or still to hand out), so held events are not given up past it; each
-prefix's checkpoint keeps that time (``unread``) for a pull in which the prefix cannot be
-listed.
+Guarantees (``docs/readers.md``): late files inside the look-back are read exactly once;
+files later than the look-back are not read; restarts lose and repeat nothing; transient
+read errors are retried; AccessDenied is retried while the object is inside the look-back,
+then reported as ``object_abandoned``; a corrupt object is counted once and not retried.
+Nothing is written to storage before ``commit()``.
 """
 
 from __future__ import annotations
 
 import heapq
+import time
+from collections import Counter, deque
 from collections.abc import Collection, Iterator, MutableMapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from ..aws_clients import ClientFactory
 from .aws_errors import AWS_ERRORS, ErrorKind, classify, describe
-from .base import Clock, RawBatch, ReaderStats, system_clock
+from .base import Clock, Deadline, RawBatch, ReaderStats, system_clock
 from .fetch import DEFAULT_MAX_OBJECT_BYTES, ObjectTooLarge, get_object_bytes, ordered_map
 from .layout import (
     ACCOUNT_ID,
@@ -46,53 +52,93 @@ from .layout import (
     decode_suffix,
     encode_suffix,
     logs_root,
-    parse_trail_key,
     skip_reason,
-    start_after,
     time_token,
     token_time,
 )
+from .s3_schedule import Policy, next_due, policy, spread, wants_listing
+from .s3_state import (
+    CURSOR_LAG_MINUTES,
+    LATE_SECONDS,
+    STATE_VERSION,
+    PrefixState,
+    Section,
+    UnreadableState,
+    decode_section,
+    digest,
+    encode_section,
+    migrate_v1,
+    minute_key,
+    minute_of,
+)
 
-STATE_VERSION = 1
+# Candidates held in memory across all folder pages at once (about 300 bytes each).
+LIST_MEMORY = 100_000
+MIN_PAGE = 10
+MAX_PAGE = 1000
 
-# Status of a listed key within one pull.
-_SEEN = "seen"  # already in the processed-key record
-_SKIP = "skip"  # not a trail log file; never recorded
-_PENDING = "pending"  # a candidate not handed out (yet)
-_DONE = "done"  # handed out, or permanently skipped (too large, deleted): recorded
-_ERROR = "error"  # transient failure (throttled, network, 5xx): retried next pull
-_DENIED = "denied"  # access denied: retried while inside the look-back, then given up
+_PENDING = "pending"  # not handed out (yet)
+_DONE = "done"  # handed out, or skipped for good (too large, deleted)
+_FAILED = "failed"  # read failed; kept in the folder's retry record
+_HELD = "held"  # read failed and the retry record is full: holds the cursor back
+_REFUSED = "refused"  # a late file not read because the late record is full
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Candidate:
     key: str
     suffix: str
-    size: int
+    size: int  # -1: unknown (a retried key, not listed)
     token: str
+    late: bool  # landed late (or unknown): recorded in ``late`` once at or below the cursor
+    below: bool  # at or below the folder's cursor when listed (found by a sweep)
+    state: PrefixState
     order: int
-    run: _Run
+    retry_kind: str = ""  # "d" / "e" when read from the retry record
+    status: str = _PENDING
+
+
+@dataclass(eq=False, slots=True)
+class _Page:
+    candidates: list[_Candidate]
+    recent_hits: list[tuple[str, bool]]  # (suffix, late) of done keys above the cursor
+    late_hits: set[str]
+    newest: str  # greatest time token listed
+    last_key: str | None
+    complete: bool
+    listed: int
+    skipped: Counter[str]
+    calls: int
+    error: BaseException | None
 
 
 @dataclass(eq=False)
-class _Run:
-    """One prefix during one pull."""
+class _Stream:
+    """One folder listed in this pull."""
 
-    prefix: TrailPrefix
-    after: str  # full key
-    horizon: str  # full key: StartAfter for "now - lookback"
-    seen: set[str]  # encoded suffixes
-    listed: list[str] = field(default_factory=list)
-    status: dict[str, str] = field(default_factory=dict)
-    candidates: list[_Candidate] = field(default_factory=list)
+    state: PrefixState
+    order: int
+    sweep: bool
+    start: str  # StartAfter of the first page
+    cursor: str  # the folder's cursor when the pull started
+    buffer: deque[_Candidate] = field(default_factory=deque)
+    next_after: str = ""
     complete: bool = False
+    failed: bool = False
+    newest: str = ""
+    recent_hits: list[tuple[str, bool]] = field(default_factory=list)
+    late_hits: set[str] = field(default_factory=set)
+    held: list[_Candidate] = field(default_factory=list)
+    future: Future[_Page] | None = None
+    fresh: bool = False  # never listed before this pull
 
 
 class S3TrailReader:
     """Hands out the raw trail objects of one bucket/prefix, one cursor per account/Region.
 
     ``sources`` is ``storage["sources"]`` (the reader only touches ``sources[state_key]``,
-    and only in ``commit()``). One instance per pull.
+    and only in ``commit()``). One instance per pull; ``deadline`` bounds the pull's time
+    (None: no budget).
     """
 
     source = "s3"
@@ -107,9 +153,17 @@ class S3TrailReader:
         regions: Collection[str] | None = None,
         accounts: Collection[str] | None = None,
         lookback_hours: float = 24,
-        max_objects_per_pull: int = 1000,
+        deadline: Deadline | None = None,
+        max_objects_per_pull: int = 200_000,
         max_seen_keys: int = 20_000,
-        fetch_workers: int = 8,
+        max_retry_keys: int = 2_000,
+        fetch_workers: int = 12,
+        list_workers: int = 16,
+        sweeps_per_pull: int = 300,
+        small_trail_folders: int = 64,
+        max_idle_minutes: int = 15,
+        listing_minutes: int = 5,
+        discovery_minutes: int = 30,
         bucket_region: str | None = None,
         max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
         state_key: str = "s3",
@@ -119,8 +173,12 @@ class S3TrailReader:
             raise ValueError("bucket is required: the S3 bucket the trail delivers to")
         if lookback_hours <= 0:
             raise ValueError(f"lookback_hours must be positive, got {lookback_hours}")
-        if max_objects_per_pull < 1 or max_seen_keys < 1 or fetch_workers < 1:
-            raise ValueError("max_objects_per_pull, max_seen_keys and fetch_workers must be ≥ 1")
+        if (
+            min(max_objects_per_pull, max_seen_keys, fetch_workers, list_workers) < 1
+            or min(max_retry_keys, sweeps_per_pull, max_idle_minutes, discovery_minutes) < 1
+            or listing_minutes < 1
+        ):
+            raise ValueError("counts, workers and intervals must be ≥ 1")
         self._factory = factory
         self._sources = sources
         self._bucket = bucket
@@ -129,100 +187,87 @@ class S3TrailReader:
         self._regions = frozenset(regions) if regions else None
         self._accounts = frozenset(accounts) if accounts else None
         self._lookback = timedelta(hours=lookback_hours)
-        self._budget = max_objects_per_pull
-        self._max_seen = max_seen_keys
-        self._workers = fetch_workers
+        self._lookback_minutes = max(1, int(lookback_hours * 60))
+        self._deadline = deadline
+        self._cap = max_objects_per_pull
+        self._max_late = max_seen_keys
+        self._max_retry = max_retry_keys
+        self._fetch_workers = fetch_workers
+        self._list_workers = list_workers
+        self._sweeps_per_pull = sweeps_per_pull
+        self._small = small_trail_folders
+        self._max_idle = max_idle_minutes
+        self._listing_minutes = listing_minutes
+        self._discovery_minutes = discovery_minutes
         self._bucket_region = bucket_region
         self._max_object_bytes = max_object_bytes
         self._state_key = state_key
         self._clock = clock
         self.stats = ReaderStats(self.source)
-        # Per prefix, the delivery time token of its oldest key not done at the last commit
-        # (failed, denied, or beyond the budget): what ``unread_since`` falls back on when
-        # the prefix cannot be listed this pull.
-        self._stored_unread: dict[str, str] = {}
-        self._prefixes: dict[str, tuple[TrailPrefix, str, set[str]]] = self._load(
-            sources.get(state_key)
-        )
-        self._runs: dict[str, _Run] = {}
+        self.sweeps = 0  # folders swept this pull
+        self.late_found = 0  # late files (below a cursor) handed out this pull
+        self._previous_pull: int | None = None
+        self._section = self._load(sources.get(state_key))
+        self._streams: dict[str, _Stream] = {}
+        self._done: dict[str, list[tuple[str, bool]]] = {}
+        self._retries: list[_Candidate] = []
         self._handed: dict[str, _Candidate] = {}
-        self._horizon_time: float | None = None  # epoch seconds of now - lookback_hours
-        self._queue: list[_Candidate] = []  # every candidate listed, in hand-out order
-        self._next = 0  # the first candidate of ``_queue`` that may still be pending
-        self._failed_since: float | None = None  # oldest object failed this pull (retried)
-        self._unlisted_since: float | None = None  # oldest stored unread of unlisted prefixes
+        self._inflight: deque[_Candidate] = deque()
+        self._held: list[_Candidate] = []  # failed, no room to retry: hold their cursor
+        self._heap: list[tuple[str, int, int, _Stream | _Candidate]] = []
+        self._seq = 0
+        self._late_total = sum(len(s.late) for s in self._section.states.values())
+        self._retry_total = sum(len(s.retry) for s in self._section.states.values())
+        self._page = MAX_PAGE
+        self._now = 0
+        self._horizon_min = 0
+        self._horizon_time: float | None = None
+        self._failed_since: float | None = None
+        self._unlisted_since: float | None = None
+        self._listing_cut = False
+        self._reading_cut = False
         self._started = False
-        self._committed = False
+        self._finished = False
+        self._mono_start = 0.0
+        self._refill_pool: ThreadPoolExecutor | None = None
+        self._client: Any = None
+        self._rule: Policy | None = None
+        self._list_until: float | None = None
 
     # ----------------------------------------------------------------- state
 
-    def _load(self, stored: Any) -> dict[str, tuple[TrailPrefix, str, set[str]]]:
-        """Stored cursors as ``{path: (prefix, after_full_key, seen_encoded)}``."""
+    def _load(self, stored: Any) -> Section:
         if stored is None:
-            return {}
-        if (
-            not isinstance(stored, dict)
-            or stored.get("v") != STATE_VERSION
-            or not isinstance(stored.get("prefixes"), dict)
-        ):
-            self.stats.problem(
-                "checkpoint_unreadable",
-                f"The stored S3 checkpoint for s3://{self._bucket}/{self._prefix} is not in "
-                "a format this version understands; reading restarts from the look-back "
-                "window.",
-            )
-            return {}
+            return Section({})
+        now = minute_of(self._clock())
+        where = f"s3://{self._bucket}/{self._prefix}"
+        if not isinstance(stored, dict) or stored.get("v") not in (1, STATE_VERSION):
+            self._unreadable(where)
+            return Section({})
         if stored.get("bucket") != self._bucket or stored.get("prefix") != self._prefix:
             self.stats.problem(
                 "source_changed",
-                f"The trail bucket or prefix changed (now s3://{self._bucket}/{self._prefix}); "
-                "reading starts over from the look-back window.",
+                f"The trail bucket or prefix changed (now {where}); reading starts over "
+                "from the look-back window.",
             )
-            return {}
-        loaded: dict[str, tuple[TrailPrefix, str, set[str]]] = {}
-        for path, entry in stored["prefixes"].items():
-            parsed = parse_trail_key(f"{path}x") if isinstance(path, str) else None
-            if (
-                parsed is None
-                or parsed.prefix.path != path
-                or not isinstance(entry, dict)
-                or not isinstance(entry.get("after"), str)
-                or not isinstance(entry.get("seen"), list)
-            ):
-                continue  # a damaged entry only costs that prefix a fresh start
-            seen = {s for s in entry["seen"] if isinstance(s, str)}
-            loaded[path] = (parsed.prefix, f"{path}{entry['after']}", seen)
-            if isinstance(entry.get("unread"), str):
-                self._stored_unread[path] = entry["unread"]
-        return loaded
+            return Section({})
+        try:
+            if stored["v"] == 1:
+                return migrate_v1(stored, now)
+            section = decode_section(stored, self._root)
+        except UnreadableState:
+            self._unreadable(where)
+            return Section({})
+        if isinstance(stored.get("t"), int):
+            self._previous_pull = stored["t"]
+        return section
 
-    # --------------------------------------------------------------- reading
-
-    def batches(self) -> Iterator[RawBatch]:
-        if self._started:
-            raise RuntimeError("batches() can be called once per reader; build one per pull")
-        self._started = True
-        now = self._clock()
-        horizon_time = now - self._lookback
-        self._horizon_time = horizon_time.timestamp()
-        client = self._factory.client("s3", self._bucket_region)
-        for order, prefix in enumerate(self._discover(client)):
-            run = self._start_run(prefix, start_after(prefix, horizon_time))
-            if self._list(client, run, order):
-                self._runs[prefix.path] = run
-        self._queue = list(
-            heapq.merge(
-                *(run.candidates for run in self._runs.values()),
-                key=lambda c: (c.token, c.order),
-            )
+    def _unreadable(self, where: str) -> None:
+        self.stats.problem(
+            "checkpoint_unreadable",
+            f"The stored S3 checkpoint for {where} is not in a format this version "
+            "understands; reading restarts from the look-back window.",
         )
-        unlisted = [
-            token_time(token)
-            for path, token in self._stored_unread.items()
-            if path not in self._runs and self._wanted(self._prefixes[path][0])
-        ]
-        self._unlisted_since = min((t for t in unlisted if t is not None), default=None)
-        yield from self._fetch(client, self._queue[: self._budget])
 
     def _wanted(self, prefix: TrailPrefix) -> bool:
         """Whether ``prefix`` is one this reader is configured to read."""
@@ -230,63 +275,107 @@ class S3TrailReader:
             self._accounts is None or prefix.account_id in self._accounts
         )
 
-    def unread_since(self) -> float | None:
-        """The delivery time of the oldest trail object known and not read yet, inside the
-        look-back: one that failed to read this pull, the next one still to hand out (this
-        pull or a later one), or, for a prefix that could not be listed, the oldest one not
-        done when it was last committed. See ``EventSource.unread_since``."""
-        if self._horizon_time is None:
-            return None
-        queue = self._queue
-        position = self._next
-        while position < len(queue) and queue[position].run.status[queue[position].key] != _PENDING:
-            position += 1
-        self._next = position
-        marks = [self._failed_since, self._unlisted_since]
-        if position < len(queue):
-            marks.append(token_time(queue[position].token))
-        horizon = self._horizon_time
-        return min((m for m in marks if m is not None and m >= horizon), default=None)
+    # --------------------------------------------------------------- reading
 
-    def _start_run(self, prefix: TrailPrefix, horizon: str) -> _Run:
-        known = self._prefixes.get(prefix.path)
-        if known is None:
-            # First sight of this prefix: start lookback_hours back.
-            return _Run(prefix, after=horizon, horizon=horizon, seen=set())
-        _prefix, after, seen = known
-        return _Run(prefix, after=after, horizon=horizon, seen=set(seen))
+    def batches(self) -> Iterator[RawBatch]:
+        if self._started:
+            raise RuntimeError("batches() can be called once per reader; build one per pull")
+        self._started = True
+        self._mono_start = time.monotonic()
+        now = self._clock()
+        self._now = minute_of(now)
+        horizon = now - self._lookback
+        self._horizon_time = horizon.timestamp()
+        self._horizon_min = minute_of(horizon)
+        self._client = self._factory.client("s3", self._bucket_region)
+        remaining = self._deadline.remaining() if self._deadline is not None else None
+        self._list_until = (
+            None
+            if remaining is None or self._deadline is None
+            else self._deadline.elapsed() + remaining / 2
+        )
+        # Background page refills share the HTTP connection pool (16 connections in the
+        # plugin's boto3 config) with the fetch threads: 12 + 4 keeps within it.
+        self._refill_pool = ThreadPoolExecutor(
+            max_workers=max(1, self._list_workers // 4), thread_name_prefix="trail-list"
+        )
+        try:
+            rule = self._policy(discovered_now=False)
+            if rule.discover:
+                self._discover()
+                rule = self._policy(discovered_now=True)
+            self._rule = rule
+            self._open(rule)
+            yield from self._fetch()
+        finally:
+            self._refill_pool.shutdown(wait=False, cancel_futures=True)
+            self._finish()
 
-    def _common_prefixes(self, client: Any, prefix: str) -> list[str] | None:
-        """Child folder names under ``prefix`` (None when the listing failed; reported)."""
+    def _policy(self, *, discovered_now: bool) -> Policy:
+        states = self._section.states
+        return policy(
+            folders=sum(1 for s in states.values() if self._wanted(s.prefix)),
+            now=self._now,
+            previous_pull=self._previous_pull,
+            discovered=self._now if discovered_now else self._section.discovered,
+            sweeps_per_pull=self._sweeps_per_pull,
+            small_trail_folders=self._small,
+            max_idle_minutes=self._max_idle,
+            discovery_minutes=self._discovery_minutes,
+            lookback_minutes=self._lookback_minutes,
+        )
+
+    def _listing_over(self) -> bool:
+        if self._deadline is None:
+            return False
+        if self._deadline.expired():
+            return True
+        return self._list_until is not None and self._deadline.elapsed() >= self._list_until
+
+    # ------------------------------------------------------------- discovery
+
+    def _common_prefixes(self, prefix: str) -> tuple[list[str], int, BaseException | None]:
+        """Child folder names under ``prefix``, the calls made, and the error if any.
+        Runs on listing threads: touches no shared state."""
         names: list[str] = []
+        calls = 0
         params: dict[str, Any] = {"Bucket": self._bucket, "Prefix": prefix, "Delimiter": "/"}
         while True:
-            self.stats.call("s3:ListObjectsV2")
+            calls += 1
             try:
-                page = client.list_objects_v2(**params)
+                page = self._client.list_objects_v2(**params)
             except AWS_ERRORS as error:
-                self._listing_failed(prefix, error)
-                return None
+                return names, calls, error
             for entry in page.get("CommonPrefixes") or []:
                 child = str(entry.get("Prefix", ""))[len(prefix) :].rstrip("/")
                 if child:
                     names.append(child)
             token = page.get("NextContinuationToken")
             if not page.get("IsTruncated") or not token:
-                return names
+                return names, calls, None
             params["ContinuationToken"] = token
 
-    def _discover(self, client: Any) -> list[TrailPrefix]:
-        """Every account/Region folder under ``<prefix>/AWSLogs/`` (both layouts)."""
-        top = self._common_prefixes(client, self._root)
+    def _walk(self, prefix: str) -> list[str] | None:
+        names, calls, error = self._common_prefixes(prefix)
+        for _ in range(calls):
+            self.stats.call("s3:ListObjectsV2")
+        if error is not None:
+            self._listing_failed(prefix, error)
+            return None
+        return names
+
+    def _discover(self) -> None:
+        """Add every account/Region folder under ``<prefix>/AWSLogs/`` (both layouts) not
+        known yet; known folders are kept (they are dropped only once quiet)."""
+        top = self._walk(self._root)
         if top is None:
-            return []
+            return
         owners: list[tuple[str, str]] = []  # (org id or "", account id)
         for child in sorted(top):
             if ACCOUNT_ID.match(child):
                 owners.append(("", child))
             elif ORG_ID.match(child):
-                members = self._common_prefixes(client, f"{self._root}{child}/")
+                members = self._walk(f"{self._root}{child}/")
                 owners.extend((child, a) for a in sorted(members or []) if ACCOUNT_ID.match(a))
         if not owners:
             self.stats.problem(
@@ -295,60 +384,368 @@ class S3TrailReader:
                 "Check the bucket name and the prefix (the trail's S3 key prefix, without "
                 "'AWSLogs'); a new trail delivers its first files within about 15 minutes.",
             )
-        found: list[TrailPrefix] = []
-        for org, account in owners:
-            if self._accounts is not None and account not in self._accounts:
-                continue
-            org_part = f"{org}/" if org else ""
-            folder = f"{self._root}{org_part}{account}/CloudTrail/"
-            regions = self._common_prefixes(client, folder)
-            for region in sorted(regions or []):
-                if self._regions is not None and region not in self._regions:
-                    continue
-                found.append(TrailPrefix(self._root, org, account, region))
-        return found
+        owners = [o for o in owners if self._accounts is None or o[1] in self._accounts]
 
-    def _list(self, client: Any, run: _Run, order: int) -> bool:
-        """List ``run``'s prefix from its cursor until enough new keys are found."""
-        prefix = run.prefix
-        params: dict[str, Any] = {
-            "Bucket": self._bucket,
-            "Prefix": prefix.path,
-            "StartAfter": run.after,
-        }
+        def folders() -> Iterator[tuple[str, str]]:
+            for owner in owners:
+                if self._listing_over():
+                    self._listing_cut = True
+                    return  # the rest is discovered next pull
+                yield owner
+
+        def walk(owner: tuple[str, str]) -> tuple[list[str], int, BaseException | None]:
+            org, account = owner
+            org_part = f"{org}/" if org else ""
+            return self._common_prefixes(f"{self._root}{org_part}{account}/CloudTrail/")
+
+        states = self._section.states
+        complete = True
+        for (org, account), outcome in ordered_map(folders(), walk, self._list_workers):
+            if isinstance(outcome, BaseException):
+                raise outcome  # a bug in the walk itself, not an AWS error
+            names, calls, error = outcome
+            for _ in range(calls):
+                self.stats.call("s3:ListObjectsV2")
+            if error is not None:
+                org_part = f"{org}/" if org else ""
+                self._listing_failed(f"{self._root}{org_part}{account}/CloudTrail/", error)
+                complete = False
+                continue
+            for region in sorted(names):
+                p = TrailPrefix(self._root, org, account, region)
+                if not self._wanted(p) or p.path in states:
+                    continue
+                states[p.path] = PrefixState(
+                    prefix=p, cursor=None, last=self._now, due=self._now, swept=self._now
+                )
+        if complete and not self._listing_cut:
+            self._section.discovered = self._now
+
+    # --------------------------------------------------------------- listing
+
+    def _open(self, rule: Policy) -> None:
+        """List the first page of every folder due in this pull (concurrently), then seed
+        the merge with each folder's first candidate and the keys to retry."""
+        plan: list[tuple[PrefixState, bool]] = []
+        for state in self._section.states.values():
+            if not self._wanted(state.prefix):
+                continue
+            listed, sweep = wants_listing(state, self._now, rule)
+            if listed:
+                plan.append((state, sweep))
+        by_path = sorted(plan, key=lambda item: item[0].prefix.path)
+        orders = {state.prefix.path: i for i, (state, _s) in enumerate(by_path)}
+        # Most urgent first, in case the listing budget runs out: known unread, then due.
+        plan.sort(key=lambda item: (not item[0].unread, item[0].due, item[0].prefix.path))
+        self._page = max(MIN_PAGE, min(MAX_PAGE, LIST_MEMORY // max(1, len(plan))))
+        streams: list[_Stream] = []
+        for state, sweep in plan:
+            p = state.prefix
+            horizon_key = minute_key(p, self._horizon_min)
+            cursor = state.cursor if state.cursor is not None else horizon_key
+            start = min(cursor, horizon_key) if sweep else cursor
+            stream = _Stream(state, orders[p.path], sweep, start, cursor, next_after=start)
+            stream.fresh = state.cursor is None
+            streams.append(stream)
+
+        def items() -> Iterator[_Stream]:
+            for stream in streams:
+                if self._listing_over():
+                    self._listing_cut = True
+                    return  # the rest stays due for the next pull
+                yield stream
+
+        for stream, outcome in ordered_map(items(), self._list_page, self._list_workers):
+            if isinstance(outcome, BaseException):
+                raise outcome  # a bug in page handling, not an AWS error
+            if outcome.error is not None and outcome.calls == 1 and not outcome.listed:
+                self._apply(stream, outcome)
+                continue  # not listed at all: the folder keeps its state
+            self._streams[stream.state.prefix.path] = stream
+            self.sweeps += stream.sweep
+            self._apply(stream, outcome)
+            if stream.buffer:
+                self._push(stream)
+        self._seed_retries()
+        marks = [
+            self._cursor_time(state)
+            for path, state in self._section.states.items()
+            if state.unread and path not in self._streams and self._wanted(state.prefix)
+        ]
+        self._unlisted_since = min(marks, default=None)
+
+    def _cursor_time(self, state: PrefixState) -> float:
+        if state.cursor is None:
+            return float(self._horizon_time or 0.0)
+        found = token_time(state.cursor[-14:])
+        return found if found is not None else float(self._horizon_time or 0.0)
+
+    def _list_page(self, stream: _Stream) -> _Page:
+        """One listing request (more while it finds nothing new) from ``stream.next_after``.
+        Runs on listing threads: reads the stream's state, changes nothing shared."""
+        state = stream.state
+        path = state.prefix.path
+        keep = self._page
+        max_keys = MAX_PAGE if stream.sweep else keep
+        cursor = stream.cursor
+        after = stream.next_after
+        page = _Page([], [], set(), "", None, False, 0, Counter(), 0, None)
         while True:
-            self.stats.call("s3:ListObjectsV2")
+            page.calls += 1
             try:
-                page = client.list_objects_v2(**params)
+                response = self._client.list_objects_v2(
+                    Bucket=self._bucket, Prefix=path, StartAfter=after, MaxKeys=max_keys
+                )
             except AWS_ERRORS as error:
-                self._listing_failed(prefix.path, error, prefix)
-                return False
-            for obj in page.get("Contents") or []:
+                page.error = error
+                return page
+            contents = response.get("Contents") or []
+            for obj in contents:
                 key = str(obj["Key"])
-                suffix = key[len(prefix.path) :]
-                run.listed.append(key)
-                self.stats.objects_listed += 1
+                after = key
+                page.last_key = key
+                page.listed += 1
+                suffix = key[len(path) :]
                 reason = skip_reason(key)
                 if reason is not None:
-                    run.status[key] = _SKIP
-                    self.stats.objects_skipped[reason] += 1
-                elif encode_suffix(prefix, suffix) in run.seen:
-                    run.status[key] = _SEEN
-                    self.stats.objects_skipped["already_read"] += 1
+                    page.skipped[reason] += 1
+                    continue
+                token = time_token(suffix)
+                page.newest = max(page.newest, token)
+                if encode_suffix(state.prefix, suffix) in state.retry:
+                    continue  # read through the retry record
+                late = _landed_late(obj.get("LastModified"), token)
+                if key > cursor:
+                    if digest(suffix) in state.recent:
+                        page.recent_hits.append((suffix, late))
+                        page.skipped["already_read"] += 1
+                        continue
+                    below = False
+                elif not late:
+                    continue  # at or below the cursor and on time: done
+                elif digest(suffix) in state.late:
+                    page.late_hits.add(digest(suffix))
+                    continue
                 else:
-                    run.status[key] = _PENDING
-                    run.candidates.append(
-                        _Candidate(
-                            key, suffix, int(obj.get("Size") or 0), time_token(suffix), order, run
-                        )
-                    )
-            token = page.get("NextContinuationToken")
-            if not page.get("IsTruncated") or not token:
-                run.complete = True
-                return True
-            if len(run.candidates) >= self._budget:
-                return True  # enough for this pull; the cursor stops at the last handled key
-            params["ContinuationToken"] = token
+                    below = True
+                size = int(obj.get("Size") or 0)
+                page.candidates.append(
+                    _Candidate(key, suffix, size, token, late, below, state, stream.order)
+                )
+                if len(page.candidates) >= keep:
+                    return page  # enough for now; the next page starts after ``key``
+            if not response.get("IsTruncated") or not contents:
+                page.complete = True
+                return page
+
+    def _apply(self, stream: _Stream, page: _Page) -> None:
+        """Fold one page into its stream (main thread)."""
+        for _ in range(page.calls):
+            self.stats.call("s3:ListObjectsV2")
+        self.stats.objects_listed += page.listed
+        self.stats.objects_skipped.update(page.skipped)
+        stream.buffer.extend(page.candidates)
+        stream.recent_hits.extend(page.recent_hits)
+        stream.late_hits |= page.late_hits
+        stream.newest = max(stream.newest, page.newest)
+        if page.last_key is not None:
+            stream.next_after = page.last_key
+        stream.complete = page.complete
+        if page.error is not None:
+            stream.failed = True
+            self._listing_failed(stream.state.prefix.path, page.error, stream.state.prefix)
+
+    def _refill(self, stream: _Stream, wait: bool) -> None:
+        """Ask for the stream's next page (in the background), or wait for it."""
+        if stream.complete or stream.failed:
+            return
+        if stream.future is None:
+            assert self._refill_pool is not None
+            stream.future = self._refill_pool.submit(self._list_page, stream)
+        if wait:
+            page = stream.future.result()
+            stream.future = None
+            self._apply(stream, page)
+
+    def _seed_retries(self) -> None:
+        """Keys that failed on earlier pulls, read again directly (no listing)."""
+        for path, state in self._section.states.items():
+            if not state.retry or not self._wanted(state.prefix):
+                continue
+            stream = self._streams.get(path)
+            order = stream.order if stream is not None else 1 << 30
+            for encoded, kind in sorted(state.retry.items()):
+                suffix = decode_suffix(state.prefix, encoded)
+                token = time_token(suffix)
+                minute = _token_minute(token)
+                if kind == "d" and minute is not None and minute < self._horizon_min:
+                    continue  # denied and out of the look-back: abandoned at commit
+                below = state.cursor is not None and path + suffix <= state.cursor
+                cand = _Candidate(path + suffix, suffix, -1, token, True, below, state, order, kind)
+                self._retries.append(cand)
+                self._push(cand)
+
+    def _push(self, item: _Stream | _Candidate) -> None:
+        head = item.buffer[0] if isinstance(item, _Stream) else item
+        self._seq += 1
+        heapq.heappush(self._heap, (head.token, head.order, self._seq, item))
+
+    def _pop(self) -> _Candidate | None:
+        """The oldest candidate across all folders (refilling a folder's page as needed)."""
+        if not self._heap:
+            return None
+        _t, _o, _s, item = heapq.heappop(self._heap)
+        if isinstance(item, _Candidate):
+            return item
+        stream = item
+        cand = stream.buffer.popleft()
+        if len(stream.buffer) <= self._page // 4:
+            self._refill(stream, wait=not stream.buffer)
+        if stream.buffer:
+            self._push(stream)
+        return cand
+
+    # --------------------------------------------------------------- fetching
+
+    def _selected(self) -> Iterator[_Candidate]:
+        handed = 0
+        while True:
+            if self._deadline is not None and self._deadline.expired():
+                self._reading_cut = bool(self._heap)
+                return
+            if handed >= self._cap:
+                self._reading_cut = bool(self._heap)
+                return
+            cand = self._pop()
+            if cand is None:
+                return
+            if cand.size > self._max_object_bytes:
+                self._too_large(cand, cand.size)
+                continue
+            if cand.below and cand.late and not cand.retry_kind:
+                if self._late_total >= self._max_late:
+                    self._refuse(cand)
+                    continue
+                self.late_found += 1
+            if cand.late and not cand.retry_kind:
+                self._late_total += 1
+            handed += 1
+            self._inflight.append(cand)
+            yield cand
+
+    def _fetch(self) -> Iterator[RawBatch]:
+        client = self._client
+
+        def work(cand: _Candidate) -> bytes:
+            return get_object_bytes(client, self._bucket, cand.key, self._max_object_bytes)
+
+        for cand, result in ordered_map(self._selected(), work, self._fetch_workers):
+            self._inflight.popleft()
+            self.stats.call("s3:GetObject")
+            if isinstance(result, bytes):
+                self.stats.objects_read += 1
+                self.stats.bytes_read += len(result)
+                self._finish_candidate(cand)
+                batch_id = f"s3://{self._bucket}/{cand.key}"
+                self._handed[batch_id] = cand
+                yield RawBatch(
+                    batch_id=batch_id,
+                    kind="object",
+                    source=self.source,
+                    account_id=cand.state.prefix.account_id,
+                    region=cand.state.prefix.region,
+                    name=cand.key,
+                    payload=result,
+                    bucket=self._bucket,
+                )
+            else:
+                self._read_failed(cand, result)
+
+    def _finish_candidate(self, cand: _Candidate) -> None:
+        """Handed out or skipped for good: done at commit."""
+        cand.status = _DONE
+        if cand.retry_kind:
+            encoded = encode_suffix(cand.state.prefix, cand.suffix)
+            if cand.state.retry.pop(encoded, None) is not None:
+                self._retry_total -= 1
+        self._done.setdefault(cand.state.prefix.path, []).append((cand.suffix, cand.late))
+
+    def _refuse(self, cand: _Candidate) -> None:
+        cand.status = _REFUSED
+        self.stats.objects_skipped["record_full"] += 1
+        if self.stats.objects_skipped["record_full"] == 1:
+            self.stats.problem(
+                "processed_record_full",
+                f"The record of late trail files read in s3://{self._bucket}/{self._root} "
+                f"is full ({self._max_late} files): late files are not read until older "
+                "entries leave the look-back window.",
+                "Lower lookback_hours, narrow the Regions, or use the SQS source.",
+            )
+
+    def _too_large(self, cand: _Candidate, size: int) -> None:
+        self._finish_candidate(cand)
+        self.stats.objects_skipped["too_large"] += 1
+        self.stats.problem(
+            "object_too_large",
+            f"Skipped s3://{self._bucket}/{cand.key}: {size} bytes is over the "
+            f"{self._max_object_bytes}-byte limit for one trail object.",
+            "Trail files are far smaller; check what writes this object into the trail folder.",
+        )
+
+    def _read_failed(self, cand: _Candidate, error: BaseException) -> None:
+        if isinstance(error, ObjectTooLarge):
+            self._too_large(cand, error.size)
+            return
+        if not isinstance(error, (*AWS_ERRORS, OSError)):
+            raise error  # a bug, not a data or AWS problem: fail loudly
+        kind = classify(error)
+        where = f"s3://{self._bucket}/{cand.key}"
+        if kind is ErrorKind.NOT_FOUND:
+            # Deleted between listing and reading (lifecycle rule, manual clean-up).
+            self._finish_candidate(cand)
+            self.stats.objects_skipped["deleted"] += 1
+            return
+        self.stats.objects_errored += 1
+        failed_at = token_time(cand.token)
+        if failed_at is not None and (self._failed_since is None or failed_at < self._failed_since):
+            self._failed_since = failed_at  # retried later: its events may still matter
+        self._keep_for_retry(cand, "d" if kind is ErrorKind.ACCESS_DENIED else "e")
+        if kind is ErrorKind.ACCESS_DENIED:
+            self.stats.access_denied[self._scope(cand.state.prefix, "")] += 1
+            self.stats.problem(
+                "access_denied",
+                f"Reading {where} was denied: {describe(error)}.",
+                f"Grant s3:GetObject on arn:aws:s3:::{self._bucket}/<prefix>/AWSLogs/* and, "
+                "for an SSE-KMS "
+                "trail, kms:Decrypt on the trail's KMS key. The object is retried on later "
+                "pulls while it is inside the look-back window.",
+            )
+            return
+        if kind is ErrorKind.THROTTLED:
+            self.stats.throttles += 1
+        self.stats.problem(
+            "read_failed",
+            f"Reading {where} failed: {describe(error)}.",
+            "Retried on the next pull while the object is inside the look-back window.",
+        )
+
+    def _keep_for_retry(self, cand: _Candidate, kind: str) -> None:
+        encoded = encode_suffix(cand.state.prefix, cand.suffix)
+        if cand.retry_kind:
+            cand.state.retry[encoded] = kind
+            cand.status = _FAILED
+        elif self._retry_total < self._max_retry:
+            cand.state.retry[encoded] = kind
+            self._retry_total += 1
+            cand.status = _FAILED
+        else:
+            # No room to remember it: the folder's cursor stays before it, so it is
+            # listed (and read) again.
+            cand.status = _HELD
+            self._held.append(cand)
+            stream = self._streams.get(cand.state.prefix.path)
+            if stream is not None:
+                stream.held.append(cand)
 
     def _listing_failed(
         self, prefix: str, error: BaseException, trail_prefix: TrailPrefix | None = None
@@ -387,84 +784,51 @@ class S3TrailReader:
             return prefix
         return f"{trail_prefix.account_id}/{trail_prefix.region}"
 
-    def _fetch(self, client: Any, selected: list[_Candidate]) -> Iterator[RawBatch]:
-        wanted: list[_Candidate] = []
-        for cand in selected:
-            if cand.size > self._max_object_bytes:
-                self._too_large(cand, cand.size)
-            else:
-                wanted.append(cand)
+    # --------------------------------------------------------------- progress
 
-        def work(cand: _Candidate) -> bytes:
-            return get_object_bytes(client, self._bucket, cand.key, self._max_object_bytes)
+    def _pending_marks(self) -> list[float]:
+        marks: list[float] = []
+        if self._inflight:
+            found = token_time(self._inflight[0].token)
+            if found is not None:
+                marks.append(found)
+        for _t, _o, _s, item in self._heap[:1]:
+            head = item.buffer[0] if isinstance(item, _Stream) else item
+            found = token_time(head.token)
+            if found is not None:
+                marks.append(found)
+        for cand in self._held:
+            found = token_time(cand.token)
+            if found is not None:
+                marks.append(found)
+        for mark in (self._failed_since, self._unlisted_since):
+            if mark is not None:
+                marks.append(mark)
+        return marks
 
-        for cand, result in ordered_map(wanted, work, self._workers):
-            self.stats.call("s3:GetObject")
-            if isinstance(result, bytes):
-                self.stats.objects_read += 1
-                self.stats.bytes_read += len(result)
-                cand.run.status[cand.key] = _DONE  # handed out = processed by commit time
-                batch_id = f"s3://{self._bucket}/{cand.key}"
-                self._handed[batch_id] = cand
-                yield RawBatch(
-                    batch_id=batch_id,
-                    kind="object",
-                    source=self.source,
-                    account_id=cand.run.prefix.account_id,
-                    region=cand.run.prefix.region,
-                    name=cand.key,
-                    payload=result,
-                    bucket=self._bucket,
-                )
-            else:
-                self._read_failed(cand, result)
+    def unread_since(self) -> float | None:
+        """The delivery time of the oldest trail object known and not read yet, inside the
+        look-back: one that failed to read, the next one still to hand out (this pull or a
+        later one), or, for a folder not listed this pull, its cursor when it had files
+        left unread at its last commit. See ``EventSource.unread_since``."""
+        if self._horizon_time is None:
+            return None
+        horizon = self._horizon_time
+        return min((m for m in self._pending_marks() if m >= horizon), default=None)
 
-    def _too_large(self, cand: _Candidate, size: int) -> None:
-        cand.run.status[cand.key] = _DONE
-        self.stats.objects_skipped["too_large"] += 1
-        self.stats.problem(
-            "object_too_large",
-            f"Skipped s3://{self._bucket}/{cand.key}: {size} bytes is over the "
-            f"{self._max_object_bytes}-byte limit for one trail object.",
-            "Trail files are far smaller; check what writes this object into the trail folder.",
-        )
-
-    def _read_failed(self, cand: _Candidate, error: BaseException) -> None:
-        if isinstance(error, ObjectTooLarge):
-            self._too_large(cand, error.size)
+    def _finish(self) -> None:
+        if self._finished:
             return
-        if not isinstance(error, (*AWS_ERRORS, OSError)):
-            raise error  # a bug, not a data or AWS problem: fail loudly
-        kind = classify(error)
-        where = f"s3://{self._bucket}/{cand.key}"
-        if kind is ErrorKind.NOT_FOUND:
-            # Deleted between listing and reading (lifecycle rule, manual clean-up).
-            cand.run.status[cand.key] = _DONE
-            self.stats.objects_skipped["deleted"] += 1
-            return
-        self.stats.objects_errored += 1
-        failed_at = token_time(cand.token)
-        if failed_at is not None and (self._failed_since is None or failed_at < self._failed_since):
-            self._failed_since = failed_at  # retried later: its events may still matter
-        if kind is ErrorKind.ACCESS_DENIED:
-            cand.run.status[cand.key] = _DENIED
-            self.stats.access_denied[self._scope(cand.run.prefix, "")] += 1
-            self.stats.problem(
-                "access_denied",
-                f"Reading {where} was denied: {describe(error)}.",
-                f"Grant s3:GetObject on arn:aws:s3:::{self._bucket}/<prefix>/AWSLogs/* and, "
-                "for an SSE-KMS "
-                "trail, kms:Decrypt on the trail's KMS key. The object is retried on later "
-                "pulls while it is inside the look-back window.",
-            )
-            return
-        cand.run.status[cand.key] = _ERROR
-        if kind is ErrorKind.THROTTLED:
-            self.stats.throttles += 1
-        self.stats.problem(
-            "read_failed",
-            f"Reading {where} failed: {describe(error)}.",
-            "Retried on the next pull while the object is inside the look-back window.",
+        self._finished = True
+        backlog = sum(len(s.buffer) + len(s.held) for s in self._streams.values())
+        backlog += sum(1 for c in self._retries if c.status != _DONE)
+        self.stats.backlog = backlog
+        self.stats.oldest_unread = min(self._pending_marks(), default=None)
+        self.stats.budget_exhausted = self._listing_cut or self._reading_cut
+        self.stats.elapsed_seconds = (
+            self._deadline.elapsed()
+            if self._deadline is not None
+            else time.monotonic() - self._mono_start
         )
 
     # ---------------------------------------------------------- pipeline I/O
@@ -483,108 +847,132 @@ class S3TrailReader:
         )
 
     def commit(self) -> None:
-        """Advance every listed prefix's cursor and write the section in place."""
-        self._committed = True
-        prefixes = dict(self._prefixes)
-        unread = dict(self._stored_unread)
-        errors: list[tuple[str, str]] = []  # (prefix path, key)
-        for path, run in self._runs.items():
-            after, seen = self._advance(run)
-            prefixes[path] = (run.prefix, after, seen)
-            errors.extend((path, k) for k in run.listed if run.status.get(k) in (_ERROR, _DENIED))
-            unread.pop(path, None)
-        prefixes = self._cap(prefixes)
-        for path, run in self._runs.items():
-            tokens = [
-                time_token(key[len(path) :])
-                for key in run.listed
-                if run.status.get(key) in (_ERROR, _DENIED, _PENDING) and key > prefixes[path][1]
-            ]
-            if tokens:
-                unread[path] = min(tokens)
-        self._stored_unread = unread
-        for path, key in errors:
-            if key <= prefixes[path][1]:
-                self.stats.objects_abandoned += 1
-                self.stats.problem(
-                    "object_abandoned",
-                    f"Gave up on s3://{self._bucket}/{key}: it could not be read and is now "
-                    "older than the look-back window.",
-                    "Fix the error reported for it earlier (usually a missing permission) or "
-                    "raise lookback_hours; its events are not in the results.",
-                )
-        self._prefixes = prefixes
-        self._sources[self._state_key] = {
-            "v": STATE_VERSION,
-            "bucket": self._bucket,
-            "prefix": self._prefix,
-            "prefixes": {
-                path: {
-                    "after": after[len(path) :],
-                    "seen": sorted(seen),
-                    **({"unread": unread[path]} if path in unread else {}),
-                }
-                for path, (_p, after, seen) in sorted(prefixes.items())
-            },
-        }
+        """Advance every listed folder's cursor and write the section in place."""
+        if not self._started:
+            return  # nothing read: nothing to record
+        self._finish()
+        states = self._section.states
+        now = self._now
+        for path, state in list(states.items()):
+            stream = self._streams.get(path)
+            done = self._done.get(path, [])
+            if stream is not None:
+                self._advance(stream, done)
+            elif done:
+                for suffix, _late in done:
+                    if state.cursor is not None and path + suffix <= state.cursor:
+                        state.late.add(digest(suffix))
+                    else:
+                        state.recent.add(digest(suffix))
+            self._abandon_denied(state)
+            if (
+                stream is not None
+                and stream.complete
+                and not stream.failed
+                and not state.unread
+                and not state.retry
+                and now - state.last > self._lookback_minutes
+            ):
+                del states[path]  # quiet for longer than the look-back
+        self._sources[self._state_key] = encode_section(
+            self._section, bucket=self._bucket, prefix=self._prefix, root=self._root, now=now
+        )
 
-    def _advance(self, run: _Run) -> tuple[str, set[str]]:
-        """The new ``(after, seen)`` of one prefix.
+    def _advance(self, stream: _Stream, done: list[tuple[str, bool]]) -> None:
+        """The folder's new cursor, digests and schedule after this pull.
 
-        ``after`` moves to the last key before the first one still to do, but never past
-        the look-back horizon, and never backwards. Still to do: keys not reached (the
-        budget ran out), keys that failed transiently (retried on every pull, even during
-        a catch-up older than the look-back; only the record's cap can give up on them)
-        and denied keys inside the look-back. A denied key older than the look-back is
-        given up (a permission is not fixed by retrying) and reported as abandoned.
+        The cursor moves to the minute of the first file still to read (not handed out,
+        or failed with no room in the retry record), never closer to the clock than
+        ``CURSOR_LAG_MINUTES``, never past what was listed, and never backwards. Keys this
+        pull handed out above the new cursor become ``recent`` digests; late ones at or
+        below it become ``late`` digests.
         """
-        frontier = run.after
-        finished = run.complete
-        for key in run.listed:
-            status = run.status[key]
-            # A denied key never holds the cursor back: ``after`` stays ≤ the horizon, so
-            # the key is retried while inside the look-back and abandoned once older.
-            if status in (_SEEN, _SKIP, _DONE, _DENIED):
-                frontier = key
+        state = stream.state
+        p = state.prefix
+        path = p.path
+        pending = [c.key for c in stream.buffer] + [c.key for c in stream.held]
+        pending += [c.key for c in self._inflight if c.state is state and not c.retry_kind]
+        first = min(pending, default=None)
+        bound = self._now - CURSOR_LAG_MINUTES
+        movable = True
+        for limit in (first, None if stream.complete else stream.next_after):
+            if limit is None:
+                continue
+            minute = _token_minute(time_token(limit[len(path) :]))
+            if minute is None:
+                movable = False
             else:
-                finished = False
-                break
-        target = run.horizon if finished else min(run.horizon, frontier)
-        after = max(run.after, target)
-        prefix = run.prefix
-        seen = {e for e in run.seen if prefix.path + decode_suffix(prefix, e) > after}
-        for key in run.listed:
-            if run.status[key] == _DONE and key > after:
-                seen.add(encode_suffix(prefix, key[len(prefix.path) :]))
-        return after, seen
+                bound = min(bound, minute)
+        proposed = minute_key(p, bound)
+        if first is not None and proposed >= first:
+            movable = False
+        if not stream.complete and proposed >= stream.next_after:
+            movable = False
+        cursor = max(stream.cursor, proposed) if movable else stream.cursor
+        hits = {digest(s) for s, _late in stream.recent_hits}
+        recent: set[str] = set() if stream.complete else state.recent - hits
+        late = (
+            set(stream.late_hits)
+            if stream.sweep and stream.complete and stream.start <= stream.cursor
+            else set(state.late)
+        )
+        for suffix, was_late in [*done, *stream.recent_hits]:
+            if path + suffix > cursor:
+                recent.add(digest(suffix))
+            elif was_late:
+                late.add(digest(suffix))
+        state.cursor = cursor
+        state.recent = recent
+        state.late = late
+        newest = _token_minute(stream.newest)
+        if newest is not None and newest <= self._now + CURSOR_LAG_MINUTES:
+            # A fresh folder's ``last`` was only when it was found.
+            state.last = newest if stream.fresh else max(state.last, newest)
+        state.unread = bool(pending) or not stream.complete
+        state.due = (
+            self._now
+            if state.unread
+            else next_due(state.last, self._now, self._max_idle, self._listing_minutes)
+        )
+        if stream.fresh:
+            # Spread the later sweeps of folders found together over the sweep interval.
+            interval = self._rule.sweep_interval if self._rule is not None else 0
+            state.swept = self._now - spread(path, interval)
+        elif stream.sweep and stream.complete:
+            state.swept = self._now
 
-    def _cap(
-        self, prefixes: dict[str, tuple[TrailPrefix, str, set[str]]]
-    ) -> dict[str, tuple[TrailPrefix, str, set[str]]]:
-        """Keep the processed-key record within ``max_seen_keys`` (oldest dropped first)."""
-        total = sum(len(seen) for _p, _a, seen in prefixes.values())
-        if total <= self._max_seen:
-            return prefixes
-        entries = sorted(
-            (time_token(decode_suffix(p, e)), p.path + decode_suffix(p, e), path, e)
-            for path, (p, _after, seen) in prefixes.items()
-            for e in seen
-        )
-        capped = {path: (p, after, set(seen)) for path, (p, after, seen) in prefixes.items()}
-        shortened: set[str] = set()
-        for _token, key, path, encoded in entries[: total - self._max_seen]:
-            p, after, seen = capped[path]
-            seen.discard(encoded)
-            capped[path] = (p, max(after, key), seen)
-            shortened.add(path)
-        self.stats.record_evictions += total - self._max_seen
-        self.stats.problem(
-            "processed_record_full",
-            f"The record of processed trail files in s3://{self._bucket}/{self._root} is full "
-            f"({self._max_seen} keys): the look-back for late files was shortened for "
-            f"{len(shortened)} account/Region prefixes.",
-            "Lower lookback_hours, narrow the Regions, or use the SQS source for large trails.",
-        )
-        for path, (p, after, seen) in capped.items():
-            capped[path] = (p, after, {e for e in seen if p.path + decode_suffix(p, e) > after})
-        return capped
+    def _abandon_denied(self, state: PrefixState) -> None:
+        for encoded, kind in list(state.retry.items()):
+            suffix = decode_suffix(state.prefix, encoded)
+            minute = _token_minute(time_token(suffix))
+            if kind != "d" or minute is None or minute >= self._horizon_min:
+                continue
+            del state.retry[encoded]
+            key = state.prefix.path + suffix
+            if state.cursor is None or key > state.cursor:
+                state.recent.add(digest(suffix))  # given up: do not read it again
+            else:
+                state.late.add(digest(suffix))
+            self.stats.objects_abandoned += 1
+            self.stats.problem(
+                "object_abandoned",
+                f"Gave up on s3://{self._bucket}/{key}: it could not be read and is now "
+                "older than the look-back window.",
+                "Fix the error reported for it earlier (usually a missing permission) or "
+                "raise lookback_hours; its events are not in the results.",
+            )
+
+
+def _token_minute(token: str) -> int | None:
+    found = token_time(token)
+    return None if found is None else int(found // 60)
+
+
+def _landed_late(modified: Any, token: str) -> bool:
+    """Whether S3 received the file more than ``LATE_SECONDS`` after its delivery minute
+    (unknown times count as late: recording a file costs 8 bytes, missing one costs events)."""
+    named = token_time(token)
+    stamp = getattr(modified, "timestamp", None)
+    if named is None or stamp is None:
+        return True
+    return bool(stamp() - named > LATE_SECONDS)

@@ -1,0 +1,105 @@
+"""Exactly once under any delivery order: the S3 reader over the benchmark's in-process S3
+(ListObjectsV2 semantics checked against moto in ``test_s3_fake_parity.py``) on a simulated
+clock. Files land on time, a little delayed, or late under an older name; pulls come at
+uneven intervals, run out of budget part-way, or raise (CE then saves nothing). Whatever
+hypothesis draws, every file is read, and no file is read twice by pulls that were saved."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from netskope.plugins.custom_plugins.aws_role_session_cto.utils.readers import S3TrailReader
+from netskope.plugins.custom_plugins.aws_role_session_cto.utils.readers.base import Deadline
+
+from bench.fake_s3 import FakeFactory, FakeS3Client
+from tests.readers.helpers import trail_bytes, trail_key
+
+BUCKET = "property-bucket"
+START = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+FOLDERS = [(a, r) for a in ("111111111111", "222222222222") for r in ("us-east-1", "eu-west-1")]
+BODY = trail_bytes()
+
+landing = st.one_of(
+    st.just(0),  # on time
+    st.integers(1, 4),  # a few minutes behind its name
+    st.integers(20, 180),  # late: CloudTrail re-delivers it under its old name
+)
+step = st.tuples(
+    st.integers(1, 4),  # minutes until this pull
+    st.one_of(st.none(), st.integers(0, 3)),  # budget runs out after this many batches
+    st.booleans(),  # the pull raises: storage not saved
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    delays=st.lists(landing, min_size=24, max_size=24),
+    steps=st.lists(step, min_size=20, max_size=40),
+    scheduled=st.booleans(),
+)
+def test_every_file_is_read_exactly_once_whatever_the_order_of_arrival(delays, steps, scheduled):
+    s3 = FakeS3Client(BUCKET, latency=0)
+    # 24 deliveries: each folder every 5 minutes for half an hour, each landing with its delay
+    pending = []
+    for i, delay in enumerate(delays):
+        account, region = FOLDERS[i % len(FOLDERS)]
+        named = START + timedelta(minutes=5 * (i // len(FOLDERS)) + i % 5)
+        key = trail_key(named, account=account, region=region, rand=f"{i:016x}")
+        pending.append((named + timedelta(minutes=delay), key))
+    everything = {key for _land, key in pending}
+
+    now = START
+    saved: dict = {}
+    read_saved: list[str] = []
+    options = {"small_trail_folders": 1, "sweeps_per_pull": 2} if scheduled else {}
+
+    def deliver():
+        for land, key in pending:
+            if land <= now and key not in delivered:
+                s3.put(key, BODY, land)
+                delivered.add(key)
+
+    delivered: set[str] = set()
+
+    def pull(cut_after=None, raises=False):
+        storage = copy.deepcopy(saved)
+        mono = [0.0]
+        reader = S3TrailReader(
+            FakeFactory(s3),
+            storage.setdefault("sources", {}),
+            bucket=BUCKET,
+            clock=lambda: now,
+            deadline=Deadline(10, monotonic=lambda: mono[0]),
+            fetch_workers=1,
+            list_workers=1,
+            **options,
+        )
+        names = []
+        for batch in reader.batches():
+            names.append(batch.name)
+            if cut_after is not None and len(names) > cut_after:
+                mono[0] = 11.0
+        if raises:
+            return
+        reader.commit()
+        saved.clear()
+        saved.update(json.loads(json.dumps(storage)))
+        read_saved.extend(names)
+
+    for minutes, cut_after, raises in steps:
+        now += timedelta(minutes=minutes)
+        deliver()
+        pull(cut_after, raises)
+    # then undisturbed pulls, long enough for every folder to be swept after the last landing
+    last_landing = max(land for land, _key in pending)
+    while now < max(last_landing, START) + timedelta(hours=3):
+        now += timedelta(minutes=1)
+        deliver()
+        pull()
+
+    assert len(read_saved) == len(set(read_saved)), "a file was read twice"
+    assert set(read_saved) == everything, "a file was never read"
