@@ -22,7 +22,7 @@ from .utils.pipeline.pull import run_pull
 from .utils.plugin_logger import PluginLogger
 from .utils.splunk.validation import probe_hec
 from .utils.text import inert, inert_alert, valid_utf8_in_place
-from .utils.validator import StepValidator
+from .utils.validator import OK_MESSAGE, StepValidator
 
 
 class AWSRoleSessionIdentityPlugin(PluginBase):
@@ -84,6 +84,8 @@ class AWSRoleSessionIdentityPlugin(PluginBase):
             )
         if not result.success:
             log.error(f"Validation of the '{step}' step failed: {result.message}")
+        elif result.message != OK_MESSAGE:
+            log.warn(f"Validation of the '{step}' step: {result.message}")
         return ValidationResult(success=result.success, message=result.message)
 
     def pull_alerts(self) -> list[Alert]:

@@ -43,6 +43,7 @@ from .config import (
 from .config_schema import REGION_PATTERN, known_step, schema_errors
 from .exceptions import AwsAuthError, ConfigurationError
 from .readers.layout import logs_root
+from .readers.trail_size import LARGE_TRAIL_FOLDERS, TrailSize, estimate_trail_size
 from .redaction import excerpt, mask_key_material, redact
 from .text import inert
 
@@ -127,10 +128,10 @@ class StepValidator:
             "splunk": self._probe_splunk,
         }[step]
         try:
-            probe(config)
+            advice = probe(config)
         except ConfigurationError as error:
             return StepResult(False, safe_message(str(error), config.secrets))
-        return OK
+        return StepResult(True, safe_message(advice, config.secrets)) if advice else OK
 
     def _probe_aws(self, config: PluginConfig) -> None:
         factory = self._factory_builder(config)
@@ -151,19 +152,28 @@ class StepValidator:
                 ) from None
             _check_member_roles(factory, config.aws)
 
-    def _probe_cloudtrail(self, config: PluginConfig) -> None:
+    def _probe_cloudtrail(self, config: PluginConfig) -> str | None:
+        """Raises what blocks the step; returns advice that does not (a large S3 trail)."""
         source = config.cloudtrail.source
         if source not in (SOURCE_S3, SOURCE_SQS, SOURCE_LOOKUP):
-            return
+            return None
         factory = self._factory_builder(config)
+        trail = config.cloudtrail
         if source in (SOURCE_S3, SOURCE_SQS):
-            _probe_bucket(factory, config.cloudtrail.bucket_name, config.cloudtrail.bucket_prefix)
+            _probe_bucket(factory, trail.bucket_name, trail.bucket_prefix)
+        if source == SOURCE_S3:
+            size = estimate_trail_size(
+                factory.client("s3"), trail.bucket_name, trail.bucket_prefix, config.aws.regions
+            )
+            if size is not None and size.large:
+                return _large_trail_advice(size)
         if source == SOURCE_SQS:
             _probe_queue(factory, config.cloudtrail.sqs_queue_url)
         if source == SOURCE_LOOKUP:
             _probe_lookup(factory)
             if config.aws.account_scope == SCOPE_ORGANIZATION:
                 _probe_member_lookup(factory, config.aws)
+        return None
 
     def _probe_splunk(self, config: PluginConfig) -> None:
         if config.splunk.enabled and self._hec_probe is not None:
@@ -378,6 +388,18 @@ def _probe_bucket(factory: BotoClientFactory, bucket: str, prefix: str) -> None:
     contents = listing.get("Contents") or []
     key = str(contents[0]["Key"]) if contents else f"{root}{PROBE_RECEIPT_HANDLE}.json.gz"
     _probe_trail_read(client, bucket, root, key)
+
+
+def _large_trail_advice(size: TrailSize) -> str:
+    more = "" if size.complete else " or more"
+    return (
+        f"Validation successful. Trail Bucket Name: the trail holds {size.accounts}{more} "
+        f"account(s) x {size.regions} Region(s) = {size.folders:,}{more} folders. The S3 "
+        "source lists each folder about every five minutes, so above "
+        f"{LARGE_TRAIL_FOLDERS:,} folders the SQS source is cheaper and reads new files "
+        "sooner: send the trail's S3 event notifications (or its SNS topic) to an SQS queue "
+        "and choose 'SQS notifications' (see the README's sizing table)."
+    )
 
 
 def _probe_trail_read(client: Any, bucket: str, root: str, key: str) -> None:
