@@ -193,14 +193,15 @@ def test_queue_region_comes_from_the_queue_url():
 # ------------------------------------------------------------------ against the queue
 
 
-def test_test_event_is_skipped_and_its_message_deleted_by_the_next_pull(
+def test_test_event_is_skipped_and_its_message_deleted_at_once(
     sqs, queue, s3, factory, clock, store
 ):
+    """Nothing built from it must become durable first, so no two-phase delete."""
     send(sqs, queue, {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": BUCKET})
     names, reader = pull(store, factory, clock, queue)
     assert names == [] and reader.stats.objects_skipped["test_event"] == 1
-    assert messages_left(sqs, queue) == 1
-    pull(store, factory, clock, queue)
+    assert reader.stats.messages_deleted == 1
+    assert store.saved["sources"]["sqs"]["pending_deletes"] == []
     assert messages_left(sqs, queue) == 0
 
 
@@ -246,7 +247,7 @@ def test_message_is_deleted_only_by_the_pull_after_the_one_whose_storage_was_sav
     (held,) = store.saved["sources"]["sqs"]["pending_deletes"]
     extension = factory.calls("sqs", "change_message_visibility_batch")[-1]
     assert extension["Entries"][0]["VisibilityTimeout"] == 900
-    assert extension["Entries"][0]["ReceiptHandle"] == held["rh"]
+    assert extension["Entries"][0]["ReceiptHandle"] == held
 
     names, reader = pull(store, factory, clock, queue)
     assert names == [] and reader.stats.messages_deleted == 1
@@ -417,11 +418,32 @@ def test_other_buckets_and_non_log_objects_are_skipped_and_their_messages_delete
     assert messages_left(sqs, queue) == 0
 
 
-def test_unparseable_message_is_poison(sqs, queue, s3, factory, clock, store):
+def test_unparseable_message_is_reported_and_deleted_when_the_queue_has_no_redrive_policy(
+    sqs, queue, s3, factory, clock, store
+):
     send(sqs, queue, "this is not a notification")
     _, reader = pull(store, factory, clock, queue)
     assert reader.stats.messages_poison == 1
-    assert store.saved["sources"]["sqs"]["pending_deletes"] == []
+    codes = [p.code for p in reader.stats.problems]
+    assert codes == ["message_malformed", "no_redrive_policy"]
+    assert store.saved["sources"]["sqs"]["pending_deletes"] == []  # nothing to make durable
+    assert reader.stats.messages_deleted == 1 and messages_left(sqs, queue) == 0
+
+
+def test_unparseable_message_is_left_to_the_redrive_policy_when_there_is_one(
+    sqs, queue, s3, factory, clock, store
+):
+    dlq = sqs.create_queue(QueueName="trail-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"})
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"RedrivePolicy": policy})
+    send(sqs, queue, "this is not a notification")
+    _, reader = pull(store, factory, clock, queue)
+    (problem,) = reader.stats.problems
+    assert problem.code == "message_malformed" and "redrive policy" in problem.message
+    assert reader.stats.messages_deleted == 0 and messages_left(sqs, queue) == 1
 
 
 def test_denied_receive_is_reported_with_the_permission_and_does_not_raise(

@@ -12,8 +12,8 @@ pull that raises is simply repeated from the old checkpoint by the next pull.
 
 from __future__ import annotations
 
-from collections import Counter
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
