@@ -48,9 +48,17 @@ message is deleted at once (a retry cannot change its body) and a poison message
 from __future__ import annotations
 
 import heapq
+import itertools
 import re
 from collections import deque
-from collections.abc import Collection, Iterable, Iterator, MutableMapping, Sequence
+from collections.abc import (
+    Collection,
+    Generator,
+    Iterable,
+    Iterator,
+    MutableMapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -208,6 +216,7 @@ class SqsNotificationReader:
         self._unread_dirty = True
         self._horizon = 0.0  # epoch seconds of now - lookback_hours, set by batches()
         self._queued: list[tuple[float, int, _Object]] = []  # heap of objects to fetch
+        self._sequence = itertools.count()  # heap tie-break: objects do not compare
         self._messages: list[_Message] = []
         self._live: deque[_Message] = deque()  # in visibility-deadline order
         self._objects: dict[tuple[str, str], _Object] = {}
@@ -265,7 +274,7 @@ class SqsNotificationReader:
                 else:
                     self._read_failed(obj, result)
         finally:
-            fetches.close()
+            _close(fetches)  # cancels fetches not started
             to_fetch.close()
             for received in loop.close():
                 self._account(received)
@@ -285,7 +294,7 @@ class SqsNotificationReader:
         messages = response.get("Messages") if isinstance(response, dict) else None
         return messages if isinstance(messages, list) else []
 
-    def _to_fetch(self, loop: ReceiveLoop) -> Iterator[_Object]:
+    def _to_fetch(self, loop: ReceiveLoop) -> Generator[_Object, None, None]:
         """The objects to fetch, as messages arrive; stops at the deadline (what is
         received and not fetched then is released at commit)."""
         for received in loop:
@@ -384,7 +393,7 @@ class SqsNotificationReader:
                     todo.append(obj)
                     at = _time_of(obj)
                     if at is not None:
-                        heapq.heappush(self._queued, (at, len(self._queued), obj))
+                        heapq.heappush(self._queued, (at, next(self._sequence), obj))
         return todo
 
     def _message(self, item: Any, now: datetime) -> tuple[_Message, ParsedMessage]:
@@ -751,6 +760,13 @@ def _int(value: Any, default: int) -> int:
     if isinstance(value, str) and 0 < len(value) <= 20 and value.isascii() and value.isdigit():
         return int(value)
     return default
+
+
+def _close(iterator: Iterator[Any]) -> None:
+    """Close a generator typed as a plain iterator (``ordered_map``)."""
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        close()
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
