@@ -87,7 +87,7 @@ class FakeSqs(_Calls):
         self._clock = clock
         self._redrive = redrive
         self._max_receive_count = max_receive_count
-        self._receipt_pad = max(0, receipt_chars - 48)
+        self._receipt_chars = receipt_chars
         self._long_poll_cap = long_poll_cap
         self._lock = threading.Lock()
         self._messages: dict[str, _Message] = {}
@@ -243,9 +243,10 @@ class FakeSqs(_Calls):
             return out
 
     def _receipt(self, message: _Message) -> str:
-        head = f"{message.message_id}.{message.version}"
-        pad = hashlib.shake_256(head.encode()).digest(self._receipt_pad * 3 // 4 + 3)
-        return head + "." + base64.b64encode(pad).decode()[: self._receipt_pad]
+        head = f"{message.message_id}.{message.version}."
+        size = max(0, self._receipt_chars - len(head))
+        pad = hashlib.shake_256(head.encode()).digest(size * 3 // 4 + 3)
+        return head + base64.b64encode(pad).decode()[:size]
 
     def _message_of(self, receipt: str) -> _Message | None:
         """The message a handle names (None once it is deleted)."""
