@@ -72,6 +72,7 @@ class ReceiveLoop:
         self._requested = 0
         self._threads: list[threading.Thread] = []
         self._running = 0
+        self._closed = threading.Event()
         self.stopped: str = ""  # DRAINED, DEADLINE, LIMIT, FAILED or CLOSED once stopped
 
     def __iter__(self) -> Iterator[Received]:
@@ -100,7 +101,8 @@ class ReceiveLoop:
 
     def close(self) -> list[Received]:
         """Stop receiving, wait for calls in flight, and return what was not consumed."""
-        self._stop(CLOSED)
+        self._stop(CLOSED)  # keeps an earlier reason: why receiving ended, not how
+        self._closed.set()
         for thread in self._threads:
             thread.join()
         left: list[Received] = []
@@ -169,7 +171,7 @@ class ReceiveLoop:
                 self._results.put(result, timeout=0.05)
                 return
             except queue.Full:
-                if self.stopped == CLOSED:
+                if self._closed.is_set():
                     with self._results.mutex:
                         self._results.queue.append(result)  # close() drains it next
                     return
