@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from urllib.parse import quote_plus
 
 import boto3
@@ -193,14 +194,15 @@ def test_queue_region_comes_from_the_queue_url():
 # ------------------------------------------------------------------ against the queue
 
 
-def test_test_event_is_skipped_and_its_message_deleted_by_the_next_pull(
+def test_test_event_is_skipped_and_its_message_deleted_at_once(
     sqs, queue, s3, factory, clock, store
 ):
+    """Nothing built from it must become durable first, so no two-phase delete."""
     send(sqs, queue, {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": BUCKET})
     names, reader = pull(store, factory, clock, queue)
     assert names == [] and reader.stats.objects_skipped["test_event"] == 1
-    assert messages_left(sqs, queue) == 1
-    pull(store, factory, clock, queue)
+    assert reader.stats.messages_deleted == 1
+    assert store.saved["sources"]["sqs"]["pending_deletes"] == []
     assert messages_left(sqs, queue) == 0
 
 
@@ -246,7 +248,7 @@ def test_message_is_deleted_only_by_the_pull_after_the_one_whose_storage_was_sav
     (held,) = store.saved["sources"]["sqs"]["pending_deletes"]
     extension = factory.calls("sqs", "change_message_visibility_batch")[-1]
     assert extension["Entries"][0]["VisibilityTimeout"] == 900
-    assert extension["Entries"][0]["ReceiptHandle"] == held["rh"]
+    assert extension["Entries"][0]["ReceiptHandle"] == held
 
     names, reader = pull(store, factory, clock, queue)
     assert names == [] and reader.stats.messages_deleted == 1
@@ -417,11 +419,32 @@ def test_other_buckets_and_non_log_objects_are_skipped_and_their_messages_delete
     assert messages_left(sqs, queue) == 0
 
 
-def test_unparseable_message_is_poison(sqs, queue, s3, factory, clock, store):
+def test_unparseable_message_is_reported_and_deleted_when_the_queue_has_no_redrive_policy(
+    sqs, queue, s3, factory, clock, store
+):
     send(sqs, queue, "this is not a notification")
     _, reader = pull(store, factory, clock, queue)
     assert reader.stats.messages_poison == 1
-    assert store.saved["sources"]["sqs"]["pending_deletes"] == []
+    codes = [p.code for p in reader.stats.problems]
+    assert codes == ["message_malformed", "no_redrive_policy"]
+    assert store.saved["sources"]["sqs"]["pending_deletes"] == []  # nothing to make durable
+    assert reader.stats.messages_deleted == 1 and messages_left(sqs, queue) == 0
+
+
+def test_unparseable_message_is_left_to_the_redrive_policy_when_there_is_one(
+    sqs, queue, s3, factory, clock, store
+):
+    dlq = sqs.create_queue(QueueName="trail-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"})
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"RedrivePolicy": policy})
+    send(sqs, queue, "this is not a notification")
+    _, reader = pull(store, factory, clock, queue)
+    (problem,) = reader.stats.problems
+    assert problem.code == "message_malformed" and "redrive policy" in problem.message
+    assert reader.stats.messages_deleted == 0 and messages_left(sqs, queue) == 1
 
 
 def test_denied_receive_is_reported_with_the_permission_and_does_not_raise(
@@ -499,3 +522,72 @@ def test_unread_since_forgets_failed_objects_older_than_the_look_back(
     _names, reader = pull(store, factory, clock, queue, lookback_hours=2)
     assert reader.unread_since() is None
     assert store.saved["sources"]["sqs"]["unread"] == {}
+
+
+# ------------------------------------------------------------------ concurrency on moto
+
+
+def send_all(sqs, queue, bodies):
+    for start in range(0, len(bodies), 10):
+        entries = [
+            {"Id": str(i), "MessageBody": body if isinstance(body, str) else json.dumps(body)}
+            for i, body in enumerate(bodies[start : start + 10])
+        ]
+        sqs.send_message_batch(QueueUrl=queue, Entries=entries)
+
+
+CONCURRENT = {"receive_workers": 4, "fetch_workers": 8, "sqs_workers": 4}
+
+
+def test_many_messages_read_concurrently_once_each_deleted_next_pull_and_none_lost_on_a_raise(
+    sqs, queue, s3, factory, clock, store
+):
+    keys = [
+        put_object(s3, trail_key(at("2026-11-29T10:00:00") + timedelta(minutes=m)))
+        for m in range(120)
+    ]
+    send_all(sqs, queue, [s3_event(key) for key in keys])
+
+    storage = store.begin()
+    reader = make_reader(factory, storage, clock, queue, visibility_timeout=2, **CONCURRENT)
+    batches = reader.batches()
+    assert len({next(batches).name for _ in range(30)}) == 30
+    batches.close()  # ... the pipeline raises: no commit, CE does not save storage ...
+    assert storage == {"sources": {}}
+    time.sleep(2.5)  # moto's own clock: let the visibility timeout lapse
+
+    names, reader = pull(store, factory, clock, queue, **CONCURRENT)
+    assert sorted(names) == sorted(keys) and len(set(names)) == len(names)
+    # moto, like SQS, may hand one message to two concurrent receives: the object once
+    repeats = reader.stats.objects_skipped["duplicate_notification"]
+    receives = factory.calls("sqs", "receive_message")
+    assert {r["MaxNumberOfMessages"] for r in receives} == {10}
+    assert factory.calls("sqs", "delete_message_batch") == []
+    assert messages_left(sqs, queue) == 120  # held invisible until the next pull
+
+    names, reader = pull(store, factory, clock, queue, **CONCURRENT)
+    assert names == [] and reader.stats.messages_deleted == 120 + repeats
+    assert messages_left(sqs, queue) == 0
+
+
+def test_hostile_messages_on_moto_change_nothing_but_their_own_reports(
+    sqs, queue, s3, factory, clock, store
+):
+    keys = [put_object(s3, trail_key(at(f"2026-11-29T11:{m:02}:00"))) for m in range(15)]
+    hostile = [
+        {"detail-type": "Object Created", "source": "aws.s3", "detail": "a string"},
+        {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"object": {"key": 7}}}]},
+        "[" * 50_000,
+        json.dumps("x" * 200_000),
+    ]
+    bodies = [s3_event(key) for key in keys]
+    for n, body in enumerate(hostile):
+        bodies.insert(3 * n + 1, body)
+    send_all(sqs, queue, bodies)
+    names, reader = pull(store, factory, clock, queue, **CONCURRENT)
+    assert sorted(names) == sorted(keys)
+    malformed = [p for p in reader.stats.problems if p.code == "message_malformed"]
+    assert len(malformed) == len(hostile) == reader.stats.messages_poison
+    assert all(len(p.message) < 1_000 for p in malformed)
+    pull(store, factory, clock, queue, **CONCURRENT)
+    assert messages_left(sqs, queue) == 0  # no redrive policy: deleted, not retried forever
