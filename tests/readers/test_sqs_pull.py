@@ -359,3 +359,22 @@ def test_stored_receipt_handles_that_cannot_be_sqs_ones_are_dropped():
     _, reader = world.pull()
     assert reader.stats.api_calls["sqs:DeleteMessageBatch"] == 0
     assert not reader.stats.problems and world.saved["unread"] == {}
+
+
+# ------------------------------------------------------------------ account scope
+
+
+def test_objects_of_accounts_outside_the_scope_are_skipped_and_their_messages_deleted() -> None:
+    world = World()
+    when = at("2026-11-29T00:05:00")
+    inside = trail_key(when, account="111111111111")
+    outside = trail_key(when, account="222222222222")
+    for key in (inside, outside):
+        world.s3.put(BUCKET, key, trail_bytes())
+        world.notify(key)
+    names, reader = world.pull(accounts=["111111111111"])
+    assert names == [inside]
+    assert reader.stats.objects_skipped["account_not_in_scope"] == 1
+    world.later()
+    again, _ = world.pull(accounts=["111111111111"])
+    assert again == []  # neither message comes back: both were finished

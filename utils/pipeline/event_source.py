@@ -75,6 +75,7 @@ def build_event_source(
             queue_url=trail.sqs_queue_url,
             bucket=trail.bucket_name or None,
             regions=regions,
+            accounts=scope,
             region=queue_region(trail.sqs_queue_url),
             hold_seconds=SQS_HOLD_SECONDS,
             lookback_hours=trail.lookback_hours,

@@ -139,6 +139,7 @@ class SqsNotificationReader:
         queue_url: str,
         bucket: str | None = None,
         regions: Collection[str] | None = None,
+        accounts: Collection[str] | None = None,
         region: str | None = None,
         deadline: Deadline | None = None,
         max_messages_per_pull: int | None = None,
@@ -178,6 +179,7 @@ class SqsNotificationReader:
         self._queue_name = shown(queue_url.rstrip("/").rsplit("/", 1)[-1], 80)
         self._bucket = bucket or None
         self._regions = frozenset(regions) if regions else None
+        self._accounts = frozenset(accounts) if accounts else None
         self._region = region or queue_region(queue_url)
         self._deadline = deadline if deadline is not None else Deadline(None)
         # Without a count limit a pull still stops before the recently-read record could
@@ -438,6 +440,13 @@ class SqsNotificationReader:
             and parsed.prefix.region not in self._regions
         ):
             reason = "region_not_selected"
+        if (
+            reason is None
+            and self._accounts is not None
+            and parsed is not None
+            and parsed.prefix.account_id not in self._accounts
+        ):
+            reason = "account_not_in_scope"
         if reason is None and key_digest(ref.bucket, ref.key) in self._recent_set:
             reason = "already_read"
         client = self._s3_client(ref.region) if reason is None else None
