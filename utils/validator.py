@@ -43,6 +43,7 @@ from .config import (
 from .config_schema import REGION_PATTERN, known_step, schema_errors
 from .exceptions import AwsAuthError, ConfigurationError
 from .readers.layout import logs_root
+from .readers.sqs_notifications import queue_region
 from .readers.trail_size import LARGE_TRAIL_FOLDERS, TrailSize, estimate_trail_size
 from .redaction import excerpt, mask_key_material, redact
 from .text import inert
@@ -423,15 +424,6 @@ def _probe_trail_read(client: Any, bucket: str, root: str, key: str) -> None:
             f"Trail Bucket Name: trail files in bucket '{bucket}' could not be read "
             f"({describe_aws_error(error)})."
         ) from None
-
-
-def queue_region(queue_url: str, default: str | None = None) -> str | None:
-    """The Region in an SQS queue URL (``https://sqs.<region>.amazonaws.com/...``)."""
-    match = re.match(r"^https?://sqs[.-]([a-z0-9-]+)\.amazonaws\.com", queue_url)
-    if match:
-        return match.group(1)
-    match = re.match(r"^https?://([a-z0-9-]+)\.queue\.amazonaws\.com", queue_url)
-    return match.group(1) if match else default
 
 
 QUEUE_ACTIONS = (

@@ -188,6 +188,8 @@ def test_object_removed_records_are_ignored_and_garbage_is_an_error():
 def test_queue_region_comes_from_the_queue_url():
     assert queue_region("https://sqs.eu-west-1.amazonaws.com/123456789012/q") == "eu-west-1"
     assert queue_region("https://us-west-2.queue.amazonaws.com/123456789012/q") == "us-west-2"
+    assert queue_region("https://sqs-fips.us-gov-west-1.amazonaws.com/1/q") == "us-gov-west-1"
+    assert queue_region("https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q") == "cn-north-1"
     assert queue_region("http://127.0.0.1:5000/123456789012/q") is None
 
 

@@ -13,8 +13,7 @@ from ..exceptions import ConfigurationError
 from ..readers.base import Deadline, EventSource
 from ..readers.lookup_events import LookupEventsReader
 from ..readers.s3_trail import S3TrailReader
-from ..readers.sqs_notifications import SqsNotificationReader
-from ..validator import queue_region
+from ..readers.sqs_notifications import SqsNotificationReader, queue_region
 
 # Messages stay hidden this long after a pull processed them, until the next pull deletes
 # them (two-phase delete); longer than any sensible poll interval.

@@ -85,7 +85,9 @@ __all__ = [
 MAX_VISIBILITY_SECONDS = 43_200  # SQS maximum (12 hours)
 MAX_S3_REGIONS = 8  # S3 clients per pull; other Regions go through the default endpoint
 _SYSTEM_ATTRIBUTES = ["ApproximateReceiveCount", "SentTimestamp"]
-_QUEUE_REGION = re.compile(r"^https?://(?:sqs\.([a-z0-9-]+)\.|([a-z0-9-]+)\.queue\.)amazonaws\.")
+_QUEUE_REGION = re.compile(
+    r"^https?://(?:sqs(?:-fips)?\.([a-z0-9-]+)\.|([a-z0-9-]+)\.queue\.)amazonaws\."
+)
 
 # Object status within one pull.
 _PENDING = "pending"
