@@ -92,3 +92,23 @@ def test_single_account_scope_lists_no_members() -> None:
     scan = tenant_accounts(home, aws_config("single_account"))  # type: ignore[arg-type]
     assert [a.account_id for a in scan.accounts] == [HOME]
     assert home.assumed == []
+
+
+def test_the_organization_scope_reaches_the_readers_and_single_account_mode_reads_all() -> None:
+    from netskope.plugins.custom_plugins.aws_role_session_cto.utils.config import PluginConfig
+    from netskope.plugins.custom_plugins.aws_role_session_cto.utils.pipeline.accounts import (
+        Account,
+        AccountScan,
+    )
+    from netskope.plugins.custom_plugins.aws_role_session_cto.utils.pipeline.pull import (
+        organization_scope,
+    )
+
+    scan = AccountScan(
+        accounts=[Account(HOME, None, "home"), Account("222222222222", None, "b")],  # type: ignore[arg-type]
+        failures=[("333333333333", "AccessDenied")],
+    )
+    org = PluginConfig.from_configuration({"aws": {"account_scope": "organization"}})
+    single = PluginConfig.from_configuration({"aws": {"account_scope": "single_account"}})
+    assert organization_scope(org, scan) == [HOME, "222222222222", "333333333333"]
+    assert organization_scope(single, scan) is None

@@ -18,10 +18,11 @@ import traceback
 from typing import Any
 
 from ..alerts.volume import cap_alerts
+from ..config import SCOPE_ORGANIZATION, PluginConfig
 from ..readers.base import Deadline
 from ..splunk.hec_client import RetryPolicy
 from ..splunk.sink import deliver_alerts
-from .accounts import tenant_accounts
+from .accounts import AccountScan, tenant_accounts
 from .activity_phase import run_activity
 from .context import PullContext
 from .health import PullSummary
@@ -33,6 +34,17 @@ from .replay import with_replay
 PULL_RETRY = RetryPolicy(
     max_attempts=3, backoff_base=1.0, max_retry_after=30.0, budget_seconds=30.0
 )
+
+
+def organization_scope(config: PluginConfig, scan: AccountScan) -> list[str] | None:
+    """The Organization's members (reachable or not) whose trail folders this configuration
+    reads; None in single-account mode, which reads whatever the trail bucket holds (a
+    member's trail shows the cross-account calls of the account's own users)."""
+    if config.aws.account_scope != SCOPE_ORGANIZATION:
+        return None
+    return [account.account_id for account in scan.accounts] + [
+        account_id for account_id, _why in scan.failures
+    ]
 
 
 def run_pull(context: PullContext) -> list[dict[str, Any]]:
@@ -76,8 +88,7 @@ def run_pull(context: PullContext) -> list[dict[str, Any]]:
         posture_state,
         factories,
         now=now.timestamp(),
-        accounts=[account.account_id for account in scan.accounts]
-        + [account_id for account_id, _why in scan.failures],
+        accounts=organization_scope(config, scan),
         deadline=deadline,
     )
     summary.record_activity(activity)
