@@ -9,9 +9,21 @@ object it cannot split into records (whole object). It checks UTF-8 itself first
 its typed decoder does not look inside the fields it skips.
 
 Object-level problems (not gzip or JSON, truncated or corrupt gzip, larger than
-``max_decompressed_bytes`` once inflated, not UTF-8, malformed JSON, no ``Records`` list)
-raise ``TrailObjectError`` naming the object; record-level problems become entries of
-``DecodedObject.errors`` and the other records are kept.
+``max_decompressed_bytes`` once inflated, more records than ``max_records``, more memory to
+decode than ``max_decode_bytes``, not UTF-8, malformed JSON, nesting deeper than the parsers
+allow, no ``Records`` list) raise ``TrailObjectError`` naming the object; record-level
+problems (including a record nested too deeply, on the fast path) become entries of
+``DecodedObject.errors`` and the other records are kept. Nothing else escapes: an object is
+written by whoever can write to the trail bucket, and one object must never fail a pull.
+
+Memory: the inflated bytes are capped while inflating (a gzip bomb stops at the cap), and
+what decoding will allocate is bounded *before* it allocates. What a JSON document costs in
+Python depends on its shape more than its size (``[0,0,0,…]`` costs 32 times its bytes as
+``msgspec.Raw`` items; a record of four one-character fields costs five times its bytes as a
+Struct), so a large object is costed from counts of its structural bytes (``{``, ``,`` and
+``"``, each a C-speed ``bytes.count``): an estimate that is an upper bound for the shapes
+each path builds, rejected over ``max_decode_bytes``. Small objects (under
+``_UNCOSTED_BYTES``) cannot exceed the budget whatever their shape, and skip the counting.
 """
 
 from __future__ import annotations
@@ -29,7 +41,10 @@ from .fast_model import DECODERS, FastDecoders
 from .stdlib_model import RecordError, event_from_mapping
 
 __all__ = [
+    "DEFAULT_MAX_DECODE_BYTES",
     "DEFAULT_MAX_DECOMPRESSED_BYTES",
+    "DEFAULT_MAX_RECORDS",
+    "DecodeLimits",
     "DecodedObject",
     "RecordError",
     "TrailDecoder",
@@ -42,12 +57,37 @@ __all__ = [
 ]
 
 GZIP_MAGIC: Final = b"\x1f\x8b"
-DEFAULT_MAX_DECOMPRESSED_BYTES: Final = 512 * 1024 * 1024
+# Defaults that keep one object's decoding, inflated bytes included, under ~150 MB whatever
+# it holds (measured in tests/cloudtrail/test_decode_bounds.py). Real trail files are a few
+# MB: CloudTrail writes one per account, Region and about five minutes, and more when busy.
+DEFAULT_MAX_DECOMPRESSED_BYTES: Final = 48 * 1024 * 1024
+DEFAULT_MAX_RECORDS: Final = 100_000
+DEFAULT_MAX_DECODE_BYTES: Final = 96 * 1024 * 1024
+# Under this many bytes no shape can cost more than DEFAULT_MAX_DECODE_BYTES (the worst is
+# 32 bytes per byte, ``msgspec.Raw`` items or stdlib containers): no counting.
+_UNCOSTED_BYTES: Final = 2 * 1024 * 1024
+# What one structural byte can cost once decoded, at most (CPython 3.11, 64-bit): a Struct of
+# the model (the widest, TrailEvent, is 168 bytes) or a dict (232) per "{"; a list slot and a
+# Raw or boxed number per ","; a str header (49) per two '"' of a declared value, each
+# value having a key too.
+_TYPED_PER_BRACE: Final = 200
+_TYPED_PER_QUOTE: Final = 13
+_LOADED_PER_BRACE: Final = 240
+_LOADED_PER_COMMA: Final = 64
 _WHITESPACE: Final = b" \t\r\n"
 
 
 class TrailObjectError(ValueError):
     """A whole object cannot be decoded; the message names it and the problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeLimits:
+    """What one object may cost: inflated bytes, records, and memory to decode it."""
+
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+    max_records: int = DEFAULT_MAX_RECORDS
+    max_decode_bytes: int = DEFAULT_MAX_DECODE_BYTES
 
 
 @dataclass(slots=True)
@@ -208,13 +248,25 @@ class TrailDecoder:
         *,
         name: str,
         max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
+        max_records: int = DEFAULT_MAX_RECORDS,
+        max_decode_bytes: int = DEFAULT_MAX_DECODE_BYTES,
     ) -> DecodedObject:
         """The events of one trail object (see the module docstring for what fails how)."""
+        limits = DecodeLimits(max_decompressed_bytes, max_records, max_decode_bytes)
         payload = self.payload(data, name=name, max_decompressed_bytes=max_decompressed_bytes)
-        if self.fast is not None:
-            decoded = self._fast_object(self.fast, payload, name)
-        else:
-            decoded = _stdlib_object(payload, name)
+        try:
+            if self.fast is not None:
+                decoded = self._fast_object(self.fast, payload, name, limits)
+            else:
+                decoded = _stdlib_object(payload, name, limits)
+        except TrailObjectError:
+            raise
+        except RecursionError:
+            raise TrailObjectError(f"{name}: JSON nested too deeply to decode") from None
+        except MemoryError:
+            raise TrailObjectError(f"{name}: out of memory while decoding") from None
+        if decoded.records > max_records:
+            _too_many(name, decoded.records, max_records)
         decoded.decompressed_bytes = len(payload)
         return decoded
 
@@ -225,61 +277,113 @@ class TrailDecoder:
                 text = text.decode("utf-8")
             except UnicodeDecodeError as error:
                 raise RecordError(f"CloudTrailEvent is not UTF-8 (byte {error.start})") from None
+        if len(text) > _MAX_EVENT_CHARS:
+            raise RecordError(
+                f"CloudTrailEvent is {len(text)} characters, over {_MAX_EVENT_CHARS}"
+            )
         if self.fast is not None:
             try:
                 event: TrailEvent = self.fast.event.decode(text)
                 return event
             except self._text_errors:
                 pass
+            except RecursionError:
+                raise RecordError("CloudTrailEvent is nested too deeply") from None
         try:
             record = _json_loads(text)
-        except (ValueError, RecursionError) as error:
+        except RecursionError:
+            raise RecordError("CloudTrailEvent is nested too deeply") from None
+        except ValueError as error:
             raise RecordError(f"CloudTrailEvent is not valid JSON ({_brief(error)})") from None
         return event_from_mapping(record)
 
-    def _fast_object(self, fast: FastDecoders, payload: bytes, name: str) -> DecodedObject:
+    def _fast_object(
+        self, fast: FastDecoders, payload: bytes, name: str, limits: DecodeLimits
+    ) -> DecodedObject:
         if not payload.isascii():
             try:
                 payload.decode("utf-8")
             except UnicodeDecodeError as error:
                 _not_utf8(name, error)
+        if len(payload) > _UNCOSTED_BYTES:
+            typed_cost = (
+                payload.count(b"{") * _TYPED_PER_BRACE + payload.count(b'"') * _TYPED_PER_QUOTE
+            )
+            _within_budget(name, typed_cost, limits)
         is_array = payload.lstrip(_WHITESPACE)[:1] == b"["
         try:
             if is_array:
                 return DecodedObject(name, fast.array.decode(payload))
             return DecodedObject(name, fast.file.decode(payload).Records)
-        except fast.errors:
+        except (*fast.errors, RecursionError):
             pass
+        # Some record is not typed: split the object into records and decode each alone.
+        # Splitting and the stdlib fallback build what the typed decoder did not: costed.
+        _within_budget(name, _loaded_cost(payload), limits)
         try:
             raws = fast.raw_array.decode(payload) if is_array else fast.raw_file.decode(payload)
-        except fast.errors:
-            return _stdlib_object(payload, name)
+        except (*fast.errors, RecursionError):
+            return _stdlib_object(payload, name, None)
+        records = raws if is_array else raws.Records
+        if len(records) > limits.max_records:
+            _too_many(name, len(records), limits.max_records)
         events: list[TrailEvent] = []
         errors: list[str] = []
         typed = fast.event.decode
-        for index, raw in enumerate(raws if is_array else raws.Records):
+        for index, raw in enumerate(records):
             try:
                 events.append(typed(raw))
                 continue
-            except fast.errors:
+            except (*fast.errors, RecursionError):
                 pass
             try:
                 events.append(event_from_mapping(_json_loads(bytes(raw).decode("utf-8"))))
             except RecordError as error:
                 errors.append(f"{name}: record {index}: {error}")
-            except (ValueError, RecursionError) as error:
+            except RecursionError:
+                errors.append(f"{name}: record {index}: nested too deeply")
+            except ValueError as error:
                 errors.append(f"{name}: record {index}: malformed JSON ({_brief(error)})")
         return DecodedObject(name, events, errors)
 
 
-def _stdlib_object(payload: bytes, name: str) -> DecodedObject:
+def _loaded_cost(payload: bytes) -> int:
+    """At most what ``json.loads`` (or splitting into ``msgspec.Raw`` items) allocates."""
+    return (
+        payload.count(b"{") * _LOADED_PER_BRACE
+        + (payload.count(b",") + 1) * _LOADED_PER_COMMA
+        + len(payload)
+    )
+
+
+def _within_budget(name: str, cost: int, limits: DecodeLimits) -> None:
+    if cost > limits.max_decode_bytes:
+        raise TrailObjectError(
+            f"{name}: decoding would take about {cost // 1_000_000} MB, over the "
+            f"{limits.max_decode_bytes // 1_000_000} MB allowed for one object (max_decode_bytes)"
+        )
+
+
+def _too_many(name: str, records: int, limit: int) -> NoReturn:
+    raise TrailObjectError(
+        f"{name}: holds {records} records, over the {limit} allowed in one object (max_records)"
+    )
+
+
+def _stdlib_object(
+    payload: bytes, name: str, limits: DecodeLimits | None = None
+) -> DecodedObject:
+    if limits is not None and len(payload) > _UNCOSTED_BYTES:
+        _within_budget(name, _loaded_cost(payload), limits)
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError as error:
         _not_utf8(name, error)
     try:
         document = _json_loads(text)
-    except (ValueError, RecursionError) as error:
+    except RecursionError:
+        raise TrailObjectError(f"{name}: JSON nested too deeply to decode") from None
+    except ValueError as error:
         raise TrailObjectError(f"{name}: malformed JSON ({_brief(error)})") from None
     if type(document) is dict:
         records = document.get("Records")
@@ -289,6 +393,8 @@ def _stdlib_object(payload: bytes, name: str) -> DecodedObject:
         records = document
     else:
         raise TrailObjectError(f"{name}: not a CloudTrail object (a JSON scalar)")
+    if limits is not None and len(records) > limits.max_records:
+        _too_many(name, len(records), limits.max_records)
     events: list[TrailEvent] = []
     errors: list[str] = []
     append = events.append
@@ -316,6 +422,10 @@ def _not_utf8(name: str, error: UnicodeDecodeError) -> NoReturn:
 def _brief(error: BaseException) -> str:
     return str(error).splitlines()[0][:160] if str(error) else type(error).__name__
 
+
+# A LookupEvents CloudTrailEvent is one record; CloudTrail caps a record at 256 KB, a
+# LookupEvents page holds 50: anything far larger is not an event.
+_MAX_EVENT_CHARS: Final = 1024 * 1024
 
 _DEFAULT: list[TrailDecoder] = []
 
