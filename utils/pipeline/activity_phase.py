@@ -52,6 +52,7 @@ from .context import storage_section
 from .event_source import build_event_source
 from .posture_phase import PostureState
 from .storage_budget import index_room
+from .stored_state import PREFIX as STORED_STATE
 
 # Per trail object (docs/soak.md, hostile mode): these keep a pull's peak RSS under 200 MB
 # whatever one object holds; an object over them is skipped and reported, never retried.
@@ -151,7 +152,8 @@ class ActivityRun:
         # Provisionally named sessions -> the key their walk lacked when last tried.
         self._lacking: dict[str, str] = {}
         self.outcome = ActivityOutcome()
-        self.outcome.problems.extend(getattr(report, "problems", []) or [])
+        if report.skipped:
+            self.outcome.problems.append(index_rows_skipped(report.skipped))
         self.decoder = default_decoder()
         self.kinds = self.rule.alert_kinds
 
@@ -409,6 +411,14 @@ class ActivityRun:
         self.outcome.shadows_dropped = self.windows.shadows_dropped
         self.section["users"] = list(self.known_users)[-MAX_KNOWN_USERS:]
         return self.outcome
+
+
+def index_rows_skipped(count: int) -> str:
+    """The problem for stored index rows its loader could not read (and dropped)."""
+    return (
+        f"{STORED_STATE} 'index' held {count} unreadable entries; they were dropped. Lost: "
+        "the sessions, held events or trust-policy changes they stood for."
+    )
 
 
 def _created_at(event: TrailEvent) -> float | None:

@@ -26,6 +26,8 @@ from .context import PullContext
 from .health import PullSummary
 from .posture_phase import PostureState, run_posture
 from .replay import with_replay
+from .stored_state import PREFIX as STORED_STATE
+from .stored_state import load_storage
 
 # Inside a pull, HEC gets a few quick retries: whatever is not delivered stays in the outbox
 # for the next pull, so waiting minutes here would only delay the alerts CE is waiting for.
@@ -41,6 +43,11 @@ def run_pull(context: PullContext) -> list[dict[str, Any]]:
     config = context.config
     log = context.log
     summary = PullSummary(started_at=now)
+    # Before anything reads storage: a damaged section is reset and reported, not fatal.
+    resets = load_storage(context.storage)
+    for reset in resets:
+        summary.problem(reset.message)
+        log.warn(reset.message)
 
     scan = tenant_accounts(context.client_factory(), config.aws)
     summary.accounts = len(scan.accounts)
@@ -70,6 +77,9 @@ def run_pull(context: PullContext) -> list[dict[str, Any]]:
     summary.record_activity(activity)
     for text in activity.problems[:10]:
         log.warn(text)
+    stored_problems = [text for text in activity.problems if text.startswith(STORED_STATE)]
+    for text in stored_problems:
+        summary.problem(text)
     alerts.extend(activity.alerts)
 
     capped = cap_alerts(alerts, context.section("backlog"), config.rule.max_alerts_per_pull, now)
@@ -111,5 +121,8 @@ def run_pull(context: PullContext) -> list[dict[str, Any]]:
     health = context.section("health")
     health.clear()
     health.update(summary.health_record())
+    health["stored_sections_reset"] = [reset.section for reset in resets] + [
+        text.split("'")[1] for text in stored_problems
+    ]
     log.info(summary.log_line())
     return returned
