@@ -29,6 +29,7 @@ each path builds, rejected over ``max_decode_bytes``. Small objects (under
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -278,9 +279,7 @@ class TrailDecoder:
             except UnicodeDecodeError as error:
                 raise RecordError(f"CloudTrailEvent is not UTF-8 (byte {error.start})") from None
         if len(text) > _MAX_EVENT_CHARS:
-            raise RecordError(
-                f"CloudTrailEvent is {len(text)} characters, over {_MAX_EVENT_CHARS}"
-            )
+            raise RecordError(f"CloudTrailEvent is {len(text)} characters, over {_MAX_EVENT_CHARS}")
         if self.fast is not None:
             try:
                 event: TrailEvent = self.fast.event.decode(text)
@@ -320,11 +319,17 @@ class TrailDecoder:
         # Some record is not typed: split the object into records and decode each alone.
         # Splitting and the stdlib fallback build what the typed decoder did not: costed.
         _within_budget(name, _loaded_cost(payload), limits)
+        records: list[Any]
         try:
             raws = fast.raw_array.decode(payload) if is_array else fast.raw_file.decode(payload)
-        except (*fast.errors, RecursionError):
+            records = raws if is_array else raws.Records
+        except RecursionError:  # a record nested too deeply: split without recursing
+            spans = _split_records(payload)
+            if spans is None:
+                raise TrailObjectError(f"{name}: JSON nested too deeply to decode") from None
+            records = spans
+        except fast.errors:
             return _stdlib_object(payload, name, None)
-        records = raws if is_array else raws.Records
         if len(records) > limits.max_records:
             _too_many(name, len(records), limits.max_records)
         events: list[TrailEvent] = []
@@ -370,9 +375,7 @@ def _too_many(name: str, records: int, limit: int) -> NoReturn:
     )
 
 
-def _stdlib_object(
-    payload: bytes, name: str, limits: DecodeLimits | None = None
-) -> DecodedObject:
+def _stdlib_object(payload: bytes, name: str, limits: DecodeLimits | None = None) -> DecodedObject:
     if limits is not None and len(payload) > _UNCOSTED_BYTES:
         _within_budget(name, _loaded_cost(payload), limits)
     try:
@@ -382,7 +385,7 @@ def _stdlib_object(
     try:
         document = _json_loads(text)
     except RecursionError:
-        raise TrailObjectError(f"{name}: JSON nested too deeply to decode") from None
+        return _split_stdlib_object(payload, name)
     except ValueError as error:
         raise TrailObjectError(f"{name}: malformed JSON ({_brief(error)})") from None
     if type(document) is dict:
@@ -403,6 +406,78 @@ def _stdlib_object(
             append(event_from_mapping(record))
         except RecordError as error:
             errors.append(f"{name}: record {index}: {error}")
+    return DecodedObject(name, events, errors)
+
+
+# Splitting an object into its records without a recursive parser, for the rare object with
+# a record nested deeper than the parsers allow: only that record is lost. Linear: each
+# step jumps to the next structural byte, strings in one match (no backtracking: the string
+# pattern's alternatives never overlap).
+_RECORDS_OPENING: Final = re.compile(
+    rb'[ \t\r\n]*(?:\{[ \t\r\n]*"Records"[ \t\r\n]*:[ \t\r\n]*)?\['
+)
+_STRUCTURAL: Final = re.compile(rb'["\[\]{},]')
+_STRING_REST: Final = re.compile(rb'(?:[^"\\]|\\.)*"', re.DOTALL)
+_CLOSING: Final = re.compile(rb"[ \t\r\n]*(?:\}[ \t\r\n]*)?")
+
+
+def _split_records(payload: bytes) -> list[bytes] | None:
+    """The records of ``[...]`` or ``{"Records": [...]}`` as byte strings, found by depth
+    counting alone; None when the object is not of that form."""
+    opening = _RECORDS_OPENING.match(payload)
+    if opening is None:
+        return None
+    is_object = payload[opening.start() : opening.end()].lstrip(_WHITESPACE)[:1] == b"{"
+    records: list[bytes] = []
+    start = pos = opening.end()
+    depth = 0
+    while True:
+        found = _STRUCTURAL.search(payload, pos)
+        if found is None:
+            return None
+        at = found.start()
+        byte = payload[at]
+        pos = at + 1
+        if byte == 0x22:  # '"': skip the whole string
+            rest = _STRING_REST.match(payload, pos)
+            if rest is None:
+                return None
+            pos = rest.end()
+        elif byte in (0x5B, 0x7B):  # '[' '{'
+            depth += 1
+        elif byte in (0x5D, 0x7D):  # ']' '}'
+            if depth:
+                depth -= 1
+                continue
+            if byte != 0x5D:
+                return None
+            if payload[start:at].strip(_WHITESPACE) or records:
+                records.append(payload[start:at])
+            tail = _CLOSING.match(payload, pos)
+            end = tail.end() if tail is not None else pos
+            closed = payload[pos:end].strip(_WHITESPACE) == (b"}" if is_object else b"")
+            return records if closed and end == len(payload) else None
+        elif depth == 0:  # ',' between records
+            records.append(payload[start:at])
+            start = pos
+
+
+def _split_stdlib_object(payload: bytes, name: str) -> DecodedObject:
+    """The stdlib path for an object ``json.loads`` cannot parse for its nesting."""
+    records = _split_records(payload)
+    if records is None:
+        raise TrailObjectError(f"{name}: JSON nested too deeply to decode")
+    events: list[TrailEvent] = []
+    errors: list[str] = []
+    for index, raw in enumerate(records):
+        try:
+            events.append(event_from_mapping(_json_loads(raw.decode("utf-8"))))
+        except RecordError as error:
+            errors.append(f"{name}: record {index}: {error}")
+        except RecursionError:
+            errors.append(f"{name}: record {index}: nested too deeply")
+        except ValueError as error:
+            errors.append(f"{name}: record {index}: malformed JSON ({_brief(error)})")
     return DecodedObject(name, events, errors)
 
 
