@@ -77,9 +77,8 @@ def run_pull(context: PullContext) -> list[dict[str, Any]]:
     summary.record_activity(activity)
     for text in activity.problems[:10]:
         log.warn(text)
+        summary.problem(text)  # in the health record too: a skipped record names its object
     stored_problems = [text for text in activity.problems if text.startswith(STORED_STATE)]
-    for text in stored_problems:
-        summary.problem(text)
     alerts.extend(activity.alerts)
 
     capped = cap_alerts(alerts, context.section("backlog"), config.rule.max_alerts_per_pull, now)
