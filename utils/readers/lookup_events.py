@@ -157,7 +157,7 @@ class _Scope:
             return None
         ids: dict[int, set[str]] = {}
         stored_ids = raw.get("ids")
-        for minute, packed in (stored_ids.items() if isinstance(stored_ids, dict) else ()):
+        for minute, packed in stored_ids.items() if isinstance(stored_ids, dict) else ():
             if isinstance(packed, str) and str(minute).isdigit() and str(minute).isascii():
                 ids[int(minute)] = {packed[i : i + 16] for i in range(0, len(packed), 16)}
         window = _Window.load(raw.get("window"))
