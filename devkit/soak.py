@@ -56,7 +56,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -2180,8 +2180,6 @@ def parse_args(argv: Sequence[str] | None) -> SoakOptions:
     args = parser.parse_args(argv)
     if args.preset == "short":
         return short_options(args.workdir)
-    if args.hostile and not any(a.startswith("--records") for a in argv or sys.argv[1:]):
-        return hostile_options(args.workdir, source=args.source)
     triggers = tuple(t.strip() for t in args.kill_triggers.split(",") if t.strip())
     unknown = set(triggers) - set(KILL_TRIGGERS)
     if unknown:
@@ -2195,7 +2193,7 @@ def parse_args(argv: Sequence[str] | None) -> SoakOptions:
         )
         if set(kinds) - set(ALL_ALERT_KINDS):
             parser.error(f"unknown alert kinds: {sorted(set(kinds) - set(ALL_ALERT_KINDS))}")
-    return SoakOptions(
+    options = SoakOptions(
         records=args.records,
         alert_kinds=kinds,
         seed=args.seed,
@@ -2221,6 +2219,17 @@ def parse_args(argv: Sequence[str] | None) -> SoakOptions:
         keep_states=not args.discard_states,
         hostile=args.hostile,
     )
+    given = set(argv if argv is not None else sys.argv[1:])
+    if args.hostile and not any(a.startswith("--records") for a in given):
+        short = hostile_options(args.workdir)  # the short hostile run, unless sized
+        options = replace(
+            options,
+            records=short.records,
+            increments=args.increments or short.increments,
+            seed=args.seed if any(a.startswith("--seed") for a in given) else short.seed,
+            s3_mode=short.s3_mode if "--s3-mode" not in given else options.s3_mode,
+        )
+    return options
 
 
 def main(argv: list[str] | None = None) -> int:
