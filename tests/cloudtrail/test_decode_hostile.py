@@ -121,3 +121,35 @@ def test_no_other_exception_leaves_the_decoder(data: bytes) -> None:
             the_decoder.decode_object(data, name="k")
         with contextlib.suppress(RecordError):
             the_decoder.decode_event_json(data)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["eventID", "eventTime", "userIdentity", "x"]), inner)
+    ),
+    max_leaves=10,
+)
+_hostile_record = _json.map(lambda v: json.dumps(v).encode()) | st.integers(2_000, 50_000).map(
+    lambda depth: b'{"eventID": "deep", "x": ' + _deep(depth) + b"}"
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hostile=_hostile_record, where=st.integers(0, 3), gz=st.booleans())
+def test_one_hostile_record_costs_only_itself(hostile: bytes, where: int, gz: bool) -> None:
+    """Valid records plus any one JSON value as a record, anywhere: every valid record is
+    decoded, on both paths, and at most one error is reported."""
+    valid = [_record(f"v{n}") for n in range(3)]
+    records = [*valid[:where], hostile, *valid[where:]]
+    data = b'{"Records": [' + b",".join(records) + b"]}"
+    for fast in (True, False):
+        try:
+            the_decoder = decoder(fast)
+        except RuntimeError:  # no fast path here
+            continue
+        decoded = the_decoder.decode_object(gzip.compress(data) if gz else data, name="k")
+        ids = [e.eventID for e in decoded.events]
+        assert [i for i in ids if i.startswith("v")] == ["v0", "v1", "v2"]
+        assert len(decoded.errors) + len(ids) == 4
