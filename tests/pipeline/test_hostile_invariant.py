@@ -283,3 +283,75 @@ def test_lookup_events_any_cloudtrail_event_text(text: str) -> None:
         assert got == expected
     else:  # decoded: a (strange) event of its own, never fewer alerts for the valid ones
         assert set(expected) <= set(got)
+
+
+_TEXT = st.text(max_size=12) | st.sampled_from(
+    [
+        "2026-12-06T10:00:00Z",
+        "9999-12-31T23:59:59Z",
+        "0001-01-01T00:00:00Z",
+        "AssumeRole",
+        "CreateRole",
+        "UpdateAssumeRolePolicy",
+        "sts.amazonaws.com",
+        "AssumedRole",
+        "IAMUser",
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/OpenRole/x",
+        f"arn:aws:iam::{ACCOUNT}:role/OpenRole",
+        "Jul 10, 2023, 12:09:47 PM",
+    ]
+)
+_ANY = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+_PART_NAMES = [
+    "type",
+    "arn",
+    "accessKeyId",
+    "principalId",
+    "accountId",
+    "userName",
+    "sessionContext",
+    "sessionIssuer",
+    "attributes",
+    "creationDate",
+    "sourceIdentity",
+    "credentials",
+    "assumedRoleUser",
+    "roleArn",
+    "roleSessionName",
+    "roleName",
+    "assumeRolePolicyDocument",
+    "expiration",
+]
+_PART = st.recursive(
+    st.dictionaries(st.sampled_from(_PART_NAMES), _ANY, max_size=5),
+    lambda inner: st.dictionaries(st.sampled_from(_PART_NAMES), inner | _ANY, max_size=5),
+    max_leaves=12,
+)
+_ODD_RECORD = st.fixed_dictionaries(
+    {"eventID": st.uuids().map(str), "eventName": _TEXT, "eventSource": _TEXT, "eventTime": _TEXT},
+    optional={
+        "userIdentity": _PART,
+        "requestParameters": _PART,
+        "responseElements": _PART,
+        "additionalEventData": _PART,
+        "addendum": _PART,
+        "recipientAccountId": _TEXT,
+        "errorCode": _TEXT,
+        "sharedEventID": _TEXT,
+        "userAgent": _TEXT,
+    },
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(record=_ODD_RECORD)
+def test_lookup_events_any_decodable_record_never_fails_the_pull(record: dict[str, Any]) -> None:
+    """A record of the right shape with any values in it (times that do not parse or
+    overflow, identities and issuances that make no sense) is resolved or reported, never
+    a failure of the pull."""
+    valid = _valid_lookup_events()
+    _lookup_pull([*valid, _lookup_event(record)])
