@@ -15,7 +15,7 @@ ARCHIVE := dist/$(PLUGIN_ID)-$(VERSION).tar.gz
 PLUGIN_FILES := __init__.py main.py manifest.json icon.png CHANGELOG.md utils
 PYTEST_WORKERS ?= 2
 
-.PHONY: venv demo test lint typecheck security pytest stage package bench soak clean
+.PHONY: venv demo test lint typecheck security pytest stage package bench soak soak-hostile clean
 
 venv: $(STAMP)
 
@@ -63,6 +63,9 @@ bench: venv
 
 soak: venv
 	$(BIN)/python -m devkit soak
+
+soak-hostile: venv
+	$(BIN)/python -m devkit soak --hostile
 
 clean:
 	rm -rf build dist .state .bench .soak

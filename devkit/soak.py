@@ -56,7 +56,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -65,6 +65,7 @@ from urllib.parse import quote_plus
 import boto3
 
 from bench import corpus as bench_corpus
+from devkit import soak_hostile
 from devkit.aws_emulator import DEMO_ACCESS_KEY_ID, DEMO_SECRET_ACCESS_KEY, MotoServer
 from devkit.bson_size import MONGODB_DOCUMENT_LIMIT, bson_size
 from devkit.emulators.base import Fault
@@ -174,6 +175,23 @@ class SoakOptions:
     sabotage: str | None = None  # self-test: "drop-pull-alerts" | "stale-storage"
     sabotage_increment: int | None = None
     keep_states: bool = True
+    hostile: bool = False  # hostile items in the disturbed run's stream (devkit/soak_hostile)
+
+
+def hostile_options(workdir: Path, **overrides: Any) -> SoakOptions:
+    """``--hostile`` without ``--records``: short (~20k records, 6 increments, a couple of
+    minutes), kills and HEC/S3 failures as in a normal soak, one hostile item of every
+    class in the disturbed run."""
+    values: dict[str, Any] = {
+        "records": 20_000,
+        "seed": 7,
+        "increments": 6,
+        "s3_mode": "recoverable",
+        "workdir": workdir,
+        "hostile": True,
+    }
+    values.update(overrides)
+    return SoakOptions(**values)
 
 
 def short_options(workdir: Path, **overrides: Any) -> SoakOptions:
@@ -286,9 +304,10 @@ def prepare_corpus(options: SoakOptions, now: datetime, out: TextIO) -> Corpus:
 @dataclass(frozen=True)
 class Upload:
     key: str
-    kind: str  # trail | late | duplicate | trust_change
+    kind: str  # trail | late | duplicate | trust_change | hostile (hostile runs only)
     path: Path | None = None
     body: bytes | None = None
+    hostile_body: bytes | None = None  # what a hostile run uploads instead (--hostile)
 
     def data(self) -> bytes:
         if self.body is not None:
@@ -719,16 +738,19 @@ class World:
             test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": BUCKET}
             sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(test_event))
 
-    def upload(self, increment: Increment) -> None:
+    def upload(self, increment: Increment, hostile: bool = False) -> None:
+        """Upload an increment's objects; ``hostile``: with its hostile items (the
+        disturbed run of ``--hostile``), else without them (the reference)."""
         s3 = self.client("s3")  # boto3 clients are safe to share between threads
 
         def put(upload: Upload) -> tuple[str, int]:
-            body = upload.data()
+            body = upload.hostile_body if hostile and upload.hostile_body else upload.data()
             s3.put_object(Bucket=BUCKET, Key=upload.key, Body=body)
             return upload.key, len(body)
 
+        uploads = [u for u in increment.uploads if hostile or u.kind != "hostile"]
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="soak-upload") as pool:
-            stored = list(pool.map(put, increment.uploads))
+            stored = list(pool.map(put, uploads))
         if self.options.source == "sqs":
             self.notify(stored)
 
@@ -860,6 +882,7 @@ class Attempt:
     windows_judged_again: int = 0  # activity windows a late trust change withdrew or raised
     saved_unstored: list[str] = field(default_factory=list)  # ids of a pull CE saved, not stored
     error: str = ""
+    problems: list[str] = field(default_factory=list)  # the committed pull's health.problems
 
 
 @dataclass
@@ -1034,6 +1057,7 @@ class Runner:
             record.objects_errored = int(source.get("objects_errored") or 0)
             health = storage.get("health") or {}
             record.windows_judged_again = int(health.get("windows_judged_again") or 0)
+            record.problems = [str(p) for p in health.get("problems") or []]
             if killed:
                 record.saved_unstored = _pull_alert_ids(storage, wall_start)
         hec.faults.clear()
@@ -1212,7 +1236,7 @@ def execute_run(
     reference_seconds = _reference_seconds(reference)
     for increment in plan:
         began = time.monotonic()
-        world.upload(increment)
+        world.upload(increment, hostile=options.hostile and disturber is not None)
         run.upload_seconds += time.monotonic() - began
         kills = 0
         for number in range(options.max_attempts_per_increment):
@@ -1856,6 +1880,8 @@ def print_summary(report: Mapping[str, Any], out: TextIO) -> None:
     out.write(f"\n{'':{width}}  {'reference':>14}  disturbed\n")
     for label, left, right in rows:
         out.write(f"{label:{width}}  {left!s:>14}  {right}\n")
+    if report.get("hostile"):
+        out.write("\n" + "\n".join(soak_hostile.summary_lines(report["hostile"])) + "\n")
     failures = report["verdict"]["failures"]
     out.write(
         f"\nverdict: {'PASS' if not failures else 'FAIL'}; total wall time "
@@ -1943,6 +1969,9 @@ def run_soak(options: SoakOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
         plugin_dir, revision = REPO_ROOT, working_tree_revision()
     corpus = prepare_corpus(options, now, out)
     plan = build_plan(corpus, options)
+    hostile_items = (
+        soak_hostile.plan_items(plan, _renamed, Upload, options.seed) if options.hostile else []
+    )
     lookback_hours = math.ceil((now - corpus.start).total_seconds() / 3600) + 24
     uploads = Counter(u.kind for inc in plan for u in inc.uploads)
     out.write(
@@ -2007,6 +2036,11 @@ def run_soak(options: SoakOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
         or 8
     )
     failures = verdict(comparison, dis_figures, options, index_mb)
+    hostile: dict[str, Any] | None = None
+    if options.hostile:
+        committed = [a.problems for a in disturbed.attempts if a.committed]
+        hostile = soak_hostile.reports(hostile_items, committed)
+        failures += hostile["failures"]
     report_path = options.workdir / f"report-{stamp}.json"
     report: dict[str, Any] = {
         "soak": {
@@ -2040,6 +2074,7 @@ def run_soak(options: SoakOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
         "reference": ref_figures,
         "disturbed": dis_figures,
         "comparison": comparison,
+        "hostile": hostile,
         "verdict": {"ok": not failures, "failures": failures},
     }
     text = json.dumps(report, indent=2, sort_keys=False, default=str)
@@ -2135,6 +2170,13 @@ def parse_args(argv: Sequence[str] | None) -> SoakOptions:
     )
     parser.add_argument("--sabotage-increment", type=int, default=None)
     parser.add_argument("--discard-states", action="store_true")
+    parser.add_argument(
+        "--hostile",
+        action="store_true",
+        help="one hostile item of every class in the disturbed run's stream (short unless "
+        "--records is given); pass: the reference alerts all arrive and each item is "
+        "reported once",
+    )
     args = parser.parse_args(argv)
     if args.preset == "short":
         return short_options(args.workdir)
@@ -2151,7 +2193,7 @@ def parse_args(argv: Sequence[str] | None) -> SoakOptions:
         )
         if set(kinds) - set(ALL_ALERT_KINDS):
             parser.error(f"unknown alert kinds: {sorted(set(kinds) - set(ALL_ALERT_KINDS))}")
-    return SoakOptions(
+    options = SoakOptions(
         records=args.records,
         alert_kinds=kinds,
         seed=args.seed,
@@ -2175,7 +2217,19 @@ def parse_args(argv: Sequence[str] | None) -> SoakOptions:
         sabotage=args.sabotage,
         sabotage_increment=args.sabotage_increment,
         keep_states=not args.discard_states,
+        hostile=args.hostile,
     )
+    given = set(argv if argv is not None else sys.argv[1:])
+    if args.hostile and not any(a.startswith("--records") for a in given):
+        short = hostile_options(args.workdir)  # the short hostile run, unless sized
+        options = replace(
+            options,
+            records=short.records,
+            increments=args.increments or short.increments,
+            seed=args.seed if any(a.startswith("--seed") for a in given) else short.seed,
+            s3_mode=short.s3_mode if "--s3-mode" not in given else options.s3_mode,
+        )
+    return options
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -412,3 +412,22 @@ def test_unread_since_ignores_a_region_failing_beyond_the_look_back(clock, store
     tenant.error("us-east-1", "InternalError")
     _ids, reader = pull(store, [tenant], clock, lookback_hours=24)
     assert reader.unread_since() is None
+
+
+def test_a_damaged_scope_checkpoint_restarts_that_scope_without_failing():
+    clock = FakeClock(NOW)
+    storage = Storage()
+    storage.saved = {
+        "sources": {
+            "lookup_events": {
+                "v": 1,
+                "attribute": "",
+                "scopes": {f"{ACCOUNT}:us-east-1": {"cursor": 5, "ids": ["x"], "window": "w"}},
+            }
+        }
+    }
+    tenant = Tenant()
+    tenant.page("us-east-1", params(NOW - DAY, NOW), [event("e1", NOW - timedelta(minutes=5))])
+    ids, _reader = pull(storage, [tenant], clock)
+    assert ids == ["e1"]
+    tenant.done()

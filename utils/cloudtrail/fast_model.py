@@ -30,6 +30,9 @@ class FastDecoders:
         trail_file = defstruct("TrailFile", [("Records", events)], gc=False)
         raw_file = defstruct("RawTrailFile", [("Records", raws)], gc=False)
         self.errors: tuple[type[Exception], ...] = (msgspec.ValidationError, msgspec.DecodeError)
+        # What makes a document not typed here: its own errors, or nesting past the
+        # interpreter's recursion limit (msgspec recurses per level, skipped fields too).
+        self.untyped: tuple[type[Exception], ...] = (*self.errors, RecursionError)
         self.event = msgspec.json.Decoder(event)
         self.file = msgspec.json.Decoder(trail_file)
         self.array = msgspec.json.Decoder(events)

@@ -26,7 +26,14 @@ from ..alerts.compliance import Compliance, RoleCompliance
 from ..alerts.judged_checks import JudgedChecks
 from ..alerts.session_windows import SessionWindows, action_names, is_write
 from ..aws_session import BotoClientFactory
-from ..cloudtrail.decode import RecordError, TrailObjectError, default_decoder
+from ..cloudtrail.decode import (
+    DEFAULT_MAX_DECODE_BYTES,
+    DEFAULT_MAX_DECOMPRESSED_BYTES,
+    DEFAULT_MAX_RECORDS,
+    RecordError,
+    TrailObjectError,
+    default_decoder,
+)
 from ..cloudtrail.events import TrailEvent
 from ..cloudtrail.issuance import trust_change
 from ..cloudtrail.resolution import Resolution
@@ -45,8 +52,13 @@ from .context import storage_section
 from .event_source import build_event_source
 from .posture_phase import PostureState
 from .storage_budget import index_room
+from .stored_state import PREFIX as STORED_STATE
 
-MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024
+# Per trail object (docs/soak.md, hostile mode): these keep a pull's peak RSS under 200 MB
+# whatever one object holds; an object over them is skipped and reported, never retried.
+MAX_DECOMPRESSED_BYTES = DEFAULT_MAX_DECOMPRESSED_BYTES
+MAX_RECORDS_PER_OBJECT = DEFAULT_MAX_RECORDS
+MAX_DECODE_BYTES = DEFAULT_MAX_DECODE_BYTES
 MAX_OPEN_WINDOWS = 5_000
 MAX_KNOWN_USERS = 5_000
 TRUST_CHANGE_EVENTS = frozenset({"CreateRole", "UpdateAssumeRolePolicy"})
@@ -143,7 +155,8 @@ class ActivityRun:
         # Provisionally named sessions -> the key their walk lacked when last tried.
         self._lacking: dict[str, str] = {}
         self.outcome = ActivityOutcome()
-        self.outcome.problems.extend(getattr(report, "problems", []) or [])
+        if report.skipped:
+            self.outcome.problems.append(index_rows_skipped(report.skipped))
         self.decoder = default_decoder()
         self.kinds = self.rule.alert_kinds
 
@@ -169,26 +182,44 @@ class ActivityRun:
         self._absorb(resolver.expire_held(resolver.index.watermark))
 
     def _decode(self, source: EventSource, batch: RawBatch) -> list[TrailEvent] | None:
+        """The events of one batch. Whatever one object or event holds, what fails stops
+        at its own boundary: an object is reported to its source (``mark_failed``: counted,
+        named, not retried), an event or record is skipped and counted, never the pull."""
         if isinstance(batch.payload, bytes):
             try:
                 decoded = self.decoder.decode_object(
-                    batch.payload, name=batch.name, max_decompressed_bytes=MAX_DECOMPRESSED_BYTES
+                    batch.payload,
+                    name=batch.name,
+                    max_decompressed_bytes=MAX_DECOMPRESSED_BYTES,
+                    max_records=MAX_RECORDS_PER_OBJECT,
+                    max_decode_bytes=MAX_DECODE_BYTES,
                 )
             except TrailObjectError as error:
                 source.mark_failed(batch.batch_id, str(error))
+                self.outcome.objects_failed += 1
+                return None
+            except Exception as error:  # any decoder failure is the object's, not the pull's
+                source.mark_failed(
+                    batch.batch_id, f"{batch.name}: cannot be decoded ({type(error).__name__})"
+                )
                 self.outcome.objects_failed += 1
                 return None
             self.outcome.record_errors += len(decoded.errors)
             self.outcome.problems.extend(decoded.errors[:3])
             return decoded.events
         events: list[TrailEvent] = []
-        for text in batch.payload:
+        ids = batch.event_ids
+        for number, text in enumerate(batch.payload):
             try:
                 events.append(self.decoder.decode_event_json(text))
+                continue
             except RecordError as error:
-                self.outcome.record_errors += 1
-                if self.outcome.record_errors <= 3:
-                    self.outcome.problems.append(f"{batch.name}: {error}")
+                why = str(error)
+            except Exception as error:  # any decoder failure is the event's, not the pull's
+                why = f"cannot be decoded ({type(error).__name__})"
+            event_id = ids[number] if number < len(ids) else f"#{number}"
+            self.outcome.record_errors += 1
+            source.mark_failed(batch.batch_id, f"event {event_id[:64]!r}: {why}")
         return events
 
     # findings -----------------------------------------------------------------------
@@ -384,6 +415,14 @@ class ActivityRun:
         self.outcome.shadows_dropped = self.windows.shadows_dropped
         self.section["users"] = list(self.known_users)[-MAX_KNOWN_USERS:]
         return self.outcome
+
+
+def index_rows_skipped(count: int) -> str:
+    """The problem for stored index rows its loader could not read (and dropped)."""
+    return (
+        f"{STORED_STATE} 'index' held {count} unreadable entries; they were dropped. Lost: "
+        "the sessions, held events or trust-policy changes they stood for."
+    )
 
 
 def _created_at(event: TrailEvent) -> float | None:

@@ -28,6 +28,8 @@ from .context import PullContext
 from .health import PullSummary
 from .posture_phase import PostureState, run_posture
 from .replay import with_replay
+from .stored_state import PREFIX as STORED_STATE
+from .stored_state import load_storage
 
 # Inside a pull, HEC gets a few quick retries: whatever is not delivered stays in the outbox
 # for the next pull, so waiting minutes here would only delay the alerts CE is waiting for.
@@ -54,6 +56,11 @@ def run_pull(context: PullContext) -> list[dict[str, Any]]:
     config = context.config
     log = context.log
     summary = PullSummary(started_at=now)
+    # Before anything reads storage: a damaged section is reset and reported, not fatal.
+    resets = load_storage(context.storage)
+    for reset in resets:
+        summary.problem(reset.message)
+        log.warn(reset.message)
     # The whole pull (posture included) counts against the reading budget, so it returns
     # before CE's next poll is due.
     deadline = Deadline(config.cloudtrail.pull_budget_seconds)
@@ -94,6 +101,8 @@ def run_pull(context: PullContext) -> list[dict[str, Any]]:
     summary.record_activity(activity)
     for text in activity.problems[:10]:
         log.warn(text)
+        summary.problem(text)  # in the health record too: a skipped record names its object
+    stored_problems = [text for text in activity.problems if text.startswith(STORED_STATE)]
     alerts.extend(activity.alerts)
 
     capped = cap_alerts(alerts, context.section("backlog"), config.rule.max_alerts_per_pull, now)
@@ -144,5 +153,8 @@ def run_pull(context: PullContext) -> list[dict[str, Any]]:
         )
     health.clear()
     health.update(summary.health_record())
+    health["stored_sections_reset"] = [reset.section for reset in resets] + [
+        text.split("'")[1] for text in stored_problems
+    ]
     log.info(summary.log_line())
     return returned

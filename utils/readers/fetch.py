@@ -3,7 +3,10 @@
 Trail objects are small (tens of KB to a few MB) and a GetObject is dominated by latency,
 so a few threads multiply throughput. Results are yielded in the order the items were
 given (the pipeline, the tests and the resolver's "issuance before use" all benefit from
-a deterministic order), and at most ``2 × workers`` objects are held in memory.
+a deterministic order), and at most ``2 × workers`` objects are held in memory; with a
+``weight`` (an object's listed size), also at most ``max_weight`` of them beyond the first,
+so a run of large objects (written by whoever can write to the bucket) cannot multiply
+the per-object bound by the window.
 """
 
 from __future__ import annotations
@@ -16,7 +19,11 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-DEFAULT_MAX_OBJECT_BYTES = 128 * 1024 * 1024
+# No trail object is larger than what it may inflate to (the decoder's cap, 48 MiB):
+# CloudTrail writes gzip, which shrinks its JSON several times.
+DEFAULT_MAX_OBJECT_BYTES = 48 * 1024 * 1024
+# Bytes of objects fetched and not yet handed on, at most, when the caller gives weights.
+DEFAULT_MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024
 
 
 class ObjectTooLarge(Exception):
@@ -48,12 +55,19 @@ def get_object_bytes(client: Any, bucket: str, key: str, max_bytes: int) -> byte
 
 
 def ordered_map(
-    items: Iterable[T], work: Callable[[T], R], workers: int
+    items: Iterable[T],
+    work: Callable[[T], R],
+    workers: int,
+    *,
+    weight: Callable[[T], int] | None = None,
+    max_weight: int = DEFAULT_MAX_BYTES_IN_FLIGHT,
 ) -> Iterator[tuple[T, R | BaseException]]:
     """``(item, work(item) or the exception it raised)`` in input order.
 
     ``workers <= 1`` runs inline (no threads). Closing the iterator early cancels what
-    has not started; running fetches finish in the background and are dropped.
+    has not started; running fetches finish in the background and are dropped. With
+    ``weight``, an item is started only while the items started and not yet handed on
+    weigh at most ``max_weight`` with it (the oldest is always started: no deadlock).
     """
     if workers <= 1:
         for item in items:
@@ -64,13 +78,22 @@ def ordered_map(
         return
     window = 2 * workers
     pending: deque[tuple[T, Future[R]]] = deque()
+    held = 0  # the weight of ``pending``
     source = iter(items)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="trail-fetch")
     try:
         for item in source:
+            heavy = max(0, weight(item)) if weight is not None else 0
+            while pending and held + heavy > max_weight:
+                done, future = pending.popleft()
+                held -= max(0, weight(done)) if weight is not None else 0
+                outcome = _outcome(future)
+                yield done, outcome
             pending.append((item, pool.submit(work, item)))
+            held += heavy
             if len(pending) >= window:
                 done, future = pending.popleft()
+                held -= max(0, weight(done)) if weight is not None else 0
                 outcome = _outcome(future)
                 yield done, outcome
         while pending:

@@ -156,8 +156,9 @@ class _Scope:
         if not isinstance(raw, dict):
             return None
         ids: dict[int, set[str]] = {}
-        for minute, packed in (raw.get("ids") or {}).items():
-            if isinstance(packed, str) and str(minute).isdigit():
+        stored_ids = raw.get("ids")
+        for minute, packed in stored_ids.items() if isinstance(stored_ids, dict) else ():
+            if isinstance(packed, str) and str(minute).isdigit() and str(minute).isascii():
                 ids[int(minute)] = {packed[i : i + 16] for i in range(0, len(packed), 16)}
         window = _Window.load(raw.get("window"))
         return cls(cursor=_parse(raw.get("cursor")), window=window, ids=ids)
@@ -391,6 +392,11 @@ class LookupEventsReader:
             text = event.get("CloudTrailEvent")
             if not isinstance(event_id, str) or not isinstance(text, str):
                 self.stats.events_failed += 1
+                self.stats.problem(
+                    "event_unreadable",
+                    f"Skipped an event of account {account} Region {region} without an "
+                    "EventId or CloudTrailEvent string.",
+                )
                 continue
             digest = event_digest(event_id)
             if scope.seen(digest):
