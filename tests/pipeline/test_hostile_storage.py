@@ -126,7 +126,6 @@ def check_pull(hec: HecEmulator, directory: Path, storage: dict[str, Any], secti
         (("replay", "blob"), "eJzLSM3JyQcABiwCFQ=="),  # a valid blob of "hello", not alerts
         (("index", "watermark"), "late"),
         (("index", "timeline"), []),
-        (("sources", "s3", "prefixes"), ["AWSLogs/"]),
         (("outbox", "pending", 0, "z"), 12),
         (("outbox", "delivered"), {"id": "v"}),
         (("health",), "fine"),
