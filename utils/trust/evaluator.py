@@ -11,7 +11,6 @@ How a verdict is reached is described in ``analysis``; the words of every findin
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from .verdict import (
     TrustStatus,
     enforces_rule,
 )
+from .wildcard import glob_match
 from .witness import covers_assume_role
 
 __all__ = [
@@ -186,7 +186,7 @@ def _exemption(name: str, path: str, options: TrustOptions, policy_status: str) 
     folded_name, folded_full = name.casefold(), (path + name).casefold()
     for pattern in options.exempt_role_patterns:
         folded = pattern.casefold()
-        if fnmatch.fnmatchcase(folded_name, folded) or fnmatch.fnmatchcase(folded_full, folded):
+        if glob_match(folded, folded_name) or glob_match(folded, folded_full):
             return Reason(
                 Code.EXEMPT_CONFIGURED,
                 params=(("pattern", pattern), ("policy_status", policy_status)),

@@ -11,11 +11,9 @@ callers entered; ``analysis`` turns that into a verdict.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Final
 
 from .conditions import (
@@ -32,6 +30,7 @@ from .conditions import (
 from .policy import Condition, Statement
 from .principals import WITNESS_USER_NAME, Caller, Entry, EntryKind, classify_entry, entries_match
 from .verdict import StatementRef
+from .wildcard import glob_match
 
 ASSUME_ROLE: Final = "sts:assumerole"
 SESSION_NAME: Final = "sts:rolesessionname"
@@ -42,14 +41,12 @@ _FILLERS: Final = ("", "x", "-zz")
 _UNRELATED_NAME: Final = "other-session"
 
 
-@lru_cache(maxsize=1024)
-def _action_pattern(action: str) -> re.Pattern[str]:
-    return re.compile(fnmatch.translate(action), re.DOTALL)
-
-
 def covers_assume_role(statement: Statement) -> bool:
-    """Whether the statement's Action/NotAction includes ``sts:AssumeRole``."""
-    hit = any(_action_pattern(a).match(ASSUME_ROLE) for a in statement.actions)
+    """Whether the statement's Action/NotAction includes ``sts:AssumeRole``.
+
+    Actions are case-folded by the parser; IAM action wildcards are ``*`` and ``?`` only.
+    """
+    hit = any(glob_match(action, ASSUME_ROLE) for action in statement.actions)
     return hit != statement.not_action
 
 
