@@ -44,6 +44,7 @@ from .verdict import PolicyVerdict, Reason, StatementRef, TrustStatus
 from .witness import (
     SESSION_NAME,
     USERNAME,
+    WORK_BUDGET,
     Outcome,
     StatementInfo,
     base_request,
@@ -120,15 +121,52 @@ def _values_text(condition: Condition) -> str:
 
 
 def _principals_for(info: StatementInfo, callers: Iterable[Caller]) -> tuple[str, ...]:
-    """The statement's own entries that cover any of ``callers``."""
+    """The statement's own entries that cover any of ``callers``.
+
+    Callers are indexed by account and ARN so this costs entries + callers, not their
+    product (a policy may list hundreds of accounts, each with its witness callers).
+    """
     if info.statement.not_principal:
         return ("every principal not listed in NotPrincipal",)
+    by_account: dict[str | None, list[Caller]] = {}
+    exact: set[str] = set()
+    for caller in dict.fromkeys(callers):
+        for arn in (caller.user_arn, caller.role_arn, caller.session_arn):
+            if arn is not None:
+                exact.add(arn)
+        if caller.user_arn is None and caller.role_arn is None and caller.session_arn is None:
+            by_account.setdefault(caller.account, []).append(caller)
+        elif caller.account is None:
+            by_account.setdefault(None, []).append(caller)
+    if not by_account and not exact:
+        return ()
     found: list[str] = []
-    for caller in callers:
-        for entry in info.entries:
-            if entries_match((entry,), caller, negated=False) is not False:
-                found.append(entry.text)
+    for entry in info.entries:
+        if entry.kind is EntryKind.DEAD:
+            continue
+        if entry.kind is EntryKind.WILDCARD or entry.text in exact:
+            found.append(entry.text)
+            continue
+        candidates = (*by_account.get(entry.account, ()), *by_account.get(None, ()))
+        if entry.kind is EntryKind.ACCOUNT and exact:
+            candidates = (*candidates, *_exact_callers(callers, entry.account))
+        if any(
+            entries_match((entry,), caller, negated=False) is not False for caller in candidates
+        ):
+            found.append(entry.text)
     return tuple(dict.fromkeys(found))
+
+
+def _exact_callers(callers: Iterable[Caller], account: str | None) -> list[Caller]:
+    """Specific callers (known ARN) of ``account``: an account entry covers them too."""
+    for caller in callers:
+        if caller.account == account and (
+            caller.user_arn is not None
+            or caller.role_arn is not None
+            or caller.session_arn is not None
+        ):
+            return [caller]
+    return []
 
 
 def _gap_reasons(
@@ -300,11 +338,14 @@ def analyse(policy: TrustPolicy, partition: str | None) -> Analysis:
         return flags.verdict(status, reasons, (), policy, partition)
 
     usernames = generic_usernames(infos, variables)
+    live_entries = [
+        (classify_entry("*", partition),) if info.statement.not_principal else info.entries
+        for info in live
+    ]
+    if sum(map(len, live_entries)) * (len(usernames) + 2) > WORK_BUDGET:
+        return _too_complex(Outcome(exhausted=True), [], flags, policy, partition)
     callers: dict[Caller, None] = {}
-    for info in live:
-        entries = info.entries
-        if info.statement.not_principal:
-            entries = (classify_entry("*", partition),)
+    for entries in live_entries:
         for entry in entries:
             for caller in witnesses(entry, usernames):
                 callers.setdefault(caller)
@@ -315,6 +356,8 @@ def analyse(policy: TrustPolicy, partition: str | None) -> Analysis:
         for c in i.session_conditions
     )
     outcome = run_witnesses(callers, allows, denies, values, variables, probe)
+    if outcome.exhausted and not outcome.gaps:
+        return _too_complex(outcome, reasons, flags, policy, partition)
 
     offending: dict[int, list[Reason]] = {}
     for info in allows:
@@ -349,6 +392,8 @@ def analyse(policy: TrustPolicy, partition: str | None) -> Analysis:
     _role_and_user_reasons(live, outcome, usernames, variables, reasons, flags)
     _exposure_flags(live, denies, outcome, usernames, reasons, flags)
 
+    if outcome.exhausted:
+        reasons.append(_exhausted_reason(outcome))
     if offending:
         not_enforced = any(r.code in _NOT_ENFORCED_CODES for rs in offending.values() for r in rs)
         status = TrustStatus.NOT_ENFORCED if not_enforced else TrustStatus.WEAK
@@ -359,6 +404,25 @@ def analyse(policy: TrustPolicy, partition: str | None) -> Analysis:
         status = TrustStatus.ENFORCED_BY_DENY if outcome.blocked else TrustStatus.ENFORCED
         reasons[:0] = _enforced_reasons(allows, denies, outcome)
     return flags.verdict(status, reasons, tuple(sorted(offending)), policy, partition)
+
+
+def _exhausted_reason(outcome: Outcome) -> Reason:
+    return Reason(
+        Code.TOO_COMPLEX, params=(("work", str(outcome.work)), ("budget", str(WORK_BUDGET)))
+    )
+
+
+def _too_complex(
+    outcome: Outcome,
+    reasons: list[Reason],
+    flags: _Flags,
+    policy: TrustPolicy,
+    partition: str | None,
+) -> Analysis:
+    """No gap found before the work bound: nothing shows the rule holds, so not enforced."""
+    return flags.verdict(
+        TrustStatus.UNPARSEABLE, [_exhausted_reason(outcome), *reasons], (), policy, partition
+    )
 
 
 def _guard_gap_reasons(
@@ -398,6 +462,9 @@ def _enforced_reasons(
 ) -> list[Reason]:
     result: list[Reason] = []
     by_index = {d.statement.index: d for d in denies}
+    entered_by: dict[int, list[Caller]] = {}
+    for index, caller in outcome.entered:
+        entered_by.setdefault(index, []).append(caller)
     for info in allows:
         index = info.statement.index
         blocked = outcome.blocked.get(index)
@@ -412,7 +479,7 @@ def _enforced_reasons(
                 )
             )
         elif index in outcome.good:
-            good_callers = [c for (i, c) in outcome.entered if i == index]
+            good_callers = entered_by.get(index, [])
             result.append(
                 Reason(Code.ENFORCED_BY_CONDITION, info.ref, _principals_for(info, good_callers))
             )

@@ -216,3 +216,26 @@ def entries_match(entries: tuple[Entry, ...], caller: Caller, *, negated: bool) 
     """``Principal`` (any entry covers) or ``NotPrincipal`` (no entry covers)."""
     matched = or3(*(entry_matches(entry, caller) for entry in entries))
     return not3(matched) if negated else matched
+
+
+class EntryIndex:
+    """A statement's entries grouped by account, so matching a caller costs the entries of
+    its account, not all of them (policies may list hundreds of accounts)."""
+
+    __slots__ = ("_all", "_any_account", "_by_account")
+
+    def __init__(self, entries: tuple[Entry, ...]) -> None:
+        self._all = entries
+        self._any_account = tuple(e for e in entries if e.kind is EntryKind.WILDCARD)
+        by_account: dict[str, list[Entry]] = {}
+        for entry in entries:
+            if entry.kind is not EntryKind.DEAD and entry.account is not None:
+                by_account.setdefault(entry.account, []).append(entry)
+        self._by_account = {account: tuple(found) for account, found in by_account.items()}
+
+    def match(self, caller: Caller, *, negated: bool) -> TV:
+        """``entries_match`` for these entries: entries of other accounts cannot match."""
+        if caller.account is None:
+            return entries_match(self._all, caller, negated=negated)
+        candidates = (*self._any_account, *self._by_account.get(caller.account, ()))
+        return entries_match(candidates, caller, negated=negated)

@@ -28,7 +28,14 @@ from .conditions import (
     template,
 )
 from .policy import Condition, Statement
-from .principals import WITNESS_USER_NAME, Caller, Entry, EntryKind, classify_entry, entries_match
+from .principals import (
+    WITNESS_USER_NAME,
+    Caller,
+    Entry,
+    EntryIndex,
+    EntryKind,
+    classify_entry,
+)
 from .verdict import StatementRef
 from .wildcard import glob_match
 
@@ -58,6 +65,11 @@ class StatementInfo:
     covers: bool
     entries: tuple[Entry, ...]
     session_conditions: tuple[Condition, ...]
+    index: EntryIndex
+
+    def principal_match(self, caller: Caller) -> TV:
+        """Whether the statement's Principal/NotPrincipal covers ``caller``."""
+        return self.index.match(caller, negated=self.statement.not_principal)
 
     @property
     def ref(self) -> StatementRef:
@@ -73,11 +85,13 @@ class StatementInfo:
 def statement_info(statement: Statement, partition: str | None) -> StatementInfo:
     principals = statement.principals
     texts = ("*",) if principals.everyone else principals.aws
+    entries = tuple(classify_entry(text, partition) for text in texts)
     return StatementInfo(
         statement=statement,
         covers=covers_assume_role(statement),
-        entries=tuple(classify_entry(text, partition) for text in texts),
+        entries=entries,
         session_conditions=tuple(c for c in statement.conditions if c.key == SESSION_NAME),
+        index=EntryIndex(entries),
     )
 
 
@@ -119,10 +133,14 @@ def session_candidates(
     caller: Caller, request: Mapping[str, str | None], values: tuple[str, ...], variables: bool
 ) -> list[str]:
     """Session names worth trying for ``caller``: everything the policy's values can match."""
+    # The cheap, telling names first: the caller's own, an unrelated one and near misses of
+    # the own name settle most policies before the names drawn from every policy value.
     names: list[str] = []
     own = caller.username
     if own is not None:
-        names.append(own)
+        names.extend((own, _UNRELATED_NAME, own.swapcase(), own + "x", "x" + own))
+    else:
+        names.append(_UNRELATED_NAME)
     for raw in values:
         resolved = resolve(template(raw, variables), request)
         if resolved is UNRESOLVABLE or resolved is UNKNOWN:
@@ -133,15 +151,24 @@ def session_candidates(
                 for p in resolved
             )
             names.extend((text, text.swapcase()))
-    if own is not None:
-        names.extend((own.swapcase(), own + "x", "x" + own))
-    names.append(_UNRELATED_NAME)
     return [n for n in dict.fromkeys(names) if _SESSION_NAME_SYNTAX.fullmatch(n)]
+
+
+#: Work units (statements evaluated per witness request, each weighted by its condition
+#: values) one policy may cost. Far above any policy seen in practice (the largest
+#: realistic ones cost a few thousand); it bounds what a hostile document within IAM's size
+#: limit can make the evaluator do, so no policy stalls a scan.
+WORK_BUDGET: Final = 60_000
 
 
 @dataclass(slots=True)
 class Outcome:
-    """What the witness requests showed, per statement index."""
+    """What the witness requests showed, per statement index.
+
+    Only the first gap and the first blocked request of each (statement, caller) are kept:
+    the verdict and its reasons need no more, and keeping every one made the work grow with
+    callers × names × statements.
+    """
 
     gaps: dict[int, list[tuple[Caller, str]]] = field(default_factory=dict)
     blocked: dict[int, list[tuple[Caller, str, int]]] = field(default_factory=dict)
@@ -149,6 +176,16 @@ class Outcome:
     matched: set[int] = field(default_factory=set)
     entered: set[tuple[int, Caller]] = field(default_factory=set)
     probe_gaps: dict[int, list[Caller]] = field(default_factory=dict)
+    #: True when the work budget ran out before every witness request was decided.
+    exhausted: bool = False
+    work: int = 0
+    _gap_seen: set[tuple[int, Caller]] = field(default_factory=set)
+    _blocked_seen: set[tuple[int, Caller]] = field(default_factory=set)
+
+
+def statement_weight(info: StatementInfo) -> int:
+    """What deciding one request against the statement costs, in work units."""
+    return 1 + sum(len(condition.values) for condition in info.statement.conditions)
 
 
 def run_witnesses(
@@ -158,26 +195,31 @@ def run_witnesses(
     values: tuple[str, ...],
     variables: bool,
     probe: bool,
+    budget: int = WORK_BUDGET,
 ) -> Outcome:
     outcome = Outcome()
+    weights = {id(info): statement_weight(info) for info in (*allows, *denies)}
     for caller in callers:
         allow_pm = [
-            (info, pm)
-            for info in allows
-            if (pm := entries_match(info.entries, caller, negated=info.statement.not_principal))
-            is not False
+            (info, pm) for info in allows if (pm := info.principal_match(caller)) is not False
         ]
         if not allow_pm:
             continue
-        deny_pm = [
-            info
-            for info in denies
-            if entries_match(info.entries, caller, negated=info.statement.not_principal) is True
-        ]
+        deny_pm = [info for info in denies if info.principal_match(caller) is True]
+        cost = sum(weights[id(info)] for info, _ in allow_pm) + sum(
+            weights[id(info)] for info in deny_pm
+        )
         base = base_request(caller)
+        open_allows = {info.statement.index for info, _ in allow_pm}
         for name in session_candidates(caller, base, values, variables):
+            outcome.work += cost
+            if outcome.work > budget:
+                outcome.exhausted = True
+                return outcome
             request = {**base, SESSION_NAME: name}
-            _decide(outcome, caller, name, request, allow_pm, deny_pm, variables)
+            _decide(outcome, caller, name, request, allow_pm, deny_pm, variables, open_allows)
+            if not open_allows:
+                break  # every statement that may admit this caller already admits a bad name
         if probe:
             request = {**base, SESSION_NAME: None}
             _probe(outcome, caller, request, allow_pm, deny_pm, variables)
@@ -211,6 +253,7 @@ def _decide(
     allow_pm: Sequence[tuple[StatementInfo, TV]],
     deny_pm: list[StatementInfo],
     variables: bool,
+    open_allows: set[int],
 ) -> None:
     granting = _granting(allow_pm, request, variables)
     if not granting:
@@ -220,15 +263,19 @@ def _decide(
     for info in granting:
         index = info.statement.index
         outcome.matched.add(index)
+        key = (index, caller)
         if deny is not None:
-            if not good:
+            if not good and key not in outcome._blocked_seen:
+                outcome._blocked_seen.add(key)
                 outcome.blocked.setdefault(index, []).append((caller, name, deny.statement.index))
             continue
-        outcome.entered.add((index, caller))
+        outcome.entered.add(key)
         if good:
             outcome.good.add(index)
-        else:
+        elif key not in outcome._gap_seen:
+            outcome._gap_seen.add(key)
             outcome.gaps.setdefault(index, []).append((caller, name))
+            open_allows.discard(index)
 
 
 def _probe(
