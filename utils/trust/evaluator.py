@@ -19,7 +19,16 @@ from typing import Any, Final
 
 from .analysis import analyse_cached
 from .findings import Code
-from .policy import Effect, PolicyParseError, TrustPolicy, clear_parse_cache, parse_policy
+from .policy import (
+    MAX_TRUST_POLICY_CHARS,
+    Effect,
+    PolicyParseError,
+    PolicyTooLargeError,
+    TrustPolicy,
+    check_size,
+    clear_parse_cache,
+    parse_policy,
+)
 from .remediation import corrected_document, mask_external_ids, update_command
 from .verdict import (
     RISK_ORDER,
@@ -58,9 +67,11 @@ SERVICE_LINKED_PATH_PREFIX: Final = "/aws-service-role/"
 
 @dataclass(frozen=True, slots=True)
 class TrustOptions:
-    """Role name/path glob patterns (``*``, ``?``; case-insensitive) exempt from the rule."""
+    """Role name/path glob patterns (``*``, ``?``; case-insensitive) exempt from the rule,
+    and the largest trust policy evaluated (IAM's maximum unless a caller lowers it)."""
 
     exempt_role_patterns: tuple[str, ...] = ()
+    max_policy_chars: int = MAX_TRUST_POLICY_CHARS
 
 
 def clear_caches() -> None:
@@ -110,16 +121,26 @@ def _unparseable(
 
 
 def evaluate_policy(
-    document: object, *, account_id: str | None = None, partition: str | None = None
+    document: object,
+    *,
+    account_id: str | None = None,
+    partition: str | None = None,
+    max_chars: int = MAX_TRUST_POLICY_CHARS,
 ) -> PolicyVerdict:
     """The verdict on a trust policy in any form (dict, JSON or URL-encoded string).
 
-    Never raises: a document that cannot be read is ``unparseable`` with the reason.
-    ``account_id``/``partition`` (the role's, from its ARN) enable the cross-account flag and
-    the partition check; without them those facts are treated as unknown.
+    Never raises: a document that cannot be read is ``unparseable`` with the reason, and so
+    is one larger than ``max_chars`` (IAM's maximum trust-policy size by default; RSN053),
+    which is not evaluated at all. ``account_id``/``partition`` (the role's, from its ARN)
+    enable the cross-account flag and the partition check; without them those facts are
+    treated as unknown.
     """
     try:
+        check_size(document, max_chars)
         policy = parse_policy(document)
+    except PolicyTooLargeError as exc:
+        params = (("size", str(exc.size)), ("limit", str(exc.limit)))
+        return _unparseable(Code.TOO_LARGE, params, account_id, partition)
     except PolicyParseError as exc:
         return _unparseable(Code.UNPARSEABLE, (("error", str(exc)),), account_id, partition)
     return verdict_for(policy, account_id=account_id, partition=partition)
@@ -213,7 +234,12 @@ def evaluate_role(role: Mapping[str, Any], options: TrustOptions | None = None) 
     if document is None:
         policy_verdict = _unparseable(Code.NO_TRUST_POLICY, (), account_id, partition)
     else:
-        policy_verdict = evaluate_policy(document, account_id=account_id, partition=partition)
+        policy_verdict = evaluate_policy(
+            document,
+            account_id=account_id,
+            partition=partition,
+            max_chars=options.max_policy_chars,
+        )
     exemption = _exemption(name, path, options, policy_verdict.status.value)
     role_id = _text(role.get("RoleId"))
     if exemption is not None:
