@@ -30,6 +30,14 @@ from .policy import (
     parse_policy,
 )
 from .remediation import corrected_document, mask_external_ids, update_command
+from .reserved import (
+    SERVICE_LINKED_PATH_PREFIX,
+    SSO_PATH_PREFIX,
+    Imitation,
+    ManagedKind,
+    imitation,
+    managed_kind,
+)
 from .verdict import (
     RISK_ORDER,
     PolicyVerdict,
@@ -43,6 +51,8 @@ from .wildcard import glob_match
 from .witness import covers_assume_role
 
 __all__ = [
+    "SERVICE_LINKED_PATH_PREFIX",
+    "SSO_PATH_PREFIX",
     "TrustStatus",
     "enforces_rule",
     "Reason",
@@ -60,9 +70,6 @@ __all__ = [
 ]
 
 _ROLE_ARN: Final = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):role/.*", re.DOTALL)
-SSO_PATH_PREFIX: Final = "/aws-reserved/sso.amazonaws.com/"
-SSO_NAME_PREFIX: Final = "AWSReservedSSO_"
-SERVICE_LINKED_PATH_PREFIX: Final = "/aws-service-role/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,12 +205,13 @@ def role_account(arn: object) -> tuple[str | None, str | None]:
 
 
 def _exemption(name: str, path: str, options: TrustOptions, policy_status: str) -> Reason | None:
-    if path.startswith(SERVICE_LINKED_PATH_PREFIX):
+    """Why the role is exempt: its reserved path (evidence AWS made it), or a pattern the
+    administrator configured. Never its name: anyone can name a role ``AWSReservedSSO_…``."""
+    kind = managed_kind(path)
+    if kind is ManagedKind.SERVICE_LINKED:
         return Reason(Code.EXEMPT_SERVICE_LINKED, params=(("path", path),))
-    if path.startswith(SSO_PATH_PREFIX):
+    if kind is ManagedKind.IDENTITY_CENTER:
         return Reason(Code.EXEMPT_IDENTITY_CENTER, params=(("why", f"path {path}"),))
-    if name.startswith(SSO_NAME_PREFIX):
-        return Reason(Code.EXEMPT_IDENTITY_CENTER, params=(("why", f"name {name}"),))
     folded_name, folded_full = name.casefold(), (path + name).casefold()
     for pattern in options.exempt_role_patterns:
         folded = pattern.casefold()
@@ -213,6 +221,25 @@ def _exemption(name: str, path: str, options: TrustOptions, policy_status: str) 
                 params=(("pattern", pattern), ("policy_status", policy_status)),
             )
     return None
+
+
+def _masquerade(
+    name: str, path: str, found: Imitation | None, policy_status: str
+) -> tuple[Reason, ...]:
+    if found is None:
+        return ()
+    return (
+        Reason(
+            Code.MASQUERADING_NAME,
+            params=(
+                ("name", name),
+                ("imitated", found.kind.value),
+                ("path", path),
+                ("reserved", found.reserved_path),
+                ("policy_status", policy_status),
+            ),
+        ),
+    )
 
 
 def _text(value: object) -> str | None:
@@ -241,6 +268,8 @@ def evaluate_role(role: Mapping[str, Any], options: TrustOptions | None = None) 
             max_chars=options.max_policy_chars,
         )
     exemption = _exemption(name, path, options, policy_verdict.status.value)
+    found = imitation(name, path)
+    masquerade = _masquerade(name, path, found, policy_verdict.status.value)
     role_id = _text(role.get("RoleId"))
     if exemption is not None:
         return RoleVerdict(
@@ -250,8 +279,9 @@ def evaluate_role(role: Mapping[str, Any], options: TrustOptions | None = None) 
             role_id,
             account_id,
             TrustStatus.EXEMPT,
-            (exemption, *policy_verdict.reasons),
+            (exemption, *masquerade, *policy_verdict.reasons),
             policy_verdict,
+            imitation=found,
         )
     fixed = fix_policy(policy_verdict)
     command = None
@@ -267,11 +297,12 @@ def evaluate_role(role: Mapping[str, Any], options: TrustOptions | None = None) 
         role_id,
         account_id,
         policy_verdict.status,
-        policy_verdict.reasons,
+        (*masquerade, *policy_verdict.reasons),
         policy_verdict,
         fixed_policy=fixed,
         remediation_command=command,
         external_ids_masked=masked,
+        imitation=found,
     )
 
 
