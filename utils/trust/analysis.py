@@ -31,6 +31,7 @@ key in opposite ways are not correlated.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -170,7 +171,10 @@ def _exact_callers(callers: Iterable[Caller], account: str | None) -> list[Calle
 
 
 def _gap_reasons(
-    info: StatementInfo, gaps: list[tuple[Caller, str]], variables: bool
+    info: StatementInfo,
+    gaps: list[tuple[Caller, str]],
+    denies: list[StatementInfo],
+    variables: bool,
 ) -> list[Reason]:
     """Why bad requests get in through ``info``; the first reason's code sets weak/not."""
     ref = info.ref
@@ -180,7 +184,8 @@ def _gap_reasons(
         gaps[0][1],
     )
     if not info.session_conditions:
-        return [Reason(Code.MISSING_CONDITION, ref, principals)]
+        loose = _loose_guard_reasons(info, denies, gaps, principals, example, variables)
+        return loose or [Reason(Code.MISSING_CONDITION, ref, principals)]
     binding = [c for c in info.session_conditions if _binds_username(c, variables)]
     if not binding:
         condition = info.session_conditions[0]
@@ -253,20 +258,91 @@ def _why_guard_misses(
     deny: StatementInfo, caller: Caller, name: str, variables: bool
 ) -> str | None:
     """Why the Deny ``deny`` does not certainly stop ``caller`` using session ``name``."""
-    principal = entries_match(deny.entries, caller, negated=deny.statement.not_principal)
+    found = _guard_miss(deny, caller, name, variables)
+    return None if found is None else found[1]
+
+
+def _guard_miss(
+    deny: StatementInfo, caller: Caller, name: str, variables: bool
+) -> tuple[str, str] | None:
+    """(what, why) the Deny misses the request: ``scope`` or ``condition`` (a condition
+    other than the session name's), or ``session`` (only its session-name test lets the
+    name through); None when it stops the request."""
+    principal = deny.principal_match(caller)
     if principal is not True:
-        return "its Principal does not cover them"
+        return "scope", "its Principal does not cover them"
     if not deny.covers:
-        return "its Action does not include sts:AssumeRole"
+        return "scope", "its Action does not include sts:AssumeRole"
     request = {**base_request(caller), SESSION_NAME: name}
     for condition in deny.statement.conditions:
         result = evaluate_conditions((condition,), request, variables)
         if result is True:
             continue
         if condition.key == SESSION_NAME:
-            return f"its session-name condition ({condition.operator}) lets {name!r} through"
-        return f"its extra condition {condition.operator} on {condition.key} may be false"
+            return "session", (
+                f"its session-name condition ({condition.operator}) lets {name!r} through"
+            )
+        return (
+            "condition",
+            f"its extra condition {condition.operator} on {condition.key} may be false",
+        )
     return None
+
+
+#: The positive operator a Deny guard's negated one stands for: ``Deny … StringNotLike v``
+#: over an unconditioned Allow admits exactly what ``Allow … StringLike v`` admits.
+_MIRRORED: Final = {
+    "StringNotEquals": "StringEquals",
+    "StringNotLike": "StringLike",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+}
+
+
+def _loose_guard_reasons(
+    info: StatementInfo,
+    denies: list[StatementInfo],
+    gaps: list[tuple[Caller, str]],
+    principals: tuple[str, ...],
+    example: str,
+    variables: bool,
+) -> list[Reason]:
+    """Reasons a Deny guard ties the name to ``${aws:username}`` only loosely (by effect).
+
+    Applies when one guard covers every gap of the unconditioned Allow ``info`` and only its
+    session-name test lets the names through: the pair then admits what an Allow with the
+    mirrored condition would, and is judged like it (``weak``, same finding codes).
+    """
+    for deny in denies:
+        guards = [c for c in deny.session_conditions if c.base in _MIRRORED]
+        if len(guards) != 1:
+            continue
+        misses = [_guard_miss(deny, caller, name, variables) for caller, name in gaps]
+        if not all(miss is not None and miss[0] == "session" for miss in misses):
+            continue
+        guard = guards[0]
+        mirrored = dataclasses.replace(guard, base=_MIRRORED[guard.base])
+        if not _binds_username(mirrored, variables):
+            continue
+        codes = _weak_codes(mirrored)
+        if not codes:
+            continue
+        params = (
+            ("operator", f"{guard.operator} in a Deny"),
+            ("values", _values_text(guard)),
+            ("example", example),
+        )
+        return [
+            Reason(
+                code,
+                deny.ref,
+                principals,
+                params
+                if code is not Code.DEFAULT_VALUE_HOLE
+                else (("values", _values_text(guard)), ("example", _username_default(guard) or "")),
+            )
+            for code in codes
+        ]
+    return []
 
 
 def _is_guard(info: StatementInfo) -> bool:
@@ -363,7 +439,7 @@ def analyse(policy: TrustPolicy, partition: str | None) -> Analysis:
     for info in allows:
         index = info.statement.index
         if index in outcome.gaps:
-            offending[index] = _gap_reasons(info, outcome.gaps[index], variables)
+            offending[index] = _gap_reasons(info, outcome.gaps[index], denies, variables)
             reasons.extend(offending[index])
             reasons.extend(_unevaluated(info))
             reasons.extend(_guard_gap_reasons(info, denies, outcome.gaps[index], variables))
