@@ -50,6 +50,7 @@ from .witness import (
     StatementInfo,
     base_request,
     generic_usernames,
+    literal_principals,
     run_witnesses,
     statement_info,
 )
@@ -418,6 +419,9 @@ def analyse(policy: TrustPolicy, partition: str | None) -> Analysis:
         (classify_entry("*", partition),) if info.statement.not_principal else info.entries
         for info in live
     ]
+    # Principals the conditions name get witnesses of their own, so the generic callers can
+    # stand for everyone else (their ARN and account are FRESH: see witness.base_request).
+    live_entries.append(tuple(literal_principals(infos, partition, variables)))
     if sum(map(len, live_entries)) * (len(usernames) + 2) > WORK_BUDGET:
         return _too_complex(Outcome(exhausted=True), [], flags, policy, partition)
     callers: dict[Caller, None] = {}

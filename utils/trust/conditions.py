@@ -37,6 +37,8 @@ __all__ = [
     "Request",
     "Variable",
     "Wildcard",
+    "FRESH",
+    "Fresh",
     "UNKNOWN",
     "UNRESOLVABLE",
     "and3",
@@ -53,7 +55,18 @@ __all__ = [
 TV = bool | None
 """Three-valued truth: True, False, or None for unknown."""
 
-Request = Mapping[str, str | None]
+
+class Fresh(Enum):
+    """A value unknown to the evaluator but different from every literal value the policy
+    gives its key: every principal a literal names has a witness caller of its own, so the
+    generic caller standing for "everyone else" is, by construction, none of them."""
+
+    FRESH = "fresh"
+
+
+FRESH: Final = Fresh.FRESH
+
+Request = Mapping[str, str | Fresh | None]
 
 
 def and3(*values: TV) -> TV:
@@ -178,6 +191,8 @@ def resolve(parts: tuple[Part, ...], request: Request) -> Resolved | _Unresolved
         if part.key not in request:
             return UNKNOWN
         value = request[part.key]
+        if value is FRESH:
+            return UNKNOWN
         if value is None:
             if part.default is None:
                 return UNRESOLVABLE
@@ -210,6 +225,25 @@ def _compare(base: str, parts: Resolved, value: str) -> TV:
         return literal_text(parts).lower() == value.lower()
     # Numeric, Date, IpAddress, BinaryEquals: the modelled keys are never of these types.
     return None
+
+
+_COMPARED: Final = _STRING | _STRING_CI | _LIKE | _ARN_OPS
+
+
+def _fresh_matches(condition: Condition, variables: bool) -> TV:
+    """Whether a fresh value matches any of the condition's values: never a literal one
+    (those principals have witnesses of their own); a pattern or variable may or may not."""
+    if condition.base not in _COMPARED:
+        return None
+    for raw in condition.values:
+        parts = template(raw, variables)
+        wildcard = condition.base in _LIKE or condition.base in _ARN_OPS
+        if any(
+            isinstance(part, Variable) or (wildcard and isinstance(part, Wildcard))
+            for part in parts
+        ):
+            return None
+    return False
 
 
 def value_matches(condition: Condition, value: str, request: Request, variables: bool) -> TV:
@@ -245,6 +279,9 @@ def evaluate_condition(condition: Condition, request: Request, variables: bool) 
     value = request[condition.key]
     if condition.base == "Null":
         return _null(condition, value is None)
+    if value is FRESH:
+        matched = _fresh_matches(condition, variables)
+        return not3(matched) if condition.negated else matched
     if value is None:
         if condition.if_exists or condition.qualifier is SetQualifier.FOR_ALL_VALUES:
             return True

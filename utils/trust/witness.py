@@ -12,14 +12,17 @@ callers entered; ``analysis`` turns that into a verdict.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .conditions import (
+    FRESH,
     TV,
     UNKNOWN,
     UNRESOLVABLE,
+    Fresh,
+    Request,
     Variable,
     Wildcard,
     and3,
@@ -37,11 +40,13 @@ from .principals import (
     classify_entry,
 )
 from .verdict import StatementRef
-from .wildcard import glob_match
+from .wildcard import compile_tokens, glob_match
 
 ASSUME_ROLE: Final = "sts:assumerole"
 SESSION_NAME: Final = "sts:rolesessionname"
 USERNAME: Final = "aws:username"
+PRINCIPAL_ARN: Final = "aws:principalarn"
+PRINCIPAL_ACCOUNT: Final = "aws:principalaccount"
 _SESSION_NAME_SYNTAX: Final = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
 _USER_NAME_SYNTAX: Final = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 _FILLERS: Final = ("", "x", "-zz")
@@ -95,19 +100,36 @@ def statement_info(statement: Statement, partition: str | None) -> StatementInfo
     )
 
 
+#: Names tried for the generic IAM user, first one the policy does not single out wins.
+_WITNESS_NAMES: Final = (WITNESS_USER_NAME, "jdoe-w", "qz.witness", "w0-9+user", "x=y,z")
+
+
 def generic_usernames(infos: Iterable[StatementInfo], variables: bool) -> tuple[str, ...]:
-    """The representative user name plus every user name the policy tests literally."""
-    names = [WITNESS_USER_NAME]
+    """The representative user name plus every user name the policy tests literally.
+
+    The representative stands for "any other user", so its name must be one no
+    ``aws:username`` value of the policy matches (a fixed, public witness name could be
+    singled out by a policy written to evade the evaluator).
+    """
+    names: list[str] = []
+    patterns: list[Any] = []
     for info in infos:
         for condition in info.statement.conditions:
             if condition.key != USERNAME:
                 continue
             for raw in condition.values:
+                parts = template(raw, variables)
+                if not any(isinstance(p, Variable) for p in parts):
+                    patterns.append(compile_tokens(tuple(parts), True))
                 for filler in _FILLERS[:2]:
-                    name = _fill(template(raw, variables), filler)
+                    name = _fill(parts, filler)
                     if name is not None and _USER_NAME_SYNTAX.fullmatch(name):
                         names.append(name)
-    return tuple(dict.fromkeys(names))
+    representative = next(
+        (n for n in _WITNESS_NAMES if not any(match(n.lower()) for match in patterns)),
+        WITNESS_USER_NAME,
+    )
+    return tuple(dict.fromkeys([representative, *names]))
 
 
 def _fill(parts: tuple[Any, ...], filler: str) -> str | None:
@@ -116,21 +138,49 @@ def _fill(parts: tuple[Any, ...], filler: str) -> str | None:
     return "".join(p if isinstance(p, str) else filler for p in parts)
 
 
-def base_request(caller: Caller) -> dict[str, str | None]:
-    request: dict[str, str | None] = {
+def base_request(caller: Caller) -> dict[str, str | Fresh | None]:
+    """The caller's request context. A generic caller (an account or ``*`` entry) stands for
+    every principal of its kind that the policy does not name: its ARN (and, for ``*``, its
+    account) is unknown but ``FRESH``, different from every literal the policy names, because
+    each literal principal gets a witness of its own (``literal_principals``)."""
+    request: dict[str, str | Fresh | None] = {
         "aws:principaltype": caller.kind.value,
         "aws:principalisawsservice": "false",
         USERNAME: caller.username if caller.has_username else None,
     }
     if caller.account is not None:
-        request["aws:principalaccount"] = caller.account
+        request[PRINCIPAL_ACCOUNT] = caller.account
+    elif caller.generic:
+        request[PRINCIPAL_ACCOUNT] = FRESH
     if caller.principal_arn is not None:
-        request["aws:principalarn"] = caller.principal_arn
+        request[PRINCIPAL_ARN] = caller.principal_arn
+    elif caller.generic:
+        request[PRINCIPAL_ARN] = FRESH
     return request
 
 
+def literal_principals(
+    infos: Iterable[StatementInfo], partition: str | None, variables: bool
+) -> list[Entry]:
+    """Principals the policy's conditions name literally (``aws:PrincipalArn`` ARNs,
+    ``aws:PrincipalAccount`` ids), as entries whose witnesses stand for exactly them."""
+    found: dict[str, Entry] = {}
+    for info in infos:
+        for condition in info.statement.conditions:
+            if condition.key not in (PRINCIPAL_ARN, PRINCIPAL_ACCOUNT):
+                continue
+            for raw in condition.values:
+                parts = template(raw, variables)
+                if len(parts) != 1 or not isinstance(parts[0], str) or raw in found:
+                    continue
+                entry = classify_entry(raw, partition)
+                if entry.kind in (EntryKind.USER, EntryKind.ROLE, EntryKind.ACCOUNT):
+                    found[raw] = entry
+    return list(found.values())
+
+
 def session_candidates(
-    caller: Caller, request: Mapping[str, str | None], values: tuple[str, ...], variables: bool
+    caller: Caller, request: Request, values: tuple[str, ...], variables: bool
 ) -> list[str]:
     """Session names worth trying for ``caller``: everything the policy's values can match."""
     # The cheap, telling names first: the caller's own, an unrelated one and near misses of
@@ -227,7 +277,7 @@ def run_witnesses(
 
 
 def _granting(
-    allow_pm: Sequence[tuple[StatementInfo, TV]], request: Mapping[str, str | None], variables: bool
+    allow_pm: Sequence[tuple[StatementInfo, TV]], request: Request, variables: bool
 ) -> list[StatementInfo]:
     return [
         info
@@ -237,7 +287,7 @@ def _granting(
 
 
 def _blocking(
-    deny_pm: list[StatementInfo], request: Mapping[str, str | None], variables: bool
+    deny_pm: list[StatementInfo], request: Request, variables: bool
 ) -> StatementInfo | None:
     for info in deny_pm:
         if evaluate_conditions(info.statement.conditions, request, variables) is True:
@@ -249,7 +299,7 @@ def _decide(
     outcome: Outcome,
     caller: Caller,
     name: str,
-    request: Mapping[str, str | None],
+    request: Request,
     allow_pm: Sequence[tuple[StatementInfo, TV]],
     deny_pm: list[StatementInfo],
     variables: bool,
@@ -281,7 +331,7 @@ def _decide(
 def _probe(
     outcome: Outcome,
     caller: Caller,
-    request: Mapping[str, str | None],
+    request: Request,
     allow_pm: Sequence[tuple[StatementInfo, TV]],
     deny_pm: list[StatementInfo],
     variables: bool,
