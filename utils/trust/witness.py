@@ -38,6 +38,7 @@ from .principals import (
     EntryIndex,
     EntryKind,
     classify_entry,
+    has_unknown_arn,
 )
 from .verdict import StatementRef
 from .wildcard import compile_tokens, glob_match
@@ -238,6 +239,52 @@ def statement_weight(info: StatementInfo) -> int:
     return 1 + sum(len(condition.values) for condition in info.statement.conditions)
 
 
+class PrincipalIndex:
+    """Statements by the accounts and ARNs their principals name, so each caller is matched
+    against the statements that can cover it, not against every statement: a policy with
+    one statement per trusted user or account costs linear, not quadratic, time."""
+
+    __slots__ = ("_by_account", "_by_arn", "_everyone", "_infos", "_specific")
+
+    def __init__(self, infos: list[StatementInfo]) -> None:
+        self._infos = infos
+        self._everyone: list[int] = []
+        self._by_account: dict[str, list[int]] = {}
+        self._by_arn: dict[str, list[int]] = {}
+        self._specific: dict[str, list[int]] = {}
+        for position, info in enumerate(infos):
+            if info.statement.not_principal:
+                self._everyone.append(position)
+                continue
+            for entry in info.entries:
+                if entry.kind is EntryKind.WILDCARD:
+                    self._everyone.append(position)
+                elif entry.kind is EntryKind.ACCOUNT and entry.account is not None:
+                    self._by_account.setdefault(entry.account, []).append(position)
+                elif entry.kind is not EntryKind.DEAD and entry.account is not None:
+                    self._by_arn.setdefault(entry.text, []).append(position)
+                    self._specific.setdefault(entry.account, []).append(position)
+
+    def candidates(self, caller: Caller) -> list[StatementInfo]:
+        """The statements whose principal may cover ``caller``, in document order."""
+        account = caller.account
+        if account is None:
+            return self._infos
+        positions = set(self._everyone)
+        positions.update(self._by_account.get(account, ()))
+        arns = (caller.user_arn, caller.role_arn, caller.session_arn)
+        for arn in arns:
+            if arn is not None:
+                positions.update(self._by_arn.get(arn, ()))
+        if has_unknown_arn(caller):
+            positions.update(self._specific.get(account, ()))
+        return [self._infos[position] for position in sorted(positions)]
+
+
+def _session_values(infos: Iterable[StatementInfo]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for i in infos for c in i.session_conditions for v in c.values))
+
+
 def run_witnesses(
     callers: Iterable[Caller],
     allows: list[StatementInfo],
@@ -247,33 +294,79 @@ def run_witnesses(
     probe: bool,
     budget: int = WORK_BUDGET,
 ) -> Outcome:
+    """Decide the witness requests of every caller, statement by statement.
+
+    For each Allow that may cover the caller, the names tried are the cheap telling ones and
+    those drawn from its own session-name values and from the Denies that cover the caller
+    (``values`` of other statements cannot change what this statement admits). A statement
+    stops being tried for a caller once it admits a bad name. The work is bounded by
+    ``budget`` (``Outcome.exhausted``).
+    """
+    del values  # names are drawn per statement (kept for callers of the old signature)
     outcome = Outcome()
     weights = {id(info): statement_weight(info) for info in (*allows, *denies)}
+    allow_index, deny_index = PrincipalIndex(allows), PrincipalIndex(denies)
     for caller in callers:
         allow_pm = [
-            (info, pm) for info in allows if (pm := info.principal_match(caller)) is not False
+            (info, pm)
+            for info in allow_index.candidates(caller)
+            if (pm := info.principal_match(caller)) is not False
         ]
         if not allow_pm:
             continue
-        deny_pm = [info for info in denies if info.principal_match(caller) is True]
-        cost = sum(weights[id(info)] for info, _ in allow_pm) + sum(
-            weights[id(info)] for info in deny_pm
-        )
+        deny_pm = [d for d in deny_index.candidates(caller) if d.principal_match(caller) is True]
+        deny_cost = sum(weights[id(info)] for info in deny_pm)
+        deny_values = _session_values(deny_pm)
         base = base_request(caller)
-        open_allows = {info.statement.index for info, _ in allow_pm}
-        for name in session_candidates(caller, base, values, variables):
-            outcome.work += cost
-            if outcome.work > budget:
-                outcome.exhausted = True
-                return outcome
-            request = {**base, SESSION_NAME: name}
-            _decide(outcome, caller, name, request, allow_pm, deny_pm, variables, open_allows)
-            if not open_allows:
-                break  # every statement that may admit this caller already admits a bad name
+        blocking: dict[str, StatementInfo | None] = {}
+        for info, pm in allow_pm:
+            own_values = tuple(v for c in info.session_conditions for v in c.values)
+            names = session_candidates(
+                caller, base, tuple(dict.fromkeys((*own_values, *deny_values))), variables
+            )
+            cost = weights[id(info)]
+            for name in names:
+                outcome.work += cost + (0 if name in blocking else deny_cost)
+                if outcome.work > budget:
+                    outcome.exhausted = True
+                    return outcome
+                request = {**base, SESSION_NAME: name}
+                granted = and3(
+                    pm, evaluate_conditions(info.statement.conditions, request, variables)
+                )
+                if granted is False:
+                    continue
+                if name not in blocking:
+                    blocking[name] = _blocking(deny_pm, request, variables)
+                if _record(outcome, caller, name, info, blocking[name]):
+                    break  # the statement admits this caller under a name not its own
         if probe:
             request = {**base, SESSION_NAME: None}
             _probe(outcome, caller, request, allow_pm, deny_pm, variables)
     return outcome
+
+
+def _record(
+    outcome: Outcome, caller: Caller, name: str, info: StatementInfo, deny: StatementInfo | None
+) -> bool:
+    """Record one granted request; True when it is a gap (a bad name got in)."""
+    index = info.statement.index
+    outcome.matched.add(index)
+    key = (index, caller)
+    good = caller.username is not None and name == caller.username
+    if deny is not None:
+        if not good and key not in outcome._blocked_seen:
+            outcome._blocked_seen.add(key)
+            outcome.blocked.setdefault(index, []).append((caller, name, deny.statement.index))
+        return False
+    outcome.entered.add(key)
+    if good:
+        outcome.good.add(index)
+        return False
+    if key not in outcome._gap_seen:
+        outcome._gap_seen.add(key)
+        outcome.gaps.setdefault(index, []).append((caller, name))
+    return True
 
 
 def _granting(
@@ -293,39 +386,6 @@ def _blocking(
         if evaluate_conditions(info.statement.conditions, request, variables) is True:
             return info
     return None
-
-
-def _decide(
-    outcome: Outcome,
-    caller: Caller,
-    name: str,
-    request: Request,
-    allow_pm: Sequence[tuple[StatementInfo, TV]],
-    deny_pm: list[StatementInfo],
-    variables: bool,
-    open_allows: set[int],
-) -> None:
-    granting = _granting(allow_pm, request, variables)
-    if not granting:
-        return
-    deny = _blocking(deny_pm, request, variables)
-    good = caller.username is not None and name == caller.username
-    for info in granting:
-        index = info.statement.index
-        outcome.matched.add(index)
-        key = (index, caller)
-        if deny is not None:
-            if not good and key not in outcome._blocked_seen:
-                outcome._blocked_seen.add(key)
-                outcome.blocked.setdefault(index, []).append((caller, name, deny.statement.index))
-            continue
-        outcome.entered.add(key)
-        if good:
-            outcome.good.add(index)
-        elif key not in outcome._gap_seen:
-            outcome._gap_seen.add(key)
-            outcome.gaps.setdefault(index, []).append((caller, name))
-            open_allows.discard(index)
 
 
 def _probe(
