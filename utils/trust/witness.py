@@ -209,7 +209,7 @@ def session_candidates(
 #: values) one policy may cost. Far above any policy seen in practice (the largest
 #: realistic ones cost a few thousand); it bounds what a hostile document within IAM's size
 #: limit can make the evaluator do, so no policy stalls a scan.
-WORK_BUDGET: Final = 60_000
+WORK_BUDGET: Final = 40_000
 
 
 @dataclass(slots=True)
@@ -326,7 +326,7 @@ def run_witnesses(
             )
             cost = weights[id(info)]
             for name in names:
-                outcome.work += cost + (0 if name in blocking else deny_cost)
+                outcome.work += cost
                 if outcome.work > budget:
                     outcome.exhausted = True
                     return outcome
@@ -337,6 +337,7 @@ def run_witnesses(
                 if granted is False:
                     continue
                 if name not in blocking:
+                    outcome.work += deny_cost
                     blocking[name] = _blocking(deny_pm, request, variables)
                 if _record(outcome, caller, name, info, blocking[name]):
                     break  # the statement admits this caller under a name not its own
