@@ -25,7 +25,6 @@ from .policy import (
     PolicyParseError,
     PolicyTooLargeError,
     TrustPolicy,
-    check_size,
     clear_parse_cache,
     parse_policy,
 )
@@ -146,8 +145,7 @@ def evaluate_policy(
     treated as unknown.
     """
     try:
-        check_size(document, max_chars)
-        policy = parse_policy(document)
+        policy = parse_policy(document, max_chars)
     except PolicyTooLargeError as exc:
         params = (("size", str(exc.size)), ("limit", str(exc.limit)))
         return _unparseable(Code.TOO_LARGE, params, account_id, partition)
@@ -328,8 +326,7 @@ def caller_forced_to_name(
     """
     partition, _ = role_account(role_arn)
     try:
-        check_size(document)
-        policy = parse_policy(document)
+        policy = parse_policy(document, MAX_TRUST_POLICY_CHARS)
     except PolicyParseError:
         return None
     answers = [_forced(policy, caller_arn, session_name, partition)]

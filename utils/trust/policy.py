@@ -517,12 +517,15 @@ def _policy(decoded: Any, duplicates: tuple[str, ...]) -> TrustPolicy:
     )
 
 
-def parse_policy(source: object) -> TrustPolicy:
+def parse_policy(source: object, max_chars: int | None = None) -> TrustPolicy:
     """Parse a trust policy from any form it arrives in; raise ``PolicyParseError`` if bad.
 
-    A document without statements is valid (nobody can assume the role).
+    A document without statements is valid (nobody can assume the role). With ``max_chars``
+    a document larger than that (as IAM counts) raises ``PolicyTooLargeError`` unparsed.
     """
     if isinstance(source, str):
+        if max_chars is not None:
+            check_size(source, max_chars)
         return _parse_text(source)
     if isinstance(source, dict):
         # Decoded documents (boto3) are memoised by their compact JSON text: equal text means
@@ -532,7 +535,11 @@ def parse_policy(source: object) -> TrustPolicy:
         except (TypeError, ValueError, RecursionError):
             text = None
         if text is not None:
+            if max_chars is not None and len(text) > max_chars:
+                check_size(source, max_chars)  # escaped non-ASCII may have inflated the text
             return _parse_text(text)
+    if max_chars is not None:
+        check_size(source, max_chars)
     decoded, duplicates, first_wins = decode_document(source)
     return _with_alternative(decoded, duplicates, first_wins)
 

@@ -231,10 +231,16 @@ class EntryIndex:
     """A statement's entries grouped by account and ARN, so matching a caller costs the
     entries that can cover it, not all of them (policies list hundreds of principals)."""
 
-    __slots__ = ("_accounts", "_all", "_any_account", "_exact", "_specific")
+    __slots__ = ("_accounts", "_all", "_any_account", "_exact", "_small", "_specific")
+
+    #: Up to this many entries a plain scan is cheaper than the index.
+    SMALL: Final = 8
 
     def __init__(self, entries: tuple[Entry, ...]) -> None:
         self._all = entries
+        self._small = len(entries) <= self.SMALL
+        if self._small:
+            return
         self._any_account = tuple(e for e in entries if e.kind is EntryKind.WILDCARD)
         accounts: dict[str, list[Entry]] = {}
         specific: dict[str, list[Entry]] = {}
@@ -255,7 +261,7 @@ class EntryIndex:
         """``entries_match`` for these entries, skipping those that cannot cover the caller
         (other accounts; other users' and roles' ARNs when the caller's ARN is known)."""
         account = caller.account
-        if account is None:
+        if self._small or account is None:
             return entries_match(self._all, caller, negated=negated)
         candidates = [*self._any_account, *self._accounts.get(account, ())]
         if has_unknown_arn(caller):

@@ -72,6 +72,8 @@ class StatementInfo:
     entries: tuple[Entry, ...]
     session_conditions: tuple[Condition, ...]
     index: EntryIndex
+    #: What deciding one request against the statement costs, in work units.
+    weight: int
 
     def principal_match(self, caller: Caller) -> TV:
         """Whether the statement's Principal/NotPrincipal covers ``caller``."""
@@ -98,6 +100,7 @@ def statement_info(statement: Statement, partition: str | None) -> StatementInfo
         entries=entries,
         session_conditions=tuple(c for c in statement.conditions if c.key == SESSION_NAME),
         index=EntryIndex(entries),
+        weight=1 + sum(len(condition.values) for condition in statement.conditions),
     )
 
 
@@ -234,25 +237,24 @@ class Outcome:
     _blocked_seen: set[tuple[int, Caller]] = field(default_factory=set)
 
 
-def statement_weight(info: StatementInfo) -> int:
-    """What deciding one request against the statement costs, in work units."""
-    return 1 + sum(len(condition.values) for condition in info.statement.conditions)
-
-
 class PrincipalIndex:
     """Statements by the accounts and ARNs their principals name, so each caller is matched
     against the statements that can cover it, not against every statement: a policy with
     one statement per trusted user or account costs linear, not quadratic, time."""
 
-    __slots__ = ("_by_account", "_by_arn", "_everyone", "_infos", "_specific")
+    __slots__ = ("_by_account", "_by_arn", "_everyone", "_infos", "_small", "_specific")
+
+    #: Up to this many statements a plain scan is cheaper than the index.
+    SMALL: Final = 8
 
     def __init__(self, infos: list[StatementInfo]) -> None:
         self._infos = infos
+        self._small = len(infos) <= self.SMALL
         self._everyone: list[int] = []
         self._by_account: dict[str, list[int]] = {}
         self._by_arn: dict[str, list[int]] = {}
         self._specific: dict[str, list[int]] = {}
-        for position, info in enumerate(infos):
+        for position, info in enumerate(() if self._small else infos):
             if info.statement.not_principal:
                 self._everyone.append(position)
                 continue
@@ -268,7 +270,7 @@ class PrincipalIndex:
     def candidates(self, caller: Caller) -> list[StatementInfo]:
         """The statements whose principal may cover ``caller``, in document order."""
         account = caller.account
-        if account is None:
+        if self._small or account is None:
             return self._infos
         positions = set(self._everyone)
         positions.update(self._by_account.get(account, ()))
@@ -304,7 +306,6 @@ def run_witnesses(
     """
     del values  # names are drawn per statement (kept for callers of the old signature)
     outcome = Outcome()
-    weights = {id(info): statement_weight(info) for info in (*allows, *denies)}
     allow_index, deny_index = PrincipalIndex(allows), PrincipalIndex(denies)
     for caller in callers:
         allow_pm = [
@@ -315,7 +316,7 @@ def run_witnesses(
         if not allow_pm:
             continue
         deny_pm = [d for d in deny_index.candidates(caller) if d.principal_match(caller) is True]
-        deny_cost = sum(weights[id(info)] for info in deny_pm)
+        deny_cost = sum(info.weight for info in deny_pm)
         deny_values = _session_values(deny_pm)
         base = base_request(caller)
         blocking: dict[str, StatementInfo | None] = {}
@@ -324,7 +325,7 @@ def run_witnesses(
             names = session_candidates(
                 caller, base, tuple(dict.fromkeys((*own_values, *deny_values))), variables
             )
-            cost = weights[id(info)]
+            cost = info.weight
             for name in names:
                 outcome.work += cost
                 if outcome.work > budget:
