@@ -122,6 +122,10 @@ def _values_text(condition: Condition) -> str:
     return ", ".join(repr(v) for v in condition.values) or "no values"
 
 
+#: Up to this many (caller, entry) pairs a plain scan is cheaper than indexing the callers.
+_SMALL_PRODUCT: Final = 64
+
+
 def _principals_for(info: StatementInfo, callers: Iterable[Caller]) -> tuple[str, ...]:
     """The statement's own entries that cover any of ``callers``.
 
@@ -130,9 +134,19 @@ def _principals_for(info: StatementInfo, callers: Iterable[Caller]) -> tuple[str
     """
     if info.statement.not_principal:
         return ("every principal not listed in NotPrincipal",)
+    callers = list(dict.fromkeys(callers))
+    if len(callers) * len(info.entries) <= _SMALL_PRODUCT:
+        return tuple(
+            dict.fromkeys(
+                entry.text
+                for caller in callers
+                for entry in info.entries
+                if entries_match((entry,), caller, negated=False) is not False
+            )
+        )
     by_account: dict[str | None, list[Caller]] = {}
     exact: set[str] = set()
-    for caller in dict.fromkeys(callers):
+    for caller in callers:
         for arn in (caller.user_arn, caller.role_arn, caller.session_arn):
             if arn is not None:
                 exact.add(arn)

@@ -205,14 +205,20 @@ def role_account(arn: object) -> tuple[str | None, str | None]:
     return match.group(1), match.group(2)
 
 
+_SERVICE_LINKED: Final = ManagedKind.SERVICE_LINKED
+_IDENTITY_CENTER: Final = ManagedKind.IDENTITY_CENTER
+
+
 def _exemption(name: str, path: str, options: TrustOptions, policy_status: str) -> Reason | None:
     """Why the role is exempt: its reserved path (evidence AWS made it), or a pattern the
     administrator configured. Never its name: anyone can name a role ``AWSReservedSSO_…``."""
     kind = managed_kind(path)
-    if kind is ManagedKind.SERVICE_LINKED:
+    if kind is _SERVICE_LINKED:
         return Reason(Code.EXEMPT_SERVICE_LINKED, params=(("path", path),))
-    if kind is ManagedKind.IDENTITY_CENTER:
+    if kind is _IDENTITY_CENTER:
         return Reason(Code.EXEMPT_IDENTITY_CENTER, params=(("why", f"path {path}"),))
+    if not options.exempt_role_patterns:
+        return None
     folded_name, folded_full = name.casefold(), (path + name).casefold()
     for pattern in options.exempt_role_patterns:
         folded = pattern.casefold()

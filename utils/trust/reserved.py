@@ -60,7 +60,7 @@ def managed_kind(path: str) -> ManagedKind | None:
 
 def imitation(name: str, path: str) -> Imitation | None:
     """Whether ``name`` imitates an AWS-managed role while ``path`` shows AWS did not make it."""
-    if managed_kind(path) is not None:
+    if name[:3].casefold() != "aws" or managed_kind(path) is not None:
         return None
     folded = name.casefold()
     for prefix, kind in _IMITATED_PREFIXES:

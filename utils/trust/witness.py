@@ -74,14 +74,11 @@ class StatementInfo:
     index: EntryIndex
     #: What deciding one request against the statement costs, in work units.
     weight: int
+    ref: StatementRef
 
     def principal_match(self, caller: Caller) -> TV:
         """Whether the statement's Principal/NotPrincipal covers ``caller``."""
         return self.index.match(caller, negated=self.statement.not_principal)
-
-    @property
-    def ref(self) -> StatementRef:
-        return StatementRef(self.statement.index, self.statement.sid)
 
     @property
     def wildcard(self) -> bool:
@@ -101,6 +98,7 @@ def statement_info(statement: Statement, partition: str | None) -> StatementInfo
         session_conditions=tuple(c for c in statement.conditions if c.key == SESSION_NAME),
         index=EntryIndex(entries),
         weight=1 + sum(len(condition.values) for condition in statement.conditions),
+        ref=StatementRef(statement.index, statement.sid),
     )
 
 
