@@ -209,7 +209,9 @@ _SERVICE_LINKED: Final = ManagedKind.SERVICE_LINKED
 _IDENTITY_CENTER: Final = ManagedKind.IDENTITY_CENTER
 
 
-def _exemption(name: str, path: str, options: TrustOptions, policy_status: str) -> Reason | None:
+def _exemption(
+    name: str, path: str, options: TrustOptions, policy_status: TrustStatus
+) -> Reason | None:
     """Why the role is exempt: its reserved path (evidence AWS made it), or a pattern the
     administrator configured. Never its name: anyone can name a role ``AWSReservedSSO_…``."""
     kind = managed_kind(path)
@@ -225,13 +227,13 @@ def _exemption(name: str, path: str, options: TrustOptions, policy_status: str) 
         if glob_match(folded, folded_name) or glob_match(folded, folded_full):
             return Reason(
                 Code.EXEMPT_CONFIGURED,
-                params=(("pattern", pattern), ("policy_status", policy_status)),
+                params=(("pattern", pattern), ("policy_status", policy_status.value)),
             )
     return None
 
 
 def _masquerade(
-    name: str, path: str, found: Imitation | None, policy_status: str
+    name: str, path: str, found: Imitation | None, policy_status: TrustStatus
 ) -> tuple[Reason, ...]:
     if found is None:
         return ()
@@ -243,7 +245,7 @@ def _masquerade(
                 ("imitated", found.kind.value),
                 ("path", path),
                 ("reserved", found.reserved_path),
-                ("policy_status", policy_status),
+                ("policy_status", policy_status.value),
             ),
         ),
     )
@@ -253,16 +255,23 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+_DEFAULT_OPTIONS: Final = TrustOptions()
+
+
 def evaluate_role(role: Mapping[str, Any], options: TrustOptions | None = None) -> RoleVerdict:
     """The verdict on an IAM role object (ListRoles/GetRole/GAAD shape). Never raises.
 
     Exempt roles keep the policy's own verdict (``policy_verdict``) and flags, so an exempt
     but publicly assumable role is still visible.
     """
-    options = options or TrustOptions()
-    name = _text(role.get("RoleName")) or ""
-    path = _text(role.get("Path")) or "/"
-    arn = _text(role.get("Arn"))
+    options = options or _DEFAULT_OPTIONS
+    get = role.get  # runs once per role of every scan: plain checks, no helper calls
+    name = get("RoleName")
+    name = name if isinstance(name, str) else ""
+    path = get("Path")
+    path = path if isinstance(path, str) and path else "/"
+    arn = get("Arn")
+    arn = arn if isinstance(arn, str) and arn else None
     partition, account_id = role_account(arn)
     document = role.get("AssumeRolePolicyDocument")
     if document is None:
@@ -274,9 +283,9 @@ def evaluate_role(role: Mapping[str, Any], options: TrustOptions | None = None) 
             partition=partition,
             max_chars=options.max_policy_chars,
         )
-    exemption = _exemption(name, path, options, policy_verdict.status.value)
+    exemption = _exemption(name, path, options, policy_verdict.status)
     found = imitation(name, path)
-    masquerade = _masquerade(name, path, found, policy_verdict.status.value)
+    masquerade = _masquerade(name, path, found, policy_verdict.status)
     role_id = _text(role.get("RoleId"))
     if exemption is not None:
         return RoleVerdict(
@@ -304,7 +313,7 @@ def evaluate_role(role: Mapping[str, Any], options: TrustOptions | None = None) 
         role_id,
         account_id,
         policy_verdict.status,
-        (*masquerade, *policy_verdict.reasons),
+        (*masquerade, *policy_verdict.reasons) if masquerade else policy_verdict.reasons,
         policy_verdict,
         fixed_policy=fixed,
         remediation_command=command,

@@ -75,6 +75,8 @@ class StatementInfo:
     #: What deciding one request against the statement costs, in work units.
     weight: int
     ref: StatementRef
+    #: The values of its session-name conditions, deduplicated, in document order.
+    session_values: tuple[str, ...]
 
     def principal_match(self, caller: Caller) -> TV:
         """Whether the statement's Principal/NotPrincipal covers ``caller``."""
@@ -91,14 +93,16 @@ def statement_info(statement: Statement, partition: str | None) -> StatementInfo
     principals = statement.principals
     texts = ("*",) if principals.everyone else principals.aws
     entries = tuple(classify_entry(text, partition) for text in texts)
+    session_conditions = tuple(c for c in statement.conditions if c.key == SESSION_NAME)
     return StatementInfo(
         statement=statement,
         covers=covers_assume_role(statement),
         entries=entries,
-        session_conditions=tuple(c for c in statement.conditions if c.key == SESSION_NAME),
+        session_conditions=session_conditions,
         index=EntryIndex(entries),
         weight=1 + sum(len(condition.values) for condition in statement.conditions),
         ref=StatementRef(statement.index, statement.sid),
+        session_values=tuple(dict.fromkeys(v for c in session_conditions for v in c.values)),
     )
 
 
@@ -267,9 +271,9 @@ class PrincipalIndex:
 
     def candidates(self, caller: Caller) -> list[StatementInfo]:
         """The statements whose principal may cover ``caller``, in document order."""
-        account = caller.account
-        if self._small or account is None:
+        if self._small or caller.account is None:
             return self._infos
+        account = caller.account
         positions = set(self._everyone)
         positions.update(self._by_account.get(account, ()))
         arns = (caller.user_arn, caller.role_arn, caller.session_arn)
@@ -282,7 +286,7 @@ class PrincipalIndex:
 
 
 def _session_values(infos: Iterable[StatementInfo]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(v for i in infos for c in i.session_conditions for v in c.values))
+    return tuple(dict.fromkeys(v for i in infos for v in i.session_values))
 
 
 def run_witnesses(
@@ -313,16 +317,20 @@ def run_witnesses(
         ]
         if not allow_pm:
             continue
-        deny_pm = [d for d in deny_index.candidates(caller) if d.principal_match(caller) is True]
+        deny_pm = (
+            [d for d in deny_index.candidates(caller) if d.principal_match(caller) is True]
+            if denies
+            else []
+        )
         deny_cost = sum(info.weight for info in deny_pm)
-        deny_values = _session_values(deny_pm)
+        deny_values = _session_values(deny_pm) if deny_pm else ()
         base = base_request(caller)
         blocking: dict[str, StatementInfo | None] = {}
         for info, pm in allow_pm:
-            own_values = tuple(v for c in info.session_conditions for v in c.values)
-            names = session_candidates(
-                caller, base, tuple(dict.fromkeys((*own_values, *deny_values))), variables
-            )
+            values = info.session_values
+            if deny_values:
+                values = tuple(dict.fromkeys((*values, *deny_values)))
+            names = session_candidates(caller, base, values, variables)
             cost = info.weight
             for name in names:
                 outcome.work += cost
