@@ -322,7 +322,6 @@ def run_witnesses(
             if denies
             else []
         )
-        deny_cost = sum(info.weight for info in deny_pm)
         deny_values = _session_values(deny_pm) if deny_pm else ()
         base = base_request(caller)
         blocking: dict[str, StatementInfo | None] = {}
@@ -344,8 +343,7 @@ def run_witnesses(
                 if granted is False:
                     continue
                 if name not in blocking:
-                    outcome.work += deny_cost
-                    blocking[name] = _blocking(deny_pm, request, variables)
+                    blocking[name] = _blocking(deny_pm, request, variables, outcome)
                 if _record(outcome, caller, name, info, blocking[name]):
                     break  # the statement admits this caller under a name not its own
         if probe:
@@ -388,9 +386,15 @@ def _granting(
 
 
 def _blocking(
-    deny_pm: list[StatementInfo], request: Request, variables: bool
+    deny_pm: list[StatementInfo],
+    request: Request,
+    variables: bool,
+    outcome: Outcome | None = None,
 ) -> StatementInfo | None:
+    """The first Deny that certainly applies; its evaluation is charged to ``outcome``."""
     for info in deny_pm:
+        if outcome is not None:
+            outcome.work += info.weight
         if evaluate_conditions(info.statement.conditions, request, variables) is True:
             return info
     return None
