@@ -9,7 +9,12 @@ accounts - then times, in one process on one core:
 * ``evaluate_role`` on the roles as boto3 returns them (trust policy already a dict), after
   clearing the evaluator's caches, so equal policies are analysed once per run as in a pull;
 * ``evaluate_role`` on the roles as the raw IAM API returns them (URL-encoded strings);
-* the worst case, every trust policy distinct (a unique Sid each), so no cache ever hits.
+* the worst case, every trust policy distinct (a unique Sid each), so no cache ever hits;
+* hostile documents: shapes written to stall an evaluator (backtracking wildcards, hundreds
+  of accounts, patterns or statements), each as large as IAM allows (8,192 characters);
+  the target is < 50 ms per document on one core;
+* growth with the number of statements: the time of 256 statements over that of 64 (linear
+  is ~4x, quadratic ~16x).
 
 It prints roles/s and the time ratio against the baseline; the target is ≥ 10,000 roles/s.
 """
@@ -159,6 +164,108 @@ def _best_of(repeat: int, function: Callable[[], object], before: Callable[[], N
     return min(times)
 
 
+HOSTILE_TARGET_MS = 50.0
+IAM_MAX_POLICY_CHARS = 8192
+_USERNAME = "${aws:username}"
+
+
+def _session(operator: str, values: Any) -> dict[str, Any]:
+    return {operator: {"sts:RoleSessionName": values}}
+
+
+def _deny(condition: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "sts:AssumeRole",
+        "Condition": condition,
+    }
+
+
+def _hostile_shapes() -> dict[str, Callable[[int], dict[str, Any]]]:
+    root = f"arn:aws:iam::{ACCOUNTS[0]}:root"
+    accounts = [f"{100000000000 + i}" for i in range(2000)]
+    return {
+        "a*a*…b StringLike": lambda n: _document(
+            _allow({"AWS": root}, _session("StringLike", ["a*" * n + "b", "a" * 60]))
+        ),
+        "?*?*…b StringLike": lambda n: _document(
+            _allow({"AWS": root}, _session("StringLike", "?*" * n + "b"))
+        ),
+        "a*…b ArnLike pin": lambda n: _document(
+            _allow(
+                {"AWS": root}, {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:user/" + "a*" * n}}
+            )
+        ),
+        "accounts": lambda n: _document(_allow({"AWS": accounts[:n]})),
+        "accounts + rule": lambda n: _document(_allow({"AWS": accounts[:n]}, RULE)),
+        "literal names": lambda n: _document(
+            _allow({"AWS": root}, _session("StringEquals", [f"n{i}" for i in range(n)]))
+        ),
+        "like patterns": lambda n: _document(
+            _allow({"AWS": root}, _session("StringLike", [f"{i}*" for i in range(n)]))
+        ),
+        "deny patterns": lambda n: _document(
+            _allow({"AWS": root}), _deny(_session("StringNotLike", [f"?{i}*" for i in range(n)]))
+        ),
+        "blocked everywhere": lambda n: _document(
+            _allow({"AWS": root}, _session("StringLike", "*")),
+            _deny(_session("StringLike", [f"?z{i}" for i in range(n)])),
+            _deny(_session("StringNotEquals", _USERNAME)),
+        ),
+        "statements for *": lambda n: _document(
+            *(_allow("*", _session("StringLike", f"{i}?*")) for i in range(n))
+        ),
+    }
+
+
+def _largest(make: Callable[[int], dict[str, Any]]) -> dict[str, Any]:
+    def size(n: int) -> int:
+        return len(json.dumps(make(n), separators=(",", ":")))
+
+    low, high = 1, 2
+    while size(high) <= IAM_MAX_POLICY_CHARS and high < 1 << 16:
+        low, high = high, high * 2
+    while low + 1 < high:
+        middle = (low + high) // 2
+        low, high = (middle, high) if size(middle) <= IAM_MAX_POLICY_CHARS else (low, middle)
+    return make(low)
+
+
+def _hostile(evaluator: Any, repeat: int) -> float:
+    """Print each hostile document's time; return the slowest, in ms."""
+    slowest = 0.0
+    for label, make in _hostile_shapes().items():
+        document = _largest(make)
+
+        def run(document: dict[str, Any] = document) -> object:
+            return evaluator.evaluate_policy(document)
+
+        elapsed = _best_of(repeat, run, evaluator.clear_caches)
+        status = evaluator.evaluate_policy(document).status.value
+        print(f"  {label:22} {elapsed * 1000:8.2f} ms  {status}")
+        slowest = max(slowest, elapsed * 1000)
+    return slowest
+
+
+def _growth(evaluator: Any, repeat: int) -> float:
+    """Time of 256 one-user statements over that of 64 (linear ~4, quadratic ~16)."""
+
+    def users(n: int) -> dict[str, Any]:
+        return _document(
+            *(_allow({"AWS": f"arn:aws:iam::{ACCOUNTS[0]}:user/u{i}"}, RULE) for i in range(n))
+        )
+
+    def timed(document: dict[str, Any]) -> float:
+        return _best_of(
+            repeat,
+            lambda: evaluator.evaluate_policy(document, max_chars=10**7),
+            evaluator.clear_caches,
+        )
+
+    return timed(users(256)) / timed(users(64))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_trust", description=__doc__)
     parser.add_argument("--roles", type=int, default=10_000)
@@ -217,6 +324,15 @@ def main(argv: list[str] | None = None) -> int:
     slowest = min(count / as_dicts, count / as_raw)
     verdict = "met" if slowest >= TARGET_ROLES_PER_SECOND else "NOT met"
     print(f"target >= {TARGET_ROLES_PER_SECOND:,} roles/s on one core: {verdict}")
+
+    print(f"hostile documents of {IAM_MAX_POLICY_CHARS:,} characters (best of {repeat}):")
+    worst = _hostile(evaluator, repeat)
+    verdict = "met" if worst < HOSTILE_TARGET_MS else "NOT met"
+    print(
+        f"slowest hostile document: {worst:.1f} ms; target < {HOSTILE_TARGET_MS:.0f} ms: {verdict}"
+    )
+    growth = _growth(evaluator, max(repeat, 5))
+    print(f"256 vs 64 statements: {growth:.1f}x the time (linear ~4x, quadratic ~16x)")
     return 0
 
 

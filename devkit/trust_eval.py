@@ -6,6 +6,11 @@ object), an IAM role object, or a whole ``ListRoles`` / ``GetRole`` /
 wraps responses in ``{"status_code": ..., "data": {...}}`` - and prints JSON: one object for
 one role or policy, a list (each with its role ARN) for many.
 
+Inputs are bounded: at most ``--max-input-bytes`` are read (a larger input is refused, never
+held in memory whole), and a bare trust policy larger than ``--max-policy-chars`` (IAM's
+maximum, 8,192 characters, by default) is refused with a message naming the limit; inside a
+role listing such a policy gets an ``unparseable`` verdict (RSN053) and the others are judged.
+
 Exit status: 0 when a verdict was printed (whatever it is), 2 when the input cannot be read.
 """
 
@@ -22,6 +27,9 @@ from devkit.loader import plugin_module
 
 EXIT_OK = 0
 EXIT_UNREADABLE = 2
+#: Large enough for a recorded GetAccountAuthorizationDetails page of 1,000 roles.
+DEFAULT_MAX_INPUT_BYTES = 16 * 1024 * 1024
+IAM_MAX_POLICY_CHARS = 8192
 
 
 class InputError(Exception):
@@ -47,17 +55,41 @@ def _parser() -> argparse.ArgumentParser:
         help="role name or path+name glob exempt from the rule (repeatable)",
     )
     parser.add_argument(
+        "--max-input-bytes",
+        type=int,
+        default=DEFAULT_MAX_INPUT_BYTES,
+        metavar="N",
+        help=f"refuse inputs larger than N bytes (default {DEFAULT_MAX_INPUT_BYTES})",
+    )
+    parser.add_argument(
+        "--max-policy-chars",
+        type=int,
+        default=IAM_MAX_POLICY_CHARS,
+        metavar="N",
+        help=f"refuse trust policies larger than N characters (default and IAM's maximum: "
+        f"{IAM_MAX_POLICY_CHARS})",
+    )
+    parser.add_argument(
         "--role-name",
         help="for a bare policy: the role name to put in the remediation command",
     )
     return parser
 
 
-def _read(source: str) -> str:
+def _read(source: str, limit: int) -> str:
+    """At most ``limit`` bytes of the input, as text; one byte more means "too large"."""
     try:
         if source == "-":
-            return sys.stdin.read()
-        return Path(source).read_text(encoding="utf-8")
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with Path(source).open("rb") as handle:
+                data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise InputError(
+                f"the input is larger than the limit of {limit} bytes (--max-input-bytes); "
+                "give one trust policy, role or IAM response"
+            )
+        return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {source}: {exc}") from None
 
@@ -105,21 +137,35 @@ def _roles(value: Any) -> tuple[list[Mapping[str, Any]], bool] | None:
     return None
 
 
-def evaluate_input(value: Any, exempt: tuple[str, ...], role_name: str | None) -> Any:
+def evaluate_input(
+    value: Any,
+    exempt: tuple[str, ...],
+    role_name: str | None,
+    max_policy_chars: int = IAM_MAX_POLICY_CHARS,
+) -> Any:
     """The JSON output for a decoded input."""
     evaluator = plugin_module("utils.trust.evaluator")
     remediation = plugin_module("utils.trust.remediation")
+    policy = plugin_module("utils.trust.policy")
     value = _unwrap(value)
     found = _roles(value)
     if found is None:
-        result: dict[str, Any] = evaluator.policy_report(evaluator.evaluate_policy(value))
+        try:
+            policy.check_size(value, max_policy_chars)
+        except policy.PolicyTooLargeError as exc:
+            raise InputError(
+                f"the trust policy has {exc.size} characters, more than the limit of "
+                f"{exc.limit} (--max-policy-chars; IAM allows at most {IAM_MAX_POLICY_CHARS})"
+            ) from None
+        verdict = evaluator.evaluate_policy(value, max_chars=max_policy_chars)
+        result: dict[str, Any] = evaluator.policy_report(verdict)
         if role_name and result["fixed_policy"] is not None:
             result["remediation_command"] = remediation.update_command(
                 role_name, result["fixed_policy"]
             )
         return result
     roles, is_listing = found
-    options = evaluator.TrustOptions(exempt_role_patterns=exempt)
+    options = evaluator.TrustOptions(exempt_role_patterns=exempt, max_policy_chars=max_policy_chars)
     verdicts = [evaluator.evaluate_role(role, options).to_dict() for role in roles]
     return verdicts if is_listing else verdicts[0]
 
@@ -128,8 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m devkit trust-eval``."""
     args = _parser().parse_args(argv)
     try:
-        value = _decode(_read(args.file))
-        output = evaluate_input(value, tuple(args.exempt), args.role_name)
+        value = _decode(_read(args.file, max(0, args.max_input_bytes)))
+        output = evaluate_input(
+            value, tuple(args.exempt), args.role_name, max(0, args.max_policy_chars)
+        )
     except InputError as exc:
         print(f"trust-eval: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE

@@ -56,6 +56,13 @@ def test_every_message_template_renders_with_its_named_parameters():
             "pattern",
             "policy_status",
             "error",
+            "name",
+            "imitated",
+            "reserved",
+            "work",
+            "budget",
+            "size",
+            "limit",
         ),
         "x",
     )

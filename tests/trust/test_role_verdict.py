@@ -41,14 +41,85 @@ def test_service_linked_roles_are_exempt_with_the_reason():
     ("name", "path"),
     [
         ("AWSReservedSSO_Admin_0123456789abcdef", "/aws-reserved/sso.amazonaws.com/"),
-        ("AWSReservedSSO_ReadOnly_0123456789abcdef", "/"),
         ("Anything", "/aws-reserved/sso.amazonaws.com/eu-west-1/"),
     ],
 )
-def test_identity_center_roles_are_exempt(name, path):
+def test_identity_center_roles_are_exempt_by_their_reserved_path(name, path):
     result = evaluate_role(role(name, path))
     assert result.status is TrustStatus.EXEMPT
     assert result.reasons[0].code.value == "RSN041"
+    assert result.exempt_by == "reserved_path"
+    assert result.imitation is None
+    assert "RSN044" not in {r.code.value for r in result.reasons}
+
+
+# --- names are never evidence ---------------------------------------------------------------------
+
+PERMISSIVE = policy(statement(ROOT))
+
+
+def test_a_look_alike_identity_center_role_is_judged_on_its_policy_and_reported():
+    result = evaluate_role(role("AWSReservedSSO_Backdoor_0123456789abcdef", "/", PERMISSIVE))
+    assert result.status is TrustStatus.NOT_ENFORCED
+    assert result.reasons[0].code.value == "RSN044"
+    message = result.reasons[0].message
+    assert "/aws-reserved/sso.amazonaws.com/" in message and "not_enforced" in message
+    assert result.fixed_policy is not None  # a look-alike gets the remediation of any role
+    assert result.to_dict()["imitates_aws_managed_role"] == "IAM Identity Center"
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "imitated"),
+    [
+        ("AWSServiceRoleForSupport", "/", "service-linked"),
+        ("awsservicerolefor-ecs", "/custom/", "service-linked"),
+        ("AWSServiceRole_Backup", "/", "service-linked"),
+        ("aws-service-role-ecs", "/", "service-linked"),
+        ("awsreservedsso_admin_1", "/", "IAM Identity Center"),
+        ("AWSReservedSSO_Admin_1", "/aws-reserved/other/", "IAM Identity Center"),
+        ("AWSReservedSSO_Admin_1", "/AWS-Reserved/sso.amazonaws.com/", "IAM Identity Center"),
+    ],
+)
+def test_names_imitating_aws_managed_roles_outside_the_reserved_path(name, path, imitated):
+    result = evaluate_role(role(name, path, PERMISSIVE))
+    assert result.status is TrustStatus.NOT_ENFORCED
+    assert result.imitation is not None and result.imitation.kind.value == imitated
+
+
+@pytest.mark.parametrize(
+    "name", ["OrganizationAccountAccessRole", "AWSControlTowerExecution", "MyAWSServiceRole"]
+)
+def test_customer_roles_with_documented_or_similar_names_are_not_imitations(name):
+    result = evaluate_role(role(name, "/", PERMISSIVE))
+    assert result.imitation is None
+    assert "RSN044" not in {r.code.value for r in result.reasons}
+
+
+def test_a_look_alike_with_a_compliant_policy_keeps_its_status_and_the_finding():
+    result = evaluate_role(role("AWSServiceRoleForBackup", "/", policy(statement(ROOT, RULE))))
+    assert result.status is TrustStatus.ENFORCED
+    assert result.reasons[0].code.value == "RSN044"
+
+
+def test_a_configured_pattern_that_matches_a_look_alike_exempts_it_visibly():
+    options = TrustOptions(exempt_role_patterns=("AWSReservedSSO_*",))
+    result = evaluate_role(
+        role("AWSReservedSSO_Backdoor_0123456789abcdef", "/", PERMISSIVE), options
+    )
+    assert result.status is TrustStatus.EXEMPT
+    assert result.exempt_by == "configuration"
+    assert [r.code.value for r in result.reasons[:2]] == ["RSN043", "RSN044"]
+    data = result.to_dict()
+    assert data["exempt_by"] == "configuration" and data["policy_status"] == "not_enforced"
+    assert data["imitates_aws_managed_role"] == "IAM Identity Center"
+
+
+def test_service_or_federated_only_trust_stays_exempt_by_its_policy():
+    document = policy(statement({"Service": "lambda.amazonaws.com"}))
+    result = evaluate_role(role("AWSServiceRoleForLambdaLookAlike", "/", document))
+    assert result.status is TrustStatus.EXEMPT
+    assert result.exempt_by == "trust_policy"
+    assert result.reasons[0].code.value == "RSN044"
 
 
 @pytest.mark.parametrize("pattern", ["break-glass-*", "/emergency/*", "BREAK-GLASS-admin"])
@@ -58,6 +129,7 @@ def test_configured_patterns_match_name_or_path_and_name_case_insensitively(patt
     assert result.status is TrustStatus.EXEMPT
     assert result.reasons[0].code.value == "RSN043"
     assert "not_enforced" in result.reasons[0].message
+    assert result.exempt_by == "configuration"
 
 
 def test_configured_pattern_that_does_not_match_leaves_the_verdict():

@@ -125,17 +125,49 @@ def test_deny_guard_with_if_exists_on_the_negated_operator_still_denies():
 
 
 def test_deny_guard_values_are_anded_so_an_extra_value_is_a_free_pass():
+    # Judged by effect: it admits what Allow StringEquals [${aws:username}, break-glass] does.
     guard = {"StringNotEquals": {"sts:RoleSessionName": ["${aws:username}", "break-glass"]}}
     document = policy(statement(ROOT), statement({"AWS": "*"}, guard, effect="Deny"))
-    assert verdict(document).status is NOT_ENFORCED
+    result = verdict(document)
+    assert result.status is WEAK
+    assert {"RSN004", "RSN009"} <= {c.value for c in result.codes}
 
 
 def test_deny_guard_with_a_default_lets_callers_without_user_name_use_the_default():
     guard = {"StringNotEquals": {"sts:RoleSessionName": "${aws:username, 'ops'}"}}
     document = policy(statement(ROOT), statement({"AWS": "*"}, guard, effect="Deny"))
     result = verdict(document)
-    assert result.status is NOT_ENFORCED
-    assert "RSN009" in {c.value for c in result.codes}
+    assert result.status is WEAK  # as the Allow form with the default (RSN007)
+    assert {"RSN007", "RSN009"} <= {c.value for c in result.codes}
+
+
+@pytest.mark.parametrize(
+    ("deny", "allow", "code"),
+    [
+        ("StringNotLike", "StringLike", "RSN003"),
+        ("StringNotEqualsIgnoreCase", "StringEqualsIgnoreCase", "RSN005"),
+    ],
+)
+def test_a_loose_deny_guard_over_an_unconditioned_allow_is_weak_like_the_loose_allow(
+    deny, allow, code
+):
+    value = "${aws:username}*" if "Like" in deny else "${aws:username}"
+    guarded = policy(
+        statement(ROOT),
+        statement({"AWS": "*"}, {deny: {"sts:RoleSessionName": value}}, effect="Deny"),
+    )
+    allowed = policy(statement(ROOT, {allow: {"sts:RoleSessionName": value}}))
+    by_guard, by_allow = verdict(guarded), verdict(allowed)
+    assert by_guard.status is by_allow.status is WEAK
+    assert code in {c.value for c in by_guard.codes}
+    assert code in {c.value for c in by_allow.codes}
+    assert "RSN001" not in {c.value for c in by_guard.codes}
+
+
+def test_a_loose_guard_that_misses_role_sessions_by_scope_is_still_not_enforced():
+    guard = {"StringNotLike": {"sts:RoleSessionName": "${aws:username}*"}}
+    document = policy(statement(ROOT), statement(USER, guard, effect="Deny"))
+    assert verdict(document).status is NOT_ENFORCED
 
 
 def test_deny_guard_together_with_allow_conditions_reports_the_guard():

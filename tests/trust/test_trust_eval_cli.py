@@ -17,7 +17,7 @@ PLACEBO = DATASETS / "trust-policies" / "custodian-placebo"
 
 def run(capsys, argv, stdin: str | None = None, monkeypatch=None):
     if stdin is not None:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin.encode("utf-8"))))
     code = main(argv)
     captured = capsys.readouterr()
     return code, captured.out, captured.err
@@ -117,3 +117,74 @@ def test_a_recorded_error_response_exits_2(capsys):
     code, _, err = run(capsys, [str(path)])
     assert code == 2
     assert "NoSuchEntity" in err
+
+
+# --- bounded inputs -----------------------------------------------------------------------------
+
+
+class _Endless(io.RawIOBase):
+    """An input that never ends: the CLI must stop reading at its limit."""
+
+    def __init__(self) -> None:
+        self.served = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        buffer[:] = b" " * len(buffer)
+        self.served += len(buffer)
+        return len(buffer)
+
+
+def test_an_input_larger_than_the_limit_is_refused_without_reading_it_whole(capsys, monkeypatch):
+    endless = _Endless()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BufferedReader(endless)))
+    code, out, err = run(capsys, ["--max-input-bytes", "1000", "-"])
+    assert code == 2 and out == ""
+    assert "larger than the limit of 1000 bytes (--max-input-bytes)" in err
+    assert endless.served < 64 * 1024  # one buffer, not 50 MB
+
+
+def test_a_policy_larger_than_iam_allows_is_refused_naming_the_limit(capsys, monkeypatch):
+    big = policy(*(statement(ROOT, RULE, sid=f"S{i}") for i in range(120)))
+    code, out, err = run(capsys, ["-"], json.dumps(big), monkeypatch)
+    assert code == 2 and out == ""
+    assert "more than the limit of 8192 (--max-policy-chars" in err
+
+
+def test_the_policy_limit_can_be_lowered_to_iams_default(capsys, monkeypatch):
+    document = json.dumps(policy(*(statement(ROOT, RULE, sid=f"S{i}") for i in range(30))))
+    assert 2048 < len(document) < 8192
+    code, _, _ = run(capsys, ["-"], document, monkeypatch)
+    assert code == 0
+    code, _, err = run(capsys, ["--max-policy-chars", "2048", "-"], document, monkeypatch)
+    assert code == 2 and "more than the limit of 2048" in err
+
+
+def test_inside_a_listing_an_oversized_policy_is_unparseable_and_the_others_judged(
+    capsys, monkeypatch
+):
+    big = policy(*(statement(ROOT, RULE, sid=f"S{i}") for i in range(120)))
+    response = {
+        "Roles": [
+            {
+                "RoleName": "big",
+                "Arn": f"arn:aws:iam::{ACCOUNT}:role/big",
+                "Path": "/",
+                "AssumeRolePolicyDocument": big,
+            },
+            {
+                "RoleName": "ok",
+                "Arn": f"arn:aws:iam::{ACCOUNT}:role/ok",
+                "Path": "/",
+                "AssumeRolePolicyDocument": policy(statement(ROOT, RULE)),
+            },
+        ]
+    }
+    code, out, _ = run(capsys, ["-"], json.dumps(response), monkeypatch)
+    verdicts = json.loads(out)
+    assert code == 0
+    assert [v["status"] for v in verdicts] == ["unparseable", "enforced"]
+    assert verdicts[0]["reasons"][0]["code"] == "RSN053"
+    assert "IAM allows at most 8192" in verdicts[0]["reasons"][0]["message"]

@@ -41,6 +41,27 @@ POSTURE: Final = AlertKind(
     ),
 )
 
+ROLE_NAME_IMITATION: Final = AlertKind(
+    key="role_name_imitation",
+    code="role_name_imitates_aws_managed_role",
+    title="Role name imitates an AWS-managed role",
+    alert_type="Posture",
+    default_severity="high",
+    description=(
+        "The role is named like an IAM Identity Center role (AWSReservedSSO_*) or a "
+        "service-linked role (AWSServiceRoleFor*), but it is not under the path AWS alone "
+        "can create such roles in (/aws-reserved/sso.amazonaws.com/ or /aws-service-role/). "
+        "Anyone allowed iam:CreateRole can choose such a name; a look-alike passes for an "
+        "AWS-managed role in reviews and in tools that trust names, and its session names "
+        "can pass for Identity Center user names."
+    ),
+    remediation=(
+        "Find who created the role (CloudTrail CreateRole) and why. Delete it if nobody owns "
+        "it; otherwise recreate it under a name that does not imitate an AWS-managed role. "
+        "Exempt AWS-managed roles by their reserved path, never by a name pattern."
+    ),
+)
+
 NONCOMPLIANT_ACTIVITY: Final = AlertKind(
     key="noncompliant_activity",
     code="noncompliant_role_activity",
@@ -140,6 +161,7 @@ KINDS: Final[dict[str, AlertKind]] = {
     kind.key: kind
     for kind in (
         POSTURE,
+        ROLE_NAME_IMITATION,
         NONCOMPLIANT_ACTIVITY,
         SESSION_SPOOFING,
         DENIED_ASSUME_ROLE,

@@ -23,11 +23,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ..alerts.builder import compact_json, make_alert, short_hash
 from ..alerts.catalogue import POSTURE
-from ..alerts.posture_alerts import posture_alert
+from ..alerts.posture_alerts import imitation_alert, imitation_resolved_alert, posture_alert
 from ..aws_session import describe_aws_error
 from ..posture.iam_roles import IamRole, ListingStats, iter_roles
 from ..posture.privilege import posture_severity
 from ..trust.evaluator import RoleVerdict, TrustOptions, TrustStatus, evaluate_role
+from ..trust.findings import Code
+from ..trust.reserved import imitation_of_arn
 from .accounts import Account
 
 ALERT_STATUSES = frozenset({TrustStatus.WEAK, TrustStatus.NOT_ENFORCED, TrustStatus.UNPARSEABLE})
@@ -208,6 +210,13 @@ def run_posture(
             )
             fp = fingerprint(role, verdict, severity)
             previous = state.records.get(role.arn)
+            if Code.TOO_LARGE in verdict.policy_verdict.codes:
+                outcome.notes.append(
+                    f"role {role.arn}: trust policy larger than IAM allows: not evaluated"
+                )
+            imitation = imitation_alert(role, verdict, fingerprint=fp, observed_at=now)
+            if imitation is not None and (previous is None or previous.fingerprint != fp):
+                outcome.alerts.append(imitation)
             if verdict.status in ALERT_STATUSES:
                 if previous is not None and previous.fingerprint == fp and previous.alert_id:
                     records[role.arn] = previous
@@ -230,8 +239,11 @@ def run_posture(
             continue
         if owner not in covered_accounts:
             records[arn] = previous  # account unreachable this scan: keep what we knew
-        elif previous.alert_id:
-            outcome.alerts.append(resolved_alert(previous, "deleted", now))
+        else:
+            if previous.alert_id:
+                outcome.alerts.append(resolved_alert(previous, "deleted", now))
+            if imitation_of_arn(arn) is not None:
+                outcome.alerts.append(imitation_resolved_alert(arn, now))
     state.save(now, records.values())
     return outcome
 

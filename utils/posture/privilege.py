@@ -160,3 +160,17 @@ def posture_severity(verdict: RoleVerdict, role: IamRole) -> Severity:
         public = Severity.CRITICAL if tier is PrivilegeTier.ADMIN else Severity.HIGH
         severity = min(severity, public, key=list(Severity).index)
     return severity
+
+
+#: Policy statuses under which a look-alike role can be assumed under any session name.
+_OPEN_STATUSES: Final = frozenset(
+    {TrustStatus.WEAK, TrustStatus.NOT_ENFORCED, TrustStatus.UNPARSEABLE}
+)
+
+
+def imitation_severity(verdict: RoleVerdict) -> Severity:
+    """Severity of a role name imitating an AWS-managed role: high when its trust policy
+    does not enforce the rule (a look-alike anyone can hide behind), medium otherwise."""
+    if verdict.policy_verdict.status in _OPEN_STATUSES:
+        return Severity.HIGH
+    return Severity.MEDIUM

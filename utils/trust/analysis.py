@@ -31,6 +31,7 @@ key in opposite ways are not correlated.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -44,10 +45,12 @@ from .verdict import PolicyVerdict, Reason, StatementRef, TrustStatus
 from .witness import (
     SESSION_NAME,
     USERNAME,
+    WORK_BUDGET,
     Outcome,
     StatementInfo,
     base_request,
     generic_usernames,
+    literal_principals,
     run_witnesses,
     statement_info,
 )
@@ -119,20 +122,74 @@ def _values_text(condition: Condition) -> str:
     return ", ".join(repr(v) for v in condition.values) or "no values"
 
 
+#: Up to this many (caller, entry) pairs a plain scan is cheaper than indexing the callers.
+_SMALL_PRODUCT: Final = 64
+
+
 def _principals_for(info: StatementInfo, callers: Iterable[Caller]) -> tuple[str, ...]:
-    """The statement's own entries that cover any of ``callers``."""
+    """The statement's own entries that cover any of ``callers``.
+
+    Callers are indexed by account and ARN so this costs entries + callers, not their
+    product (a policy may list hundreds of accounts, each with its witness callers).
+    """
     if info.statement.not_principal:
         return ("every principal not listed in NotPrincipal",)
-    found: list[str] = []
+    callers = list(dict.fromkeys(callers))
+    if len(callers) * len(info.entries) <= _SMALL_PRODUCT:
+        return tuple(
+            dict.fromkeys(
+                entry.text
+                for caller in callers
+                for entry in info.entries
+                if entries_match((entry,), caller, negated=False) is not False
+            )
+        )
+    by_account: dict[str | None, list[Caller]] = {}
+    exact: set[str] = set()
     for caller in callers:
-        for entry in info.entries:
-            if entries_match((entry,), caller, negated=False) is not False:
-                found.append(entry.text)
+        for arn in (caller.user_arn, caller.role_arn, caller.session_arn):
+            if arn is not None:
+                exact.add(arn)
+        if caller.user_arn is None and caller.role_arn is None and caller.session_arn is None:
+            by_account.setdefault(caller.account, []).append(caller)
+        elif caller.account is None:
+            by_account.setdefault(None, []).append(caller)
+    if not by_account and not exact:
+        return ()
+    found: list[str] = []
+    for entry in info.entries:
+        if entry.kind is EntryKind.DEAD:
+            continue
+        if entry.kind is EntryKind.WILDCARD or entry.text in exact:
+            found.append(entry.text)
+            continue
+        candidates = (*by_account.get(entry.account, ()), *by_account.get(None, ()))
+        if entry.kind is EntryKind.ACCOUNT and exact:
+            candidates = (*candidates, *_exact_callers(callers, entry.account))
+        if any(
+            entries_match((entry,), caller, negated=False) is not False for caller in candidates
+        ):
+            found.append(entry.text)
     return tuple(dict.fromkeys(found))
 
 
+def _exact_callers(callers: Iterable[Caller], account: str | None) -> list[Caller]:
+    """Specific callers (known ARN) of ``account``: an account entry covers them too."""
+    for caller in callers:
+        if caller.account == account and (
+            caller.user_arn is not None
+            or caller.role_arn is not None
+            or caller.session_arn is not None
+        ):
+            return [caller]
+    return []
+
+
 def _gap_reasons(
-    info: StatementInfo, gaps: list[tuple[Caller, str]], variables: bool
+    info: StatementInfo,
+    gaps: list[tuple[Caller, str]],
+    denies: list[StatementInfo],
+    variables: bool,
 ) -> list[Reason]:
     """Why bad requests get in through ``info``; the first reason's code sets weak/not."""
     ref = info.ref
@@ -142,7 +199,8 @@ def _gap_reasons(
         gaps[0][1],
     )
     if not info.session_conditions:
-        return [Reason(Code.MISSING_CONDITION, ref, principals)]
+        loose = _loose_guard_reasons(info, denies, gaps, principals, example, variables)
+        return loose or [Reason(Code.MISSING_CONDITION, ref, principals)]
     binding = [c for c in info.session_conditions if _binds_username(c, variables)]
     if not binding:
         condition = info.session_conditions[0]
@@ -215,20 +273,91 @@ def _why_guard_misses(
     deny: StatementInfo, caller: Caller, name: str, variables: bool
 ) -> str | None:
     """Why the Deny ``deny`` does not certainly stop ``caller`` using session ``name``."""
-    principal = entries_match(deny.entries, caller, negated=deny.statement.not_principal)
+    found = _guard_miss(deny, caller, name, variables)
+    return None if found is None else found[1]
+
+
+def _guard_miss(
+    deny: StatementInfo, caller: Caller, name: str, variables: bool
+) -> tuple[str, str] | None:
+    """(what, why) the Deny misses the request: ``scope`` or ``condition`` (a condition
+    other than the session name's), or ``session`` (only its session-name test lets the
+    name through); None when it stops the request."""
+    principal = deny.principal_match(caller)
     if principal is not True:
-        return "its Principal does not cover them"
+        return "scope", "its Principal does not cover them"
     if not deny.covers:
-        return "its Action does not include sts:AssumeRole"
+        return "scope", "its Action does not include sts:AssumeRole"
     request = {**base_request(caller), SESSION_NAME: name}
     for condition in deny.statement.conditions:
         result = evaluate_conditions((condition,), request, variables)
         if result is True:
             continue
         if condition.key == SESSION_NAME:
-            return f"its session-name condition ({condition.operator}) lets {name!r} through"
-        return f"its extra condition {condition.operator} on {condition.key} may be false"
+            return "session", (
+                f"its session-name condition ({condition.operator}) lets {name!r} through"
+            )
+        return (
+            "condition",
+            f"its extra condition {condition.operator} on {condition.key} may be false",
+        )
     return None
+
+
+#: The positive operator a Deny guard's negated one stands for: ``Deny … StringNotLike v``
+#: over an unconditioned Allow admits exactly what ``Allow … StringLike v`` admits.
+_MIRRORED: Final = {
+    "StringNotEquals": "StringEquals",
+    "StringNotLike": "StringLike",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+}
+
+
+def _loose_guard_reasons(
+    info: StatementInfo,
+    denies: list[StatementInfo],
+    gaps: list[tuple[Caller, str]],
+    principals: tuple[str, ...],
+    example: str,
+    variables: bool,
+) -> list[Reason]:
+    """Reasons a Deny guard ties the name to ``${aws:username}`` only loosely (by effect).
+
+    Applies when one guard covers every gap of the unconditioned Allow ``info`` and only its
+    session-name test lets the names through: the pair then admits what an Allow with the
+    mirrored condition would, and is judged like it (``weak``, same finding codes).
+    """
+    for deny in denies:
+        guards = [c for c in deny.session_conditions if c.base in _MIRRORED]
+        if len(guards) != 1:
+            continue
+        misses = [_guard_miss(deny, caller, name, variables) for caller, name in gaps]
+        if not all(miss is not None and miss[0] == "session" for miss in misses):
+            continue
+        guard = guards[0]
+        mirrored = dataclasses.replace(guard, base=_MIRRORED[guard.base])
+        if not _binds_username(mirrored, variables):
+            continue
+        codes = _weak_codes(mirrored)
+        if not codes:
+            continue
+        params = (
+            ("operator", f"{guard.operator} in a Deny"),
+            ("values", _values_text(guard)),
+            ("example", example),
+        )
+        return [
+            Reason(
+                code,
+                deny.ref,
+                principals,
+                params
+                if code is not Code.DEFAULT_VALUE_HOLE
+                else (("values", _values_text(guard)), ("example", _username_default(guard) or "")),
+            )
+            for code in codes
+        ]
+    return []
 
 
 def _is_guard(info: StatementInfo) -> bool:
@@ -300,11 +429,17 @@ def analyse(policy: TrustPolicy, partition: str | None) -> Analysis:
         return flags.verdict(status, reasons, (), policy, partition)
 
     usernames = generic_usernames(infos, variables)
+    live_entries = [
+        (classify_entry("*", partition),) if info.statement.not_principal else info.entries
+        for info in live
+    ]
+    # Principals the conditions name get witnesses of their own, so the generic callers can
+    # stand for everyone else (their ARN and account are FRESH: see witness.base_request).
+    live_entries.append(tuple(literal_principals(infos, partition, variables)))
+    if sum(map(len, live_entries)) * (len(usernames) + 2) > WORK_BUDGET:
+        return _too_complex(Outcome(exhausted=True), [], flags, policy, partition)
     callers: dict[Caller, None] = {}
-    for info in live:
-        entries = info.entries
-        if info.statement.not_principal:
-            entries = (classify_entry("*", partition),)
+    for entries in live_entries:
         for entry in entries:
             for caller in witnesses(entry, usernames):
                 callers.setdefault(caller)
@@ -315,12 +450,14 @@ def analyse(policy: TrustPolicy, partition: str | None) -> Analysis:
         for c in i.session_conditions
     )
     outcome = run_witnesses(callers, allows, denies, values, variables, probe)
+    if outcome.exhausted and not outcome.gaps:
+        return _too_complex(outcome, reasons, flags, policy, partition)
 
     offending: dict[int, list[Reason]] = {}
     for info in allows:
         index = info.statement.index
         if index in outcome.gaps:
-            offending[index] = _gap_reasons(info, outcome.gaps[index], variables)
+            offending[index] = _gap_reasons(info, outcome.gaps[index], denies, variables)
             reasons.extend(offending[index])
             reasons.extend(_unevaluated(info))
             reasons.extend(_guard_gap_reasons(info, denies, outcome.gaps[index], variables))
@@ -349,6 +486,8 @@ def analyse(policy: TrustPolicy, partition: str | None) -> Analysis:
     _role_and_user_reasons(live, outcome, usernames, variables, reasons, flags)
     _exposure_flags(live, denies, outcome, usernames, reasons, flags)
 
+    if outcome.exhausted:
+        reasons.append(_exhausted_reason(outcome))
     if offending:
         not_enforced = any(r.code in _NOT_ENFORCED_CODES for rs in offending.values() for r in rs)
         status = TrustStatus.NOT_ENFORCED if not_enforced else TrustStatus.WEAK
@@ -359,6 +498,25 @@ def analyse(policy: TrustPolicy, partition: str | None) -> Analysis:
         status = TrustStatus.ENFORCED_BY_DENY if outcome.blocked else TrustStatus.ENFORCED
         reasons[:0] = _enforced_reasons(allows, denies, outcome)
     return flags.verdict(status, reasons, tuple(sorted(offending)), policy, partition)
+
+
+def _exhausted_reason(outcome: Outcome) -> Reason:
+    return Reason(
+        Code.TOO_COMPLEX, params=(("work", str(outcome.work)), ("budget", str(WORK_BUDGET)))
+    )
+
+
+def _too_complex(
+    outcome: Outcome,
+    reasons: list[Reason],
+    flags: _Flags,
+    policy: TrustPolicy,
+    partition: str | None,
+) -> Analysis:
+    """No gap found before the work bound: nothing shows the rule holds, so not enforced."""
+    return flags.verdict(
+        TrustStatus.UNPARSEABLE, [_exhausted_reason(outcome), *reasons], (), policy, partition
+    )
 
 
 def _guard_gap_reasons(
@@ -398,6 +556,9 @@ def _enforced_reasons(
 ) -> list[Reason]:
     result: list[Reason] = []
     by_index = {d.statement.index: d for d in denies}
+    entered_by: dict[int, list[Caller]] = {}
+    for index, caller in outcome.entered:
+        entered_by.setdefault(index, []).append(caller)
     for info in allows:
         index = info.statement.index
         blocked = outcome.blocked.get(index)
@@ -412,7 +573,7 @@ def _enforced_reasons(
                 )
             )
         elif index in outcome.good:
-            good_callers = [c for (i, c) in outcome.entered if i == index]
+            good_callers = entered_by.get(index, [])
             result.append(
                 Reason(Code.ENFORCED_BY_CONDITION, info.ref, _principals_for(info, good_callers))
             )

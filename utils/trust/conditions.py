@@ -23,7 +23,6 @@ Semantics implemented (IAM User Guide, condition operators and policy variables)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -31,11 +30,43 @@ from functools import lru_cache
 from typing import Final
 
 from .policy import Condition, SetQualifier
+from .wildcard import Wildcard, arn_match, compile_tokens
+
+__all__ = [
+    "TV",
+    "Request",
+    "Variable",
+    "Wildcard",
+    "FRESH",
+    "Fresh",
+    "UNKNOWN",
+    "UNRESOLVABLE",
+    "and3",
+    "or3",
+    "not3",
+    "template",
+    "resolve",
+    "literal_text",
+    "value_matches",
+    "evaluate_condition",
+    "evaluate_conditions",
+]
 
 TV = bool | None
 """Three-valued truth: True, False, or None for unknown."""
 
-Request = Mapping[str, str | None]
+
+class Fresh(Enum):
+    """A value unknown to the evaluator but different from every literal value the policy
+    gives its key: every principal a literal names has a witness caller of its own, so the
+    generic caller standing for "everyone else" is, by construction, none of them."""
+
+    FRESH = "fresh"
+
+
+FRESH: Final = Fresh.FRESH
+
+Request = Mapping[str, str | Fresh | None]
 
 
 def and3(*values: TV) -> TV:
@@ -62,11 +93,6 @@ def not3(value: TV) -> TV:
     return None if value is None else not value
 
 
-class Wildcard(Enum):
-    STAR = "*"
-    QUESTION = "?"
-
-
 @dataclass(frozen=True, slots=True)
 class Variable:
     """``${key}`` or ``${key, 'default'}``; ``key`` is case-folded."""
@@ -89,38 +115,69 @@ class _Unresolved(Enum):
 UNRESOLVABLE: Final = _Unresolved.UNRESOLVABLE
 UNKNOWN: Final = _Unresolved.UNKNOWN
 
-_TOKEN: Final = re.compile(r"\$\{([^}]*)\}|[*?]")
-_WILDCARD_ONLY: Final = re.compile(r"[*?]")
-_VARIABLE: Final = re.compile(r"\s*([^\s,']+)\s*(?:,\s*'([^']*)'\s*)?")
-_ESCAPES: Final = {"*": "*", "?": "?", "$": "$"}
+#: ``${*}``, ``${?}`` and ``${$}`` stand for the literal character in 2012-10-17 documents.
+_ESCAPES: Final = frozenset({"*", "?", "$"})
+
+
+def _variable(inner: str) -> Variable | None:
+    """``key`` or ``key, 'default'`` (spaces allowed around each); None if neither."""
+    key_text, comma, rest = inner.partition(",")
+    key = key_text.strip()
+    if not key or "'" in key or any(char.isspace() for char in key):
+        return None
+    if not comma:
+        return Variable(key.casefold(), None)
+    default = rest.strip()
+    if len(default) >= 2 and default[0] == default[-1] == "'" and "'" not in default[1:-1]:
+        return Variable(key.casefold(), default[1:-1])
+    return None
 
 
 @lru_cache(maxsize=8192)
 def template(value: str, variables: bool) -> tuple[Part, ...]:
-    """Split a condition value into literal text, wildcards and (when enabled) variables."""
+    """Split a condition value into literal text, wildcards and (when enabled) variables.
+
+    A hand-written single pass (policy text is attacker-chosen: no regex): each ``}`` is
+    searched for at most once, so the scan is linear in ``len(value)``.
+    """
     parts: list[Part] = []
-    pattern = _TOKEN if variables else _WILDCARD_ONLY
-    position = 0
-    for match in pattern.finditer(value):
-        if match.start() > position:
-            parts.append(value[position : match.start()])
-        matched_text = match.group(0)
-        if matched_text == "*":
-            parts.append(Wildcard.STAR)
-        elif matched_text == "?":
-            parts.append(Wildcard.QUESTION)
-        else:
-            inner = match.group(1)
-            variable = _VARIABLE.fullmatch(inner)
-            if inner.strip() in _ESCAPES:
-                parts.append(_ESCAPES[inner.strip()])
+    literal_start = index = 0
+    length = len(value)
+    closing_exists = True
+
+    def flush(end: int) -> None:
+        if end > literal_start:
+            parts.append(value[literal_start:end])
+
+    while index < length:
+        char = value[index]
+        if char in {"*", "?"}:
+            flush(index)
+            parts.append(Wildcard.STAR if char == "*" else Wildcard.QUESTION)
+            index += 1
+            literal_start = index
+            continue
+        if variables and closing_exists and char == "$" and value.startswith("${", index):
+            close = value.find("}", index + 2)
+            if close < 0:
+                closing_exists = False  # no later "${" can be closed either
+                index += 1
+                continue
+            flush(index)
+            inner = value[index + 2 : close]
+            stripped = inner.strip()
+            variable = None if stripped in _ESCAPES else _variable(inner)
+            if stripped in _ESCAPES:
+                parts.append(stripped)
             elif variable is not None:
-                parts.append(Variable(variable.group(1).casefold(), variable.group(2)))
+                parts.append(variable)
             else:
-                parts.append(matched_text)
-        position = match.end()
-    if position < len(value):
-        parts.append(value[position:])
+                parts.append(value[index : close + 1])
+            index = close + 1
+            literal_start = index
+            continue
+        index += 1
+    flush(length)
     return tuple(parts)
 
 
@@ -134,6 +191,8 @@ def resolve(parts: tuple[Part, ...], request: Request) -> Resolved | _Unresolved
         if part.key not in request:
             return UNKNOWN
         value = request[part.key]
+        if value is FRESH:
+            return UNKNOWN
         if value is None:
             if part.default is None:
                 return UNRESOLVABLE
@@ -147,45 +206,6 @@ def literal_text(parts: Resolved) -> str:
     return "".join(part if isinstance(part, str) else part.value for part in parts)
 
 
-@lru_cache(maxsize=8192)
-def _like(parts: Resolved) -> re.Pattern[str]:
-    return re.compile(
-        "".join(
-            re.escape(part) if isinstance(part, str) else (".*" if part is Wildcard.STAR else ".")
-            for part in parts
-        ),
-        re.DOTALL,
-    )
-
-
-@lru_cache(maxsize=4096)
-def _arn_fields(parts: Resolved) -> tuple[re.Pattern[str], ...] | None:
-    """One pattern per ARN field (IAM matches the six colon-separated fields separately)."""
-    fields: list[list[str]] = [[]]
-    for part in parts:
-        if isinstance(part, str):
-            pieces = part.split(":")
-            for index, piece in enumerate(pieces):
-                if index and len(fields) < 6:
-                    fields.append([])
-                elif index:
-                    fields[-1].append(re.escape(":"))
-                fields[-1].append(re.escape(piece))
-        else:
-            fields[-1].append(".*" if part is Wildcard.STAR else ".")
-    if len(fields) != 6:
-        return None
-    return tuple(re.compile("".join(field), re.DOTALL) for field in fields)
-
-
-def _arn_match(parts: Resolved, value: str) -> bool:
-    patterns = _arn_fields(parts)
-    values = value.split(":", 5)
-    if patterns is None or len(values) != 6:
-        return False
-    return all(p.fullmatch(v) is not None for p, v in zip(patterns, values, strict=True))
-
-
 _STRING: Final = frozenset({"StringEquals", "StringNotEquals"})
 _STRING_CI: Final = frozenset({"StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"})
 _LIKE: Final = frozenset({"StringLike", "StringNotLike"})
@@ -196,15 +216,34 @@ def _compare(base: str, parts: Resolved, value: str) -> TV:
     if base in _STRING:
         return literal_text(parts) == value
     if base in _LIKE:
-        return _like(parts).fullmatch(value) is not None
+        return compile_tokens(parts)(value)
     if base in _STRING_CI:
         return literal_text(parts).lower() == value.lower()
     if base in _ARN_OPS:
-        return _arn_match(parts, value)
+        return arn_match(parts, value)
     if base == "Bool":
         return literal_text(parts).lower() == value.lower()
     # Numeric, Date, IpAddress, BinaryEquals: the modelled keys are never of these types.
     return None
+
+
+_COMPARED: Final = _STRING | _STRING_CI | _LIKE | _ARN_OPS
+
+
+def _fresh_matches(condition: Condition, variables: bool) -> TV:
+    """Whether a fresh value matches any of the condition's values: never a literal one
+    (those principals have witnesses of their own); a pattern or variable may or may not."""
+    if condition.base not in _COMPARED:
+        return None
+    for raw in condition.values:
+        parts = template(raw, variables)
+        wildcard = condition.base in _LIKE or condition.base in _ARN_OPS
+        if any(
+            isinstance(part, Variable) or (wildcard and isinstance(part, Wildcard))
+            for part in parts
+        ):
+            return None
+    return False
 
 
 def value_matches(condition: Condition, value: str, request: Request, variables: bool) -> TV:
@@ -240,6 +279,9 @@ def evaluate_condition(condition: Condition, request: Request, variables: bool) 
     value = request[condition.key]
     if condition.base == "Null":
         return _null(condition, value is None)
+    if value is FRESH:
+        matched = _fresh_matches(condition, variables)
+        return not3(matched) if condition.negated else matched
     if value is None:
         if condition.if_exists or condition.qualifier is SetQualifier.FOR_ALL_VALUES:
             return True

@@ -11,7 +11,6 @@ How a verdict is reached is described in ``analysis``; the words of every findin
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,8 +19,25 @@ from typing import Any, Final
 
 from .analysis import analyse_cached
 from .findings import Code
-from .policy import Effect, PolicyParseError, TrustPolicy, clear_parse_cache, parse_policy
+from .policy import (
+    MAX_TRUST_POLICY_CHARS,
+    Effect,
+    PolicyParseError,
+    PolicyTooLargeError,
+    TrustPolicy,
+    clear_parse_cache,
+    parse_policy,
+)
+from .principals import EntryKind, classify_entry, witnesses
 from .remediation import corrected_document, mask_external_ids, update_command
+from .reserved import (
+    SERVICE_LINKED_PATH_PREFIX,
+    SSO_PATH_PREFIX,
+    Imitation,
+    ManagedKind,
+    imitation,
+    managed_kind,
+)
 from .verdict import (
     RISK_ORDER,
     PolicyVerdict,
@@ -31,9 +47,12 @@ from .verdict import (
     TrustStatus,
     enforces_rule,
 )
-from .witness import covers_assume_role
+from .wildcard import glob_match
+from .witness import covers_assume_role, run_witnesses, statement_info
 
 __all__ = [
+    "SERVICE_LINKED_PATH_PREFIX",
+    "SSO_PATH_PREFIX",
     "TrustStatus",
     "enforces_rule",
     "Reason",
@@ -48,24 +67,25 @@ __all__ = [
     "policy_report",
     "role_account",
     "clear_caches",
+    "caller_forced_to_name",
 ]
 
 _ROLE_ARN: Final = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):role/.*", re.DOTALL)
-SSO_PATH_PREFIX: Final = "/aws-reserved/sso.amazonaws.com/"
-SSO_NAME_PREFIX: Final = "AWSReservedSSO_"
-SERVICE_LINKED_PATH_PREFIX: Final = "/aws-service-role/"
 
 
 @dataclass(frozen=True, slots=True)
 class TrustOptions:
-    """Role name/path glob patterns (``*``, ``?``; case-insensitive) exempt from the rule."""
+    """Role name/path glob patterns (``*``, ``?``; case-insensitive) exempt from the rule,
+    and the largest trust policy evaluated (IAM's maximum unless a caller lowers it)."""
 
     exempt_role_patterns: tuple[str, ...] = ()
+    max_policy_chars: int = MAX_TRUST_POLICY_CHARS
 
 
 def clear_caches() -> None:
     """Forget memoised parses and analyses (benchmarks use it to measure cold runs)."""
     analyse_cached.cache_clear()
+    _forced.cache_clear()
     _correction_enforces.cache_clear()
     clear_parse_cache()
 
@@ -110,16 +130,25 @@ def _unparseable(
 
 
 def evaluate_policy(
-    document: object, *, account_id: str | None = None, partition: str | None = None
+    document: object,
+    *,
+    account_id: str | None = None,
+    partition: str | None = None,
+    max_chars: int = MAX_TRUST_POLICY_CHARS,
 ) -> PolicyVerdict:
     """The verdict on a trust policy in any form (dict, JSON or URL-encoded string).
 
-    Never raises: a document that cannot be read is ``unparseable`` with the reason.
-    ``account_id``/``partition`` (the role's, from its ARN) enable the cross-account flag and
-    the partition check; without them those facts are treated as unknown.
+    Never raises: a document that cannot be read is ``unparseable`` with the reason, and so
+    is one larger than ``max_chars`` (IAM's maximum trust-policy size by default; RSN053),
+    which is not evaluated at all. ``account_id``/``partition`` (the role's, from its ARN)
+    enable the cross-account flag and the partition check; without them those facts are
+    treated as unknown.
     """
     try:
-        policy = parse_policy(document)
+        policy = parse_policy(document, max_chars)
+    except PolicyTooLargeError as exc:
+        params = (("size", str(exc.size)), ("limit", str(exc.limit)))
+        return _unparseable(Code.TOO_LARGE, params, account_id, partition)
     except PolicyParseError as exc:
         return _unparseable(Code.UNPARSEABLE, (("error", str(exc)),), account_id, partition)
     return verdict_for(policy, account_id=account_id, partition=partition)
@@ -176,26 +205,57 @@ def role_account(arn: object) -> tuple[str | None, str | None]:
     return match.group(1), match.group(2)
 
 
-def _exemption(name: str, path: str, options: TrustOptions, policy_status: str) -> Reason | None:
-    if path.startswith(SERVICE_LINKED_PATH_PREFIX):
+_SERVICE_LINKED: Final = ManagedKind.SERVICE_LINKED
+_IDENTITY_CENTER: Final = ManagedKind.IDENTITY_CENTER
+
+
+def _exemption(
+    name: str, path: str, options: TrustOptions, policy_status: TrustStatus
+) -> Reason | None:
+    """Why the role is exempt: its reserved path (evidence AWS made it), or a pattern the
+    administrator configured. Never its name: anyone can name a role ``AWSReservedSSO_…``."""
+    kind = managed_kind(path)
+    if kind is _SERVICE_LINKED:
         return Reason(Code.EXEMPT_SERVICE_LINKED, params=(("path", path),))
-    if path.startswith(SSO_PATH_PREFIX):
+    if kind is _IDENTITY_CENTER:
         return Reason(Code.EXEMPT_IDENTITY_CENTER, params=(("why", f"path {path}"),))
-    if name.startswith(SSO_NAME_PREFIX):
-        return Reason(Code.EXEMPT_IDENTITY_CENTER, params=(("why", f"name {name}"),))
+    if not options.exempt_role_patterns:
+        return None
     folded_name, folded_full = name.casefold(), (path + name).casefold()
     for pattern in options.exempt_role_patterns:
         folded = pattern.casefold()
-        if fnmatch.fnmatchcase(folded_name, folded) or fnmatch.fnmatchcase(folded_full, folded):
+        if glob_match(folded, folded_name) or glob_match(folded, folded_full):
             return Reason(
                 Code.EXEMPT_CONFIGURED,
-                params=(("pattern", pattern), ("policy_status", policy_status)),
+                params=(("pattern", pattern), ("policy_status", policy_status.value)),
             )
     return None
 
 
+def _masquerade(
+    name: str, path: str, found: Imitation | None, policy_status: TrustStatus
+) -> tuple[Reason, ...]:
+    if found is None:
+        return ()
+    return (
+        Reason(
+            Code.MASQUERADING_NAME,
+            params=(
+                ("name", name),
+                ("imitated", found.kind.value),
+                ("path", path),
+                ("reserved", found.reserved_path),
+                ("policy_status", policy_status.value),
+            ),
+        ),
+    )
+
+
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+_DEFAULT_OPTIONS: Final = TrustOptions()
 
 
 def evaluate_role(role: Mapping[str, Any], options: TrustOptions | None = None) -> RoleVerdict:
@@ -204,17 +264,28 @@ def evaluate_role(role: Mapping[str, Any], options: TrustOptions | None = None) 
     Exempt roles keep the policy's own verdict (``policy_verdict``) and flags, so an exempt
     but publicly assumable role is still visible.
     """
-    options = options or TrustOptions()
-    name = _text(role.get("RoleName")) or ""
-    path = _text(role.get("Path")) or "/"
-    arn = _text(role.get("Arn"))
+    options = options or _DEFAULT_OPTIONS
+    get = role.get  # runs once per role of every scan: plain checks, no helper calls
+    name = get("RoleName")
+    name = name if isinstance(name, str) else ""
+    path = get("Path")
+    path = path if isinstance(path, str) and path else "/"
+    arn = get("Arn")
+    arn = arn if isinstance(arn, str) and arn else None
     partition, account_id = role_account(arn)
     document = role.get("AssumeRolePolicyDocument")
     if document is None:
         policy_verdict = _unparseable(Code.NO_TRUST_POLICY, (), account_id, partition)
     else:
-        policy_verdict = evaluate_policy(document, account_id=account_id, partition=partition)
-    exemption = _exemption(name, path, options, policy_verdict.status.value)
+        policy_verdict = evaluate_policy(
+            document,
+            account_id=account_id,
+            partition=partition,
+            max_chars=options.max_policy_chars,
+        )
+    exemption = _exemption(name, path, options, policy_verdict.status)
+    found = imitation(name, path)
+    masquerade = _masquerade(name, path, found, policy_verdict.status)
     role_id = _text(role.get("RoleId"))
     if exemption is not None:
         return RoleVerdict(
@@ -224,8 +295,9 @@ def evaluate_role(role: Mapping[str, Any], options: TrustOptions | None = None) 
             role_id,
             account_id,
             TrustStatus.EXEMPT,
-            (exemption, *policy_verdict.reasons),
+            (exemption, *masquerade, *policy_verdict.reasons),
             policy_verdict,
+            imitation=found,
         )
     fixed = fix_policy(policy_verdict)
     command = None
@@ -241,12 +313,69 @@ def evaluate_role(role: Mapping[str, Any], options: TrustOptions | None = None) 
         role_id,
         account_id,
         policy_verdict.status,
-        policy_verdict.reasons,
+        (*masquerade, *policy_verdict.reasons) if masquerade else policy_verdict.reasons,
         policy_verdict,
         fixed_policy=fixed,
         remediation_command=command,
         external_ids_masked=masked,
+        imitation=found,
     )
+
+
+def caller_forced_to_name(
+    document: object, caller_arn: str, session_name: str, *, role_arn: str | None = None
+) -> bool | None:
+    """Whether this trust policy forced this caller to name the session ``session_name``,
+    its own IAM user name: the rule enforced by effect for that one caller.
+
+    For the identity resolver, given the policy in force when the role was assumed, the
+    caller's ARN (``userIdentity.arn`` of the AssumeRole) and the session name it used:
+
+    * True: the caller is an IAM user, ``session_name`` is its user name, and no other
+      session name would have let it in (other callers may be free; this one was not);
+    * False: the name is not the caller's user name, the caller has none (role session,
+      root, federated user), or the policy would have admitted it under another name;
+    * None: cannot tell (policy unreadable, larger than IAM allows or beyond the work
+      bound; caller ARN not a principal; the policy does not admit the caller under its
+      own name, so the policy given is not the one that was in force).
+    """
+    partition, _ = role_account(role_arn)
+    try:
+        policy = parse_policy(document, MAX_TRUST_POLICY_CHARS)
+    except PolicyParseError:
+        return None
+    answers = [_forced(policy, caller_arn, session_name, partition)]
+    if policy.alternative is not None:
+        answers.append(_forced(policy.alternative, caller_arn, session_name, partition))
+    if False in answers:
+        return False
+    return None if None in answers else True
+
+
+@lru_cache(maxsize=4096)
+def _forced(
+    policy: TrustPolicy, caller_arn: str, session_name: str, partition: str | None
+) -> bool | None:
+    entry = classify_entry(caller_arn, partition)
+    if entry.kind is EntryKind.USER:
+        caller = witnesses(entry, ())[0]
+    elif entry.kind in (EntryKind.ROLE, EntryKind.ASSUMED_ROLE, EntryKind.ACCOUNT):
+        return False  # no aws:username: nothing can force a session name to be it
+    else:
+        return None
+    if caller.username != session_name:
+        return False
+    variables = policy.variables_enabled
+    infos = [statement_info(s, partition) for s in policy.statements]
+    allows = [i for i in infos if i.statement.effect is Effect.ALLOW and i.covers]
+    denies = [i for i in infos if i.statement.effect is Effect.DENY and i.covers]
+    values = tuple(dict.fromkeys(v for i in infos for c in i.session_conditions for v in c.values))
+    outcome = run_witnesses((caller,), allows, denies, values, variables, probe=False)
+    if outcome.gaps:
+        return False
+    if outcome.exhausted or not outcome.good:
+        return None
+    return True
 
 
 def policy_report(verdict: PolicyVerdict) -> dict[str, Any]:

@@ -22,6 +22,8 @@ Sources cited (AWS documentation, IAM User Guide unless noted):
   of ``[\\w+=,.@-]``
 * ``[SRCID]`` id_credentials_temp_control-access_monitor.html - source identity
 * ``[SLR]``   using-service-linked-roles.html; Identity Center: ``/aws-reserved/sso.amazonaws.com/``
+* ``[QUOTA]`` reference_iam-quotas.html - role trust policy length (2,048 characters, 8,192
+  when raised)
 """
 
 from __future__ import annotations
@@ -78,9 +80,12 @@ class Code(StrEnum):
     EXEMPT_IDENTITY_CENTER = "RSN041"
     EXEMPT_NON_AWS_PRINCIPALS = "RSN042"
     EXEMPT_CONFIGURED = "RSN043"
+    MASQUERADING_NAME = "RSN044"
     # Input problems.
     UNPARSEABLE = "RSN050"
     NO_TRUST_POLICY = "RSN051"
+    TOO_COMPLEX = "RSN052"
+    TOO_LARGE = "RSN053"
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,6 +432,23 @@ _ENTRIES: Final = (
         "itself evaluates as {policy_status}).",
     ),
     Finding(
+        Code.MASQUERADING_NAME,
+        "Role name imitates an AWS-managed role",
+        Severity.HIGH,
+        "AWS creates Identity Center roles (AWSReservedSSO_*) only under the path "
+        "/aws-reserved/sso.amazonaws.com/ and service-linked roles (AWSServiceRoleFor*) only "
+        "under /aws-service-role/; nobody else can create roles there [SLR]. The names are "
+        "not reserved: anyone allowed iam:CreateRole can give a role such a name at another "
+        "path, where it passes for an AWS-managed role in consoles, reviews and tools that "
+        "trust the name. The role is judged on its trust policy like any other.",
+        "Find out who created the role and why (CloudTrail CreateRole); delete it if nobody "
+        "owns it, or rename it (create a new role) so it no longer imitates an AWS-managed "
+        "role. Exempt AWS-managed roles by their reserved path, never by name.",
+        "Role {name} imitates an AWS-managed {imitated} role, but its path {path} is not the "
+        "reserved path {reserved} that AWS alone can create roles under; its trust policy "
+        "evaluates as {policy_status}.",
+    ),
+    Finding(
         Code.UNPARSEABLE,
         "Trust policy cannot be read",
         Severity.MEDIUM,
@@ -442,6 +464,30 @@ _ENTRIES: Final = (
         "recordings omit it), so the role cannot be evaluated from it.",
         "Fetch the role with iam:GetRole or iam:GetAccountAuthorizationDetails.",
         "The role record has no AssumeRolePolicyDocument.",
+    ),
+    Finding(
+        Code.TOO_COMPLEX,
+        "Trust policy too complex to decide in full",
+        Severity.MEDIUM,
+        "The evaluator tries witness requests (callers × session names) against every "
+        "statement, within a fixed work bound so that no document can stall a scan. This "
+        "document needs more requests than the bound allows [EVAL]; requests not tried "
+        "cannot show that the rule holds, so it is not reported as enforced.",
+        "Simplify the trust policy: fewer session-name values and principals per statement; "
+        "the rule needs one condition, sts:RoleSessionName = ${aws:username}.",
+        "Evaluation stopped after {work} work units (bound {budget}): the verdict is based "
+        "on the requests tried so far.",
+    ),
+    Finding(
+        Code.TOO_LARGE,
+        "Trust policy larger than IAM allows",
+        Severity.MEDIUM,
+        "IAM accepts role trust policies of at most 2,048 characters by default, 8,192 when "
+        "the quota is raised [QUOTA]. A larger document cannot be a role's "
+        "trust policy as IAM stores it, so it is not evaluated.",
+        "Check where the document came from; a real role's AssumeRolePolicyDocument is "
+        "never this large.",
+        "The trust policy has {size} characters; IAM allows at most {limit}: not evaluated.",
     ),
 )
 

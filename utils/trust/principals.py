@@ -216,3 +216,58 @@ def entries_match(entries: tuple[Entry, ...], caller: Caller, *, negated: bool) 
     """``Principal`` (any entry covers) or ``NotPrincipal`` (no entry covers)."""
     matched = or3(*(entry_matches(entry, caller) for entry in entries))
     return not3(matched) if negated else matched
+
+
+def has_unknown_arn(caller: Caller) -> bool:
+    """Whether an ARN that principal entries of the caller's kind compare with is unknown."""
+    if caller.kind is CallerType.USER:
+        return caller.user_arn is None
+    if caller.kind is CallerType.ROLE_SESSION:
+        return caller.role_arn is None or caller.session_arn is None
+    return False
+
+
+class EntryIndex:
+    """A statement's entries grouped by account and ARN, so matching a caller costs the
+    entries that can cover it, not all of them (policies list hundreds of principals)."""
+
+    __slots__ = ("_accounts", "_all", "_any_account", "_exact", "_small", "_specific")
+
+    #: Up to this many entries a plain scan is cheaper than the index.
+    SMALL: Final = 8
+
+    def __init__(self, entries: tuple[Entry, ...]) -> None:
+        self._all = entries
+        self._small = len(entries) <= self.SMALL
+        if self._small:
+            return
+        self._any_account = tuple(e for e in entries if e.kind is EntryKind.WILDCARD)
+        accounts: dict[str, list[Entry]] = {}
+        specific: dict[str, list[Entry]] = {}
+        exact: dict[str, list[Entry]] = {}
+        for entry in entries:
+            if entry.kind is EntryKind.DEAD or entry.account is None:
+                continue
+            if entry.kind is EntryKind.ACCOUNT:
+                accounts.setdefault(entry.account, []).append(entry)
+            else:
+                specific.setdefault(entry.account, []).append(entry)
+                exact.setdefault(entry.text, []).append(entry)
+        self._accounts = {k: tuple(v) for k, v in accounts.items()}
+        self._specific = {k: tuple(v) for k, v in specific.items()}
+        self._exact = {k: tuple(v) for k, v in exact.items()}
+
+    def match(self, caller: Caller, *, negated: bool) -> TV:
+        """``entries_match`` for these entries, skipping those that cannot cover the caller
+        (other accounts; other users' and roles' ARNs when the caller's ARN is known)."""
+        account = caller.account
+        if self._small or account is None:
+            return entries_match(self._all, caller, negated=negated)
+        candidates = [*self._any_account, *self._accounts.get(account, ())]
+        if has_unknown_arn(caller):
+            candidates.extend(self._specific.get(account, ()))
+        else:
+            for arn in (caller.user_arn, caller.role_arn, caller.session_arn):
+                if arn is not None:
+                    candidates.extend(self._exact.get(arn, ()))
+        return entries_match(tuple(candidates), caller, negated=negated)

@@ -14,6 +14,7 @@ from typing import Any, Final
 from .findings import CATALOGUE, Code, render
 from .policy import TrustPolicy
 from .remediation import mask_external_ids
+from .reserved import Imitation
 
 
 class TrustStatus(StrEnum):
@@ -153,6 +154,22 @@ class RoleVerdict:
     fixed_policy: Mapping[str, Any] | None = None
     remediation_command: str | None = None
     external_ids_masked: bool = False
+    #: Set when the name imitates an AWS-managed role outside the reserved path (RSN044).
+    imitation: Imitation | None = None
+
+    @property
+    def exempt_by(self) -> str | None:
+        """What an exemption rests on: ``reserved_path`` (AWS made the role),
+        ``trust_policy`` (only services/identity providers trusted) or ``configuration`` (an
+        administrator's pattern, which can also match look-alikes)."""
+        if self.status is not TrustStatus.EXEMPT:
+            return None
+        codes = {reason.code for reason in self.reasons}
+        if Code.EXEMPT_CONFIGURED in codes:
+            return "configuration"
+        if codes & {Code.EXEMPT_SERVICE_LINKED, Code.EXEMPT_IDENTITY_CENTER}:
+            return "reserved_path"
+        return "trust_policy"
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of the CLI and of alert raw data."""
@@ -169,5 +186,9 @@ class RoleVerdict:
             result["remediation_note"] = MASK_NOTE
         if self.status is TrustStatus.EXEMPT:
             result["policy_status"] = self.policy_verdict.status.value
+            result["exempt_by"] = self.exempt_by
+        result["imitates_aws_managed_role"] = (
+            self.imitation.kind.value if self.imitation is not None else None
+        )
         result.update(self.policy_verdict.flags())
         return result
