@@ -33,6 +33,7 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ def offline() -> Iterator[Guard]:
         guard.attempts += 1
         raise NetworkCut("plugin-check runs offline: connection refused")
 
-    def skip(seconds: float) -> None:
+    def skip(seconds: Any) -> None:
         guard.sleeps += float(seconds)
 
     socket.socket.connect = refuse  # type: ignore[method-assign]
@@ -176,8 +177,8 @@ def configuration_for(plugin: Any, folder: Path) -> dict[str, Any]:
     for step in plugin.metadata.get("configuration", []):
         if step.get("type") != "dynamic_step":
             continue
-        report = run_call(lambda s=step: plugin.get_fields(s["name"], configuration))
-        fields = []
+        report = run_call(partial(plugin.get_fields, step["name"], configuration))
+        fields: list[Any] = []
         if report.outcome == "ok":
             with offline():
                 try:
@@ -236,12 +237,12 @@ def check(folder: Path) -> PluginReport:
         return report
     for step in [*report.facts["steps"], CE_OWN_STEP]:
         report.calls[f"validate_step:{step}"] = run_call(
-            lambda s=step: plugin.validate_step(s, ResolvingConfiguration(configuration))
+            partial(plugin.validate_step, step, ResolvingConfiguration(configuration))
         )
     for step in metadata.get("configuration", []):
         if step.get("type") == "dynamic_step":
             report.calls[f"get_fields:{step['name']}"] = run_call(
-                lambda s=step: plugin.get_fields(s["name"], configuration)
+                partial(plugin.get_fields, step["name"], configuration)
             )
     if metadata.get("receiving_supported"):
         report.calls["get_default_mappings"] = run_call(
