@@ -26,6 +26,7 @@ from .catalogue import (
     UNATTRIBUTED_ACTIVITY,
     raise_severity,
 )
+from .resources import describe_resources, resources_field
 from .session_windows import SessionWindow, service_of
 
 
@@ -94,8 +95,9 @@ def noncompliant_activity_alert(
         f"{format_iso(window.first_seen)} and {format_iso(window.last_seen)} the session made "
         f"{window.events} call(s): {names}. Identity resolved by "
         f"{resolution.get('method')} ({resolution.get('status')})."
-    )
+    ) + describe_resources(window.resources)
     raw = {
+        "resources": resources_field(window.resources),
         "account_id": window.account_id,
         "region": ", ".join(window.regions),
         "role_arn": window.role_arn,

@@ -9,7 +9,8 @@ receiver (``get_queues``, ``get_available_fields``, ``get_default_mappings``,
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -48,8 +49,15 @@ class PluginBase(CommonPluginBase):
     def validate_step(self, name: str, configuration: dict[str, Any]) -> ValidationResult:
         raise NotImplementedError
 
-    def pull_alerts(self, query: str = "") -> list[Alert] | list[Event]:
-        raise NotImplementedError
+    if TYPE_CHECKING:
+        # CE calls ``pull_alerts()`` on CTO sources (the official ``logs_itsm`` takes no
+        # argument); ``query`` serves Netskope-tenant sources only. Typed loosely so that a
+        # source overriding it without ``query`` type-checks, as it runs.
+        pull_alerts: Callable[..., list[Alert] | list[Event]]
+    else:
+
+        def pull_alerts(self, query: str = "") -> list[Alert] | list[Event]:
+            raise NotImplementedError
 
     def create_task(self, alert: Alert | Event, mappings: dict[str, Any], queue: Queue) -> Task:
         raise NotImplementedError
