@@ -142,7 +142,7 @@ def test_a_window_without_resources_says_nothing_of_them() -> None:
     )
     assert key is not None
     alert = activity_alerts.noncompliant_activity_alert(windows.windows[key], "not_enforced")
-    assert "resources" not in alert["rawData"]
+    assert alert["rawData"]["resources"] == ""
     assert "Resources touched" not in alert["rawData"]["description"]
 
 

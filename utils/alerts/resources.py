@@ -89,9 +89,11 @@ def resources_of(event: TrailEvent) -> tuple[str, ...]:
     return tuple(found)
 
 
-def resources_field(resources: list[str]) -> str | None:
-    """``rawData["resources"]``: the names comma-separated (None when there are none)."""
-    return ", ".join(resources) or None
+def resources_field(resources: list[str]) -> str:
+    """``rawData["resources"]``: the names comma-separated; empty, not absent, when the
+    events named none, so a queue mapping ``$resources`` renders nothing rather than CE's
+    ``value_unavailable``."""
+    return ", ".join(resources)
 
 
 def describe_resources(resources: list[str]) -> str:
