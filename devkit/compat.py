@@ -72,7 +72,11 @@ class Outcome:
 
 
 def _run(
-    outcome: Outcome, name: str, command: list[str], env: dict[str, str] | None = None
+    outcome: Outcome,
+    name: str,
+    command: list[str],
+    env: dict[str, str] | None = None,
+    show_tail: bool = False,
 ) -> bool:
     started = time.monotonic()
     result = subprocess.run(  # noqa: PLW1510 - the return code is read below
@@ -80,7 +84,8 @@ def _run(
     )
     took = time.monotonic() - started
     tail = (result.stdout + result.stderr).strip().splitlines()[-1:] or [""]
-    outcome.steps[name] = f"{'ok' if result.returncode == 0 else 'FAILED'} ({took:.0f}s) {tail[0]}"
+    shown = f" {tail[0]}" if show_tail else ""
+    outcome.steps[name] = f"{'ok' if result.returncode == 0 else 'FAILED'} ({took:.0f}s){shown}"
     if result.returncode != 0:
         outcome.log.append(f"--- {outcome.version} {name}\n{result.stdout}\n{result.stderr}")
     return result.returncode == 0
@@ -140,6 +145,7 @@ def check_version(version: str) -> Outcome:
         "pytest",
         [str(python), "-m", "pytest", "-q", "-p", "no:randomly", *ignores, *SUITES],
         env=env,
+        show_tail=True,
     )
     outcome.failed = not ok
     outcome.seconds = time.monotonic() - started

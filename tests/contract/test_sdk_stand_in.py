@@ -13,6 +13,7 @@ from netskope.integrations.itsm.models import Task, TaskStatus, UpdatedTaskValue
 from netskope.integrations.itsm.plugin_base import PluginBase, set_ce_proxy_settings
 
 from devkit.loader import load_plugin
+from devkit.runner import TenantConfig
 
 
 def test_secret_references_resolve_only_through_item_access_and_get() -> None:
@@ -77,3 +78,17 @@ def test_task_states_are_receiver_strings_and_enums_are_str_enums() -> None:
     assert str(TaskStatus.NEW) == "TaskStatus.NEW"  # (str, Enum), as CE declares them
     assert add_user_agent()["User-Agent"] == "netskope-ce-6.0.0"
     assert add_user_agent({"User-Agent": "mine"})["User-Agent"] == "mine"
+
+
+def test_the_runner_hands_the_configuration_over_as_ces_secrets_mapping() -> None:
+    tenant = TenantConfig(
+        name="t",
+        configuration={"splunk": {"hec_token": "secret:hec"}},
+        secrets={"hec": "tok-value-1234"},
+    )
+    handed = tenant.handed_over()
+    assert handed["splunk"]["hec_token"] == "tok-value-1234"
+    assert dict(handed["splunk"].items()) == {"hec_token": "secret:hec"}
+    handed["splunk"]["hec_token"] = "changed"  # a fresh copy each time
+    assert tenant.handed_over()["splunk"]["hec_token"] == "tok-value-1234"
+    assert "tok-value" not in repr(tenant)
