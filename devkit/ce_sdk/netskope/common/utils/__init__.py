@@ -10,12 +10,9 @@ from __future__ import annotations
 
 from .db import Collections, DBConnector
 from .logger import Logger, LogRecord
-from .notifier import Notification, Notifier
+from .notifier import Notification, Notifier, notifier
 from .plugin_base import PluginBase, PluginMount, add_user_agent
 from .secrets import ResolvingConfiguration, SecretStore
-
-# CE's notifier is a module-level object shared by everything in the process.
-notifier = Notifier()
 
 __all__ = [
     "Collections",

@@ -29,3 +29,7 @@ class Notifier:
 
     def clear(self) -> None:
         self.notifications.clear()
+
+
+# CE's notifier is one object shared by everything in the process.
+notifier = Notifier()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..api import __version__
+from .notifier import Notifier, notifier
 
 # CE keeps proxy settings in its database (Settings > Proxy); the local runner sets them.
 _CE_PROXY: dict[str, str] = {"http": "", "https": ""}
@@ -152,6 +153,11 @@ class PluginBase(metaclass=PluginMount):
     @property
     def mappings(self) -> Any:
         return self._extra.get("mappings")
+
+    @property
+    def notifier(self) -> Notifier:
+        """CE's banner notifications (``info``/``warn``/``error``)."""
+        return notifier
 
     def cleanup(self, *args: Any, **kwargs: Any) -> None:
         """Called when a configuration is deleted or disabled; nothing by default."""
