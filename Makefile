@@ -80,3 +80,20 @@ bench-scale-s3: venv
 .PHONY: bench-scale-sqs
 bench-scale-sqs: venv
 	$(BIN)/python -m bench.scale_sqs $(ARGS)
+
+# The official CE plugins (ServiceNow, Jira, Webhook receivers; Logs source) beside the repo.
+CE_PLUGINS ?= $(shell $(PYTHON) -c "from devkit.loader import official_plugins_dir as d; print(d())")
+COMPAT_PYTHONS ?= 3.11 3.12 3.13
+
+.PHONY: plugin-check compat
+
+# Load each official plugin and ours exactly as CE does, offline; a JSON report (exit 1 only
+# when a plugin cannot be imported or instantiated the way CE does).
+plugin-check: venv
+	$(BIN)/python -m devkit plugin-check $(CE_PLUGINS)/servicenow_itsm $(CE_PLUGINS)/jira_itsm \
+	    $(CE_PLUGINS)/webhook_cto $(CE_PLUGINS)/logs_itsm .
+
+# The plugin imports and its contract and core suites pass on every CPython CE may run
+# (one venv per interpreter under .venv-compat/, msgspec/isal installed where they build).
+compat: venv
+	$(BIN)/python -m devkit compat $(COMPAT_PYTHONS)

@@ -12,6 +12,8 @@ COMMANDS = {
     "resolve": ("devkit.resolve_cli", "resolve CloudTrail files to identities offline"),
     "vendor": ("devkit.vendor", "vendor optional accelerators into the package's lib/"),
     "soak": ("devkit.soak", "crash and outage soak"),
+    "plugin-check": ("devkit.plugin_check", "load CE plugin folders as CE does, offline"),
+    "compat": ("devkit.compat", "contract and core suites on every supported CPython"),
 }
 
 
@@ -19,7 +21,7 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         print("usage: python -m devkit <command> [args]\n\ncommands:")
         for name, (_, text) in COMMANDS.items():
-            print(f"  {name:11} {text}")
+            print(f"  {name:13} {text}")
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     from devkit.loader import register_package
 

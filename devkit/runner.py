@@ -11,7 +11,10 @@
    plugin mutated in place), then upserts the alerts by id into a local SQLite store.
 
 The tenant file: ``{"name": ..., "configuration": {step: {...}}, "use_proxy": false,
-"ssl_validation": true, "proxy": {"http": ..., "https": ...}}``.
+"ssl_validation": true, "proxy": {"http": ..., "https": ...}, "secrets": {name: value}}``.
+The configuration reaches the plugin as CE hands it over: a mapping that resolves
+Secrets-Manager references (``"secret:<name>"``, from ``secrets``; ``"plain:<value>"``)
+only when a value is read with ``[]`` or ``.get()``.
 """
 
 from __future__ import annotations
@@ -57,6 +60,14 @@ class TenantConfig:
     use_proxy: bool = False
     ssl_validation: bool = True
     proxy: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)  # CE's Secrets Manager
+
+    def handed_over(self) -> dict[str, Any]:
+        """The configuration as CE hands it to a plugin (a fresh copy each time)."""
+        install_sdk()
+        from netskope.common.utils import ResolvingConfiguration, SecretStore
+
+        return ResolvingConfiguration(copy.deepcopy(self.configuration), SecretStore(self.secrets))
 
     @classmethod
     def load(cls, path: Path) -> TenantConfig:
@@ -67,6 +78,7 @@ class TenantConfig:
             use_proxy=bool(data.get("use_proxy", False)),
             ssl_validation=bool(data.get("ssl_validation", True)),
             proxy=dict(data.get("proxy") or {}),
+            secrets=dict(data.get("secrets") or {}),
         )
 
 
@@ -121,7 +133,7 @@ def validate_all(plugin_cls: type[Any], tenant: TenantConfig, logger: Any) -> No
             use_proxy=tenant.use_proxy,
             ssl_validation=tenant.ssl_validation,
         )
-        result = instance.validate_step(step["name"], copy.deepcopy(tenant.configuration))
+        result = instance.validate_step(step["name"], tenant.handed_over())
         if not result.success:
             raise ValidationFailed(step["name"], result.message)
 
@@ -153,13 +165,13 @@ def _run(
     plugin_cls = load_plugin(plugin_dir)
     apply_sqs_timings(os.environ.get(SQS_TIMINGS_ENV))
     logger = make_logger(echo)
-    plugin_cls(None, None, {}, None, logger)  # CE's throw-away instantiation
+    plugin_cls(None, None, None, None, logger)  # CE's throw-away instantiation
     if validate:
         validate_all(plugin_cls, tenant, logger)
     storage = state.storage()
     plugin = plugin_cls(
         tenant.name,
-        copy.deepcopy(tenant.configuration),
+        tenant.handed_over(),
         storage,
         state.last_run_at(),
         logger,

@@ -2,9 +2,11 @@
 
 - ``GET /api/now/table/<table>``: ``sysparm_query`` (``^``-joined AND terms with ``=``,
   ``!=``, ``STARTSWITH``, ``ENDSWITH``, ``LIKE``, ``IN``, ``NOT IN``, ``ISEMPTY``,
-  ``ISNOTEMPTY``, ``ORDERBY``/``ORDERBYDESC``), ``sysparm_limit``, ``sysparm_offset``,
-  ``sysparm_fields``; ``X-Total-Count`` header. ``^OR``/``^NQ`` are refused with a 400
-  rather than silently misread.
+  ``ISNOTEMPTY``, ``ORDERBY``/``ORDERBYDESC``, ``^OR`` binding to the term before it as
+  ServiceNow reads it), ``sysparm_limit``, ``sysparm_offset``, ``sysparm_fields``;
+  ``X-Total-Count`` header. ``^NQ`` is refused with a 400 rather than silently misread.
+- ``sys_user_group`` and ``sys_dictionary`` rows (``seed_reference_data``): the groups CE's
+  ServiceNow plugin offers as queues and the columns it offers as mapping fields.
 - ``GET|PATCH|PUT|DELETE /api/now/table/<table>/<sys_id>``, ``POST /api/now/table/<table>``.
 - Basic auth; ServiceNow's error shape ``{"error": {"message", "detail"}, "status":
   "failure"}`` (401 ``User Not Authenticated``, 400 ``Invalid table``, 404 ``No Record
@@ -72,7 +74,50 @@ TABLES: dict[str, TableSpec] = {
         {"impact": SCALE_1_3, "urgency": SCALE_1_3},
     ),
     "sys_user": TableSpec(),
+    "sys_user_group": TableSpec(),
+    "sys_dictionary": TableSpec(),
 }
+
+# Columns of the incident tables (``sys_dictionary``: what a queue mapping can target). The
+# task fields are inherited by both tables, as ``name=<table>^ORname=task`` reads them.
+TASK_COLUMNS: dict[str, str] = {
+    "short_description": "Short description",
+    "description": "Description",
+    "work_notes": "Work notes",
+    "comments": "Additional comments",
+    "assignment_group": "Assignment group",
+    "assigned_to": "Assigned to",
+    "state": "State",
+    "impact": "Impact",
+    "urgency": "Urgency",
+    "priority": "Priority",
+    "correlation_id": "Correlation ID",
+    "correlation_display": "Correlation display",
+    "sys_id": "Sys ID",
+}
+TABLE_COLUMNS: dict[str, dict[str, str]] = {
+    "sn_si_incident": {"severity": "Business impact", "category": "Category"},
+    "incident": {"category": "Category", "caller_id": "Caller"},
+}
+DEFAULT_GROUPS = ("Cloud Security", "Identity and Access")
+
+
+def seed_reference_data(emulator: ServiceNowEmulator) -> None:
+    """The rows CE's ServiceNow plugin reads besides incidents: assignment groups (its
+    queues) and the dictionary of the incident tables (its mapping fields)."""
+    rows: list[tuple[str, dict[str, str]]] = [
+        ("sys_user_group", {"name": name}) for name in DEFAULT_GROUPS
+    ]
+    columns = {"task": TASK_COLUMNS, **TABLE_COLUMNS}
+    for table, fields in columns.items():
+        rows += [
+            ("sys_dictionary", {"name": table, "element": element, "column_label": label,
+                                "internal_type": "string"})
+            for element, label in fields.items()
+        ]  # fmt: skip
+    rows.append(("sys_dictionary", {"name": "task", "element": "", "internal_type": "collection"}))
+    for table, values in rows:
+        emulator.insert(table, values)
 
 
 def _error(status: int, message: str, detail: str | None) -> Response:
@@ -109,13 +154,24 @@ def parse_query(query: str) -> tuple[list[Predicate], list[tuple[str, bool]]]:
             continue
         if term == "EQ":
             continue
-        if term.startswith(("OR", "NQ")):
-            raise QueryError(f"'^{term[:2]}' queries are not supported by the emulator")
-        match = _TERM.match(term)
+        if term.startswith("NQ"):
+            raise QueryError("'^NQ' queries are not supported by the emulator")
+        alternative = term.startswith("OR")
+        if alternative and not predicates:
+            raise QueryError(f"'^{term}' has no term before it to be an alternative to")
+        match = _TERM.match(term[2:] if alternative else term)
         if match is None:
             raise QueryError(f"cannot read query term {term!r}")
-        predicates.append(_predicate(match["field"], match["op"], match["value"]))
+        predicate = _predicate(match["field"], match["op"], match["value"])
+        if alternative:  # a^ORb^c is (a OR b) AND c, as ServiceNow reads it
+            predicates.append(_either(predicates.pop(), predicate))
+        else:
+            predicates.append(predicate)
     return predicates, order
+
+
+def _either(first: Predicate, second: Predicate) -> Predicate:
+    return lambda record: first(record) or second(record)
 
 
 def _predicate(name: str, op: str, value: str) -> Predicate:
@@ -180,6 +236,15 @@ class ServiceNowEmulator(Emulator):
         self._numbers.clear()
         self.journal.clear()
         self.choice_violations.clear()
+
+    def insert(self, table: str, values: Mapping[str, str]) -> dict[str, str]:
+        """Add a row as ServiceNow would (generated sys_id, timestamps), for seeding."""
+        sys_id = secrets.token_hex(16)
+        record = {"sys_id": sys_id, "sys_created_on": _now_text(), "sys_mod_count": "0"}
+        record.update({k: _as_servicenow_value(v) for k, v in values.items()})
+        with self.lock:
+            self._records.setdefault(table, {})[sys_id] = record
+        return dict(record)
 
     def records(self, table: str) -> list[dict[str, str]]:
         with self.lock:

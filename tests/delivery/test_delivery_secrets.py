@@ -29,9 +29,10 @@ from netskope.plugins.custom_plugins.aws_role_session_cto.utils.splunk.sink impo
 from netskope.plugins.custom_plugins.aws_role_session_cto.utils.splunk.validation import probe_hec
 
 from devkit.aws_emulator import free_port
+from devkit.ce_routing import TicketOrchestrator, servicenow_routes
 from devkit.emulators.hec import HecEmulator, TokenSpec
-from devkit.emulators.servicenow import ServiceNowEmulator
-from devkit.servicenow_routing import ServiceNowReceiver, ServiceNowTarget, route
+from devkit.emulators.servicenow import ServiceNowEmulator, seed_reference_data
+from devkit.loader import load_plugin, official_plugins_dir
 
 from .conftest import DISABLED_TOKEN, SECRETS, SN_PASSWORD, SN_USER, TOKEN
 from .test_hec_emulator import self_signed
@@ -160,11 +161,24 @@ def test_what_splunk_receives_and_logs_has_no_token(
 def test_servicenow_routing_reveals_no_password(
     servicenow: ServiceNowEmulator, alerts: list[dict[str, Any]]
 ) -> None:
+    """The official ServiceNow plugin, its connections dropped: failures and logs name no
+    password (it is configured as CE passes it, a Secrets-Manager mapping)."""
+    from netskope.common.utils import ResolvingConfiguration, SecretStore
+
+    seed_reference_data(servicenow)
+    auth = {"url": servicenow.url, "username": SN_USER, "password": "secret:sn"}
+    config = ResolvingConfiguration(
+        {"auth": {**auth, "table": "sn_si_incident"}, "params": {"default_mappings": "no"}},
+        SecretStore({"sn": SN_PASSWORD}),
+    )
+    logger = Logger()
+    plugin = load_plugin(official_plugins_dir() / "servicenow_itsm")("sn", config, {}, None, logger)
+    (queue,) = [q for q in plugin.get_queues() if q.value == "no_queue"]
     servicenow.add_fault({"kind": "drop", "count": None})
-    target = ServiceNowTarget(servicenow.url, SN_USER, SN_PASSWORD)
-    report = route([Alert(**a) for a in alerts], ServiceNowReceiver(target, sleep=lambda _s: None))
-    assert report.errors
-    assert_clean(repr(target), report.errors, servicenow.requests)
+    orchestrator = TicketOrchestrator({"sn": plugin}, servicenow_routes("sn", queue))
+    report = orchestrator.deliver([Alert(**a) for a in alerts])["sn"]
+    assert report.failed
+    assert_clean(report.failed, logger.text(), servicenow.requests)
 
 
 @responses.activate

@@ -81,8 +81,15 @@ def test_anded_terms_limit_offset_order_and_fields(servicenow: ServiceNowEmulato
     assert response.headers["X-Total-Count"] == "3"
 
 
-def test_or_queries_are_refused_rather_than_misread(servicenow: ServiceNowEmulator) -> None:
-    response = call(servicenow, "GET", SIR, params={"sysparm_query": "category=a^ORcategory=b"})
+def test_or_binds_to_the_term_before_it_and_nq_is_refused(
+    servicenow: ServiceNowEmulator,
+) -> None:
+    for category, state in (("a", "1"), ("b", "1"), ("b", "2"), ("c", "1")):
+        create(servicenow, category=category, state=state)
+    query = "category=a^ORcategory=b^state=1"
+    response = call(servicenow, "GET", SIR, params={"sysparm_query": query})
+    assert sorted(r["category"] for r in response.json()["result"]) == ["a", "b"]
+    response = call(servicenow, "GET", SIR, params={"sysparm_query": "category=a^NQstate=1"})
     assert response.status_code == 400 and response.json()["status"] == "failure"
 
 

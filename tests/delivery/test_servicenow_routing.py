@@ -1,37 +1,90 @@
-"""CE's routing to ServiceNow, emulated end to end over real HTTP: rule, mapping, receiver."""
+"""CE's routing (rule, queue, mapping) handing our alerts to the official receiver plugins,
+unmodified, over real HTTP: ServiceNow incidents, Jira issues, webhooks."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from netskope.integrations.itsm.models import Alert, FieldMapping, Queue
+from netskope.common.utils import Logger, ResolvingConfiguration, SecretStore
+from netskope.integrations.itsm.models import Alert, FieldMapping, Queue, TaskStatus
 
-from devkit.emulators.servicenow import ServiceNowEmulator
-from devkit.servicenow_routing import (
+from devkit.ce_routing import (
     DEFAULT_BUSINESS_RULE,
-    SIR_SEVERITY,
     BusinessRule,
     Condition,
     QueueConfig,
-    ServiceNowReceiver,
-    ServiceNowTarget,
+    Route,
+    TicketOrchestrator,
+    jira_routes,
     map_fields,
-    route,
+    servicenow_routes,
     substitute,
+    webhook_routes,
 )
+from devkit.emulators.jira import JiraEmulator, document_text
+from devkit.emulators.servicenow import ServiceNowEmulator, seed_reference_data
+from devkit.emulators.webhook import WebhookCapture
+from devkit.loader import load_plugin, official_plugins_dir
 
-from .conftest import SN_PASSWORD, SN_USER, FakeClock
+from .conftest import SN_PASSWORD, SN_USER
+
+PLUGINS = official_plugins_dir()
+pytestmark = pytest.mark.skipif(
+    not PLUGINS.is_dir(), reason=f"official CE plugins not found at {PLUGINS}"
+)
+JIRA_EMAIL, JIRA_TOKEN = "ce@example.com", "jira-api-token-for-tests"
+BUCKET = "arn:aws:s3:::mysensitivebucket"
 
 
 @pytest.fixture
 def models(alerts: list[dict[str, Any]]) -> list[Alert]:
-    return [Alert(**a) for a in alerts]
+    found = [Alert(**a) for a in alerts]
+    found[1].rawData["resources"] = BUCKET  # the activity alert, as the plugin now builds it
+    return found
 
 
-def receiver(sn: ServiceNowEmulator, clock: FakeClock | None = None) -> ServiceNowReceiver:
-    target = ServiceNowTarget(sn.url, SN_USER, SN_PASSWORD)
-    return ServiceNowReceiver(target, sleep=(clock or FakeClock()).sleep)
+@pytest.fixture
+def logger() -> Logger:
+    return Logger()
+
+
+def configured(folder: str, name: str, config: dict[str, Any], logger: Logger) -> Any:
+    """An official plugin configured as CE does: secrets as Secrets-Manager references."""
+    store = SecretStore({"sn": SN_PASSWORD, "jira": JIRA_TOKEN})
+    plugin_cls = load_plugin(PLUGINS / folder)
+    return plugin_cls(name, ResolvingConfiguration(config, store), {}, None, logger)
+
+
+def servicenow_plugin(
+    sn: ServiceNowEmulator,
+    logger: Logger,
+    password: str = "secret:sn",  # noqa: S107 - a Secrets-Manager reference
+) -> Any:
+    seed_reference_data(sn)
+    auth = {"url": sn.url, "username": SN_USER, "password": password, "table": "sn_si_incident"}
+    config = {"auth": auth, "params": {"default_mappings": "no"}}
+    return configured("servicenow_itsm", "sn", config, logger)
+
+
+@pytest.fixture
+def jira() -> Iterator[JiraEmulator]:
+    with JiraEmulator({JIRA_EMAIL: JIRA_TOKEN}) as server:
+        yield server
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookCapture]:
+    with WebhookCapture() as server:
+        yield server
+
+
+def sn_orchestrator(sn: ServiceNowEmulator, logger: Logger) -> tuple[Any, TicketOrchestrator]:
+    plugin = servicenow_plugin(sn, logger)
+    group = next(q for q in plugin.get_queues() if q.label == "Cloud Security")
+    return plugin, TicketOrchestrator({"sn": plugin}, servicenow_routes("sn", group))
 
 
 # --------------------------------------------------------------------------- rule and mapping
@@ -60,135 +113,196 @@ def test_a_rule_with_several_conditions_needs_all_of_them(models: list[Alert]) -
 
 
 def test_placeholders_read_standard_fields_then_raw_data(models: list[Alert]) -> None:
-    activity = models[1]
-    text = substitute("$alertName by $user from $source_ip in $account_id", activity)
+    text = substitute("$alertName by $user from $source_ip on $resources", models[1])
     assert text == (
-        "Action through a non-compliant role by support_user from 198.51.100.23 in 111122223333"
+        "Action through a non-compliant role by support_user from 198.51.100.23 on " + BUCKET
     )
-
-
-def test_an_unknown_placeholder_is_rendered_value_unavailable_as_ce_does(
-    models: list[Alert],
-) -> None:
     assert substitute("role $no_such_key", models[0]) == "role value_unavailable"
-
-
-def test_an_escaped_dollar_is_left_alone(models: list[Alert]) -> None:
     assert substitute(r"cost \$user", models[0]) == r"cost \$user"
 
 
-def test_a_direct_field_mapping_copies_the_value_and_sys_id_is_never_sent(
-    models: list[Alert],
-) -> None:
+def test_a_direct_field_mapping_copies_the_value_as_text(models: list[Alert]) -> None:
     mappings = (
         FieldMapping(extracted_field="id", destination_field="correlation_id"),
-        FieldMapping(extracted_field="role_name", destination_field="u_role"),
+        FieldMapping(extracted_field="timestamp", destination_field="u_when"),
         FieldMapping(extracted_field="missing", destination_field="u_missing"),
-        FieldMapping(extracted_field="id", destination_field="sys_id"),
     )
-    assert map_fields(models[0], mappings) == {
-        "correlation_id": "aws-rsi:posture:111122223333:MyBucketRole",
-        "u_role": "MyBucketRole",
+    assert map_fields(models[1], mappings) == {
+        "correlation_id": models[1].id,
+        "u_when": str(models[1].timestamp),
     }
 
 
-def test_the_severity_scale_of_security_incidents() -> None:
-    assert SIR_SEVERITY == {
-        "critical": "1",
-        "high": "1",
-        "medium": "2",
-        "low": "3",
-        "informational": "3",
-    }
+# --------------------------------------------------------------------------- ServiceNow
 
 
-# --------------------------------------------------------------------------- end to end
-
-
-def test_matching_alerts_become_security_incidents_with_the_default_mapping(
-    servicenow: ServiceNowEmulator, models: list[Alert]
+def test_the_official_servicenow_plugin_opens_security_incidents_from_our_alerts(
+    servicenow: ServiceNowEmulator, models: list[Alert], logger: Logger
 ) -> None:
-    report = route(models, receiver(servicenow))
-    assert report.filtered_out == ["aws-rsi:volume:2026-11-28T10"]
-    assert [t.action for t in report.tickets] == ["created"] * 3
+    _, orchestrator = sn_orchestrator(servicenow, logger)
+    report = orchestrator.deliver(models)["sn"]
+    assert report.plugin == "ServiceNow 2.2.0"
+    assert (len(report.created), report.failed) == (3, [])
+    assert orchestrator.filtered_out == {"aws-rsi:volume:2026-11-28T10"}
     records = {r["correlation_id"]: r for r in servicenow.records("sn_si_incident")}
-    activity = records[
-        "aws-rsi:activity:111122223333:MyBucketRole:ASIAEXAMPLEKEY0001:2026-11-28T09"
-    ]
+    activity = records[models[1].id]
     assert activity["short_description"] == (
         "[high] Action through a non-compliant role: support_user (111122223333)"
     )
-    assert activity["severity"] == "1"
+    assert activity["severity"] == "1" and activity["category"] == "Activity"
     assert "Identity: support_user" in activity["description"]
-    assert "Source IP: 198.51.100.23" in activity["description"]
+    assert f"Resources touched: {BUCKET}" in activity["description"]
     assert "value_unavailable" not in activity["description"]
-    assert activity["category"] == "Activity"
+    group = next(r for r in servicenow.records("sys_user_group") if r["name"] == "Cloud Security")
+    assert activity["assignment_group"] == group["sys_id"]
+    assert "Resources touched" not in records[models[0].id]["description"]  # posture queue
     assert servicenow.choice_violations == []
-    ticket = report.tickets[1]
-    assert (ticket.severity, ticket.status) == ("high", "new")
-    assert ticket.number.startswith("SIR") and ticket.sys_id in ticket.link
+    task = report.created[1]
+    assert task.id == activity["sys_id"] and task.link.endswith(f"sys_id={task.id}")
+    assert (task.status, task.severity) == ("10", "1")  # the incident's own state and severity
 
 
-def test_a_second_run_creates_no_duplicate_tickets(
-    servicenow: ServiceNowEmulator, models: list[Alert]
+def test_a_second_pass_deduplicates_with_a_work_note_and_syncs_states(
+    servicenow: ServiceNowEmulator, models: list[Alert], logger: Logger
 ) -> None:
-    route(models, receiver(servicenow))
-    again = route(models, receiver(servicenow))
-    assert [t.action for t in again.tickets] == ["unchanged"] * 3
+    _, orchestrator = sn_orchestrator(servicenow, logger)
+    orchestrator.deliver(models)
+    again = orchestrator.deliver(models)["sn"]
+    assert again.created == [] and len(again.deduplicated) == 3
+    assert [t.dedupeCount for t in again.deduplicated] == [1, 1, 1]
     assert len(servicenow.records("sn_si_incident")) == 3
+    notes = [j for j in servicenow.journal if j["field"] == "work_notes"]
+    assert len(notes) == 3
+    assert notes[0]["value"].startswith(f"Cloud Exchange received alert {models[0].id} again")
+    assert orchestrator.sync() == {"sn": 3}
 
 
-def test_a_changed_alert_updates_its_ticket_with_a_work_note(
-    servicenow: ServiceNowEmulator, models: list[Alert]
+def test_an_incident_deleted_in_servicenow_is_synced_as_deleted(
+    servicenow: ServiceNowEmulator, models: list[Alert], logger: Logger
 ) -> None:
-    route(models, receiver(servicenow))
-    models[1].rawData["source_ip"] = "198.51.100.99"
-    again = route(models, receiver(servicenow))
-    assert [t.action for t in again.tickets] == ["unchanged", "updated", "unchanged"]
-    assert len(servicenow.records("sn_si_incident")) == 3
-    assert servicenow.journal[-1]["field"] == "work_notes"
-    assert "description" in servicenow.journal[-1]["value"]
+    _, orchestrator = sn_orchestrator(servicenow, logger)
+    created = orchestrator.deliver(models[:1])["sn"].created[0]
+    servicenow.reset_state()  # the incident is gone from the instance
+    orchestrator.sync()
+    (task,) = orchestrator.tasks_of("sn")
+    assert task.id == created.id and task.status == TaskStatus.DELETED
 
 
-def test_a_queue_sets_the_assignment_group(
-    servicenow: ServiceNowEmulator, models: list[Alert]
+def test_a_throttled_instance_is_retried_by_the_plugin_after_retry_after(
+    servicenow: ServiceNowEmulator,
+    models: list[Alert],
+    logger: Logger,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    queue = QueueConfig(queue=Queue(label="Cloud SecOps", value="a1b2c3"))
-    route(models[:1], receiver(servicenow), queue=queue)
-    assert servicenow.records("sn_si_incident")[0]["assignment_group"] == "a1b2c3"
-
-
-def test_a_throttled_instance_is_retried_after_retry_after(
-    servicenow: ServiceNowEmulator, models: list[Alert]
-) -> None:
-    clock = FakeClock()
+    _, orchestrator = sn_orchestrator(servicenow, logger)
+    sleeps: list[float] = []
+    monkeypatch.setattr("time.sleep", sleeps.append)
     servicenow.add_fault({"kind": "throttle", "retry_after": 4})
-    report = route(models[:1], receiver(servicenow, clock))
-    assert [t.action for t in report.tickets] == ["created"]
-    assert clock.sleeps == [4.0]
+    report = orchestrator.deliver(models[:1])["sn"]
+    assert (len(report.created), report.failed, sleeps) == (1, [], [4])
 
 
-def test_one_failing_alert_does_not_stop_the_others(
-    servicenow: ServiceNowEmulator, models: list[Alert]
+def test_one_refused_alert_does_not_stop_the_others(
+    servicenow: ServiceNowEmulator, models: list[Alert], logger: Logger
 ) -> None:
+    _, orchestrator = sn_orchestrator(servicenow, logger)
     servicenow.add_fault(
         {
             "kind": "status",
             "status": 400,
             "count": 1,
+            "paths": ["/api/now/table/sn_si_incident"],
             "body": {"error": {"message": "Invalid value", "detail": None}, "status": "failure"},
         }
     )
-    report = route(models, receiver(servicenow))
-    assert [e[0] for e in report.errors] == [models[0].id]
-    assert "HTTP 400 Invalid value" in report.errors[0][1]
+    report = orchestrator.deliver(models)["sn"]
+    assert [alert_id for alert_id, _ in report.failed] == [models[0].id]
+    assert "Received exit code 400, Bad Request" in report.failed[0][1]
     assert len(report.created) == 2
 
 
-def test_wrong_credentials_are_reported_without_the_password(
-    servicenow: ServiceNowEmulator, models: list[Alert]
+def test_wrong_credentials_fail_validation_without_showing_the_password(
+    servicenow: ServiceNowEmulator, logger: Logger
 ) -> None:
-    target = ServiceNowTarget(servicenow.url, SN_USER, "not-the-password")
-    report = route(models[:1], ServiceNowReceiver(target))
-    assert "HTTP 401 User Not Authenticated" in report.errors[0][1]
-    assert "not-the-password" not in report.errors[0][1] + repr(target)
+    plugin = servicenow_plugin(servicenow, logger, password="plain:not-the-password")
+    result = plugin.validate_step("auth", plugin.configuration)
+    assert not result.success
+    assert result.message.startswith("Received exit code 401, Unauthorized")
+    assert "not-the-password" not in result.message + logger.text()
+
+
+# --------------------------------------------------------------------------- Jira and Webhook
+
+
+def test_the_official_jira_plugin_creates_issues_and_comments_on_dedup(
+    jira: JiraEmulator, models: list[Alert], logger: Logger
+) -> None:
+    auth = {"url": jira.url, "email": JIRA_EMAIL, "api_token": "secret:jira"}
+    plugin = configured(
+        "jira_itsm", "jira", {"auth": auth, "params": {"issue_type": "Task"}}, logger
+    )
+    assert plugin.validate_step("params", plugin.configuration).success
+    (queue,) = [q for q in plugin.get_queues() if q.label == "Security - Task"]
+    orchestrator = TicketOrchestrator({"jira": plugin}, jira_routes("jira", queue))
+    first = orchestrator.deliver(models)["jira"]
+    assert first.plugin == "Jira 2.3.0" and (len(first.created), first.failed) == (3, [])
+    issues = {i["key"]: i for i in jira.issues}
+    activity = issues[first.created[1].id]["fields"]
+    assert activity["summary"].startswith("[high] Action through a non-compliant role")
+    assert activity["labels"] == [
+        "netskope-ce",
+        "aws-role-session",
+        "noncompliant_role_activity",
+        "severity-high",
+    ]
+    assert f"Resources touched: {BUCKET}" in document_text(activity["description"])
+    second = orchestrator.deliver(models)["jira"]
+    assert second.created == [] and len(jira.issues) == 3
+    comments = issues[first.created[1].id]["fields"]["comment"]["comments"]
+    assert comments == []  # the snapshot above; the emulator now has one
+    current = {i["key"]: i for i in jira.issues}[first.created[1].id]
+    (comment,) = current["fields"]["comment"]["comments"]
+    assert document_text(comment["body"]).startswith("Cloud Exchange received alert")
+    assert orchestrator.sync() == {"jira": 3}
+    assert {t.status for t in orchestrator.tasks_of("jira")} == {"To Do"}
+
+
+def test_the_official_webhook_plugin_posts_one_json_object_per_alert(
+    webhook: WebhookCapture, models: list[Alert], logger: Logger
+) -> None:
+    config = {"params": {"webhook_url": webhook.url + "/hooks/ce"}}
+    plugin = configured("webhook_cto", "hook", config, logger)
+    (queue,) = plugin.get_queues()
+    orchestrator = TicketOrchestrator({"hook": plugin}, webhook_routes("hook", queue))
+    report = orchestrator.deliver(models)["hook"]
+    assert report.plugin == "Webhook 1.0.0" and len(report.created) == 3
+    bodies = [r["json"] for r in webhook.received]
+    assert [b["id"] for b in bodies] == [m.id for m in models[:3]]
+    assert bodies[1]["user"] == "support_user" and bodies[1]["severity"] == "high"
+    assert webhook.received[0]["path"] == "/hooks/ce"
+    assert webhook.received[0]["headers"]["user-agent"].endswith("-cto-webhook-v1.0.0")
+    orchestrator.deliver(models)
+    assert len(webhook.received) == 3  # dedup: the plugin's update_task posts nothing
+
+
+def test_a_value_with_a_quote_breaks_a_webhook_template_so_the_example_avoids_them(
+    webhook: WebhookCapture, models: list[Alert], logger: Logger
+) -> None:
+    plugin = configured("webhook_cto", "hook", {"params": {"webhook_url": webhook.url}}, logger)
+    queue = QueueConfig(
+        Queue(label="Notification", value="notification"),
+        (FieldMapping(destination_field="json_object", custom_message='{"d": "$description"}'),),
+    )
+    models[0].rawData["description"] = 'say "hi"'
+    route = Route(DEFAULT_BUSINESS_RULE, "hook", queue)
+    report = TicketOrchestrator({"hook": plugin}, [route]).deliver(models[:1])["hook"]
+    assert report.failed and "Invalid payload found" in report.failed[0][1]
+    assert webhook.received == []
+
+
+def test_every_example_template_is_valid_json_for_every_alert(models: list[Alert]) -> None:
+    queue = Queue(label="Notification", value="notification")
+    (route,) = webhook_routes("hook", queue)
+    for alert in models:
+        body = json.loads(map_fields(alert, route.queue.mappings)["json_object"])
+        assert body["id"] == alert.id

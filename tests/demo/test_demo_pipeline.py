@@ -1,6 +1,7 @@
 """`make demo`'s pipeline names the right people: every planted case yields its alert with
-the right identity, nothing planted as innocent is alerted, and the second run duplicates
-nothing in CE, Splunk or ServiceNow."""
+the right identity and the resources it touched, nothing planted as innocent is alerted, the
+official ServiceNow, Jira and Webhook plugins deliver every finding, and the second run
+duplicates nothing in CE, Splunk, ServiceNow, Jira or the webhook."""
 
 from __future__ import annotations
 
@@ -67,6 +68,9 @@ def test_the_seed_listing_of_the_sensitive_bucket_names_support_user(demo: DemoR
     assert len(seed) == 1
     assert seed[0]["user"] == f"arn:aws:iam::{demo.tenant.account_id}:user/support_user"
     assert seed[0]["rawData"]["resolution_method"] == "issuing_event"
+    bucket = f"arn:aws:s3:::{demo.tenant.sensitive_bucket}"
+    assert bucket in seed[0]["rawData"]["resources"].split(", ")
+    assert f"Resources touched: {bucket}" in seed[0]["rawData"]["description"]
 
 
 def test_every_planted_case_yields_its_alert_with_the_right_identity(demo: DemoRun) -> None:
@@ -105,15 +109,33 @@ def test_the_second_run_duplicates_nothing(demo: DemoRun) -> None:
     assert demo.pulls[1].upsert.inserted == 0
     assert len(demo.splunk_events) == demo.splunk_after_first
     assert len(demo.incidents) == demo.incidents_after_first
+    assert len(demo.issues) == demo.issues_after_first
+    assert len(demo.webhooks) == demo.webhooks_after_first
     assert len({a["id"] for a in demo.alerts}) == len(demo.alerts)
+    for delivery in demo.deliveries[1].values():
+        assert delivery.created == [] and delivery.failed == []
+        assert len(delivery.deduplicated) == delivery.synced == len(demo.alerts)
 
 
-def test_every_ce_alert_reached_splunk_and_servicenow_once(demo: DemoRun) -> None:
+def test_the_official_plugins_delivered_each_set(demo: DemoRun) -> None:
+    plugins = {d.plugin for d in demo.deliveries[0].values()}
+    assert plugins == {"ServiceNow 2.2.0", "Jira 2.3.0", "Webhook 1.0.0"}
+    assert all(not d.failed for d in demo.deliveries[0].values())
+    support = [i for i in demo.incidents if "support_user" in i["short_description"]]
+    bucket = f"arn:aws:s3:::{demo.tenant.sensitive_bucket}"
+    assert any(f"Resources touched: {bucket}" in i["description"] for i in support)
+    work_notes = [n for n in demo.work_notes if n["field"] == "work_notes"]
+    assert len(work_notes) == len(demo.alerts)  # one per deduplicated alert, second run
+
+
+def test_every_ce_alert_reached_splunk_servicenow_jira_and_the_webhook_once(demo: DemoRun) -> None:
     ids = sorted(a["id"] for a in demo.alerts)
     splunk_ids = sorted(e["event"]["id"] for e in demo.splunk_events)
     assert splunk_ids == ids
     correlation = sorted(i["correlation_id"] for i in demo.incidents)
     assert correlation == ids
+    assert sorted(h["json"]["id"] for h in demo.webhooks) == ids
+    assert len(demo.issues) == len(ids)
 
 
 def test_report_and_outputs_carry_no_secret(demo: DemoRun, tmp_path: Path) -> None:
@@ -125,6 +147,10 @@ def test_report_and_outputs_carry_no_secret(demo: DemoRun, tmp_path: Path) -> No
         json.dumps(demo.alerts, default=str),
         json.dumps(demo.incidents),
         json.dumps(demo.splunk_events),
+        json.dumps(demo.issues),
+        json.dumps(demo.webhooks),
+        json.dumps(demo.work_notes),
+        demo.receiver_logs,
     ]
     texts += [p.logger.text() for p in demo.pulls]
     for secret in demo.secrets:

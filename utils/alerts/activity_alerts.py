@@ -35,6 +35,7 @@ from .catalogue import (
     UNATTRIBUTED_ACTIVITY,
     raise_severity,
 )
+from .resources import describe_resources, resources_field
 from .session_windows import SessionWindow, service_of
 
 
@@ -133,8 +134,9 @@ def noncompliant_activity_alert(
         f"{window.events} call(s): {names}. Identity resolved by "
         f"{resolution.get('method')} ({resolution.get('status')}"
         + (f", {evidence.value})." if evidence is not None else ").")
-    )
+    ) + describe_resources(window.resources)
     raw = {
+        "resources": resources_field(window.resources),
         "account_id": window.account_id,
         "region": ", ".join(window.regions),
         "role_arn": window.role_arn,

@@ -22,6 +22,7 @@ from ..cloudtrail.identities import names_role
 from ..cloudtrail.resolution import PROVISIONAL_METHODS, Resolution
 from ..cloudtrail.timeparse import format_iso, parse_iso
 from .builder import short_hash
+from .resources import MAX_RESOURCES, resources_of
 
 MAX_SAMPLES = 5
 # Counted events remembered across pulls: 6-byte fingerprints, stored packed in base64
@@ -109,6 +110,7 @@ class SessionWindow:
     user_agents: list[str] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
     access_keys: list[str] = field(default_factory=list)
+    resources: list[str] = field(default_factory=list)  # see ``resources``
     errors: int = 0
     # Event time at which each kept value was first seen (parallel to the lists above), and
     # of the event whose resolution the window shows: what a window keeps is decided by
@@ -119,6 +121,7 @@ class SessionWindow:
     user_agents_at: list[float] = field(default_factory=list)
     regions_at: list[float] = field(default_factory=list)
     access_keys_at: list[float] = field(default_factory=list)
+    resources_at: list[float] = field(default_factory=list)
     resolution_at: list[Any] = field(default_factory=list)  # [event time, event id]
     # When the session was created (what its role's compliance is judged at; None in
     # windows stored before 1.0.2), and whether the window was withdrawn: a trust-policy
@@ -154,6 +157,10 @@ class SessionWindow:
         _keep_earliest(
             self.access_keys, self.access_keys_at, resolution.access_key_id, at, MAX_SAMPLES
         )
+        full = len(self.resources) >= MAX_RESOURCES and len(self.resources_at) == MAX_RESOURCES
+        if not full or at <= self.resources_at[-1]:
+            for name in resources_of(event):  # a full window keeps only earlier names
+                _keep_earliest(self.resources, self.resources_at, name, at, MAX_RESOURCES)
         if resolution.origin is not None:
             mark = [at, event.eventID]
             if (

@@ -87,7 +87,8 @@ class UserIdentity(Model):
 
 
 class RequestParameters(Model):
-    """Request fields of STS issuance calls and IAM trust-policy changes."""
+    """Request fields of STS issuance calls, IAM trust-policy changes, and the names of the
+    resources a call acted on."""
 
     __slots__ = ()
     roleArn: str | None
@@ -100,6 +101,19 @@ class RequestParameters(Model):
     assumeRolePolicyDocument: str | None
     name: str | None
     principalArn: str | None
+    # Names of what a call acted on, shown in activity alerts (``alerts.resources``).
+    bucketName: str | None
+    key: str | None
+    userName: str | None
+    groupName: str | None
+    policyArn: str | None
+    instanceId: str | None
+    functionName: str | None
+    secretId: str | None
+    keyId: str | None
+    tableName: str | None
+    queueUrl: str | None
+    topicArn: str | None
 
 
 class Credentials(Model):
@@ -181,6 +195,7 @@ class TrailEvent(Model):
     requestParameters: RequestParameters | None
     responseElements: ResponseElements | None
     additionalEventData: AdditionalEventData | None
+    resources: list | None  # type: ignore[type-arg]  # [{"ARN", "type", "accountId"}], as JSON
 
 
 REQUIRED_FIELDS: Final = ("eventID", "eventName", "eventSource", "eventTime")

@@ -1,98 +1,30 @@
-"""Stand-in for ``netskope.common.utils``: the user agent helper and CE's logger."""
+"""Stand-in for ``netskope.common.utils``: what plugins import from it.
+
+``add_user_agent`` (CE's User-Agent), the plugin logger, the notifier (CE's banner
+notifications), ``DBConnector``/``Collections`` (CE's database, which some official plugins
+read directly: ``logs_itsm`` pulls CE's own log collection), and ``PluginBase``, the base of
+every module's plugin base class with the metaclass registration CE finds plugins by.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from .db import Collections, DBConnector
+from .logger import Logger, LogRecord
+from .notifier import Notification, Notifier, notifier
+from .plugin_base import PluginBase, PluginMount, add_user_agent
+from .secrets import ResolvingConfiguration, SecretStore
 
-from ..api import __version__
-
-
-def add_user_agent(header: dict[str, str] | None = None) -> dict[str, str]:
-    """Return ``header`` (or a new dict) with CE's User-Agent, as CE does."""
-    headers = dict(header) if header else {}
-    headers.setdefault("User-Agent", f"netskope-ce-{__version__}")
-    return headers
-
-
-@dataclass(frozen=True)
-class LogRecord:
-    """One call made on the CE logger."""
-
-    level: str
-    message: str
-    error_code: str | None = None
-    details: str | None = None
-    resolution: str | None = None
-
-
-@dataclass
-class Logger:
-    """CE's plugin logger: ``info/debug/warn/error`` (no ``warning``), recording every call.
-
-    CE stores each call as a log document visible in the UI; the stand-in keeps them in
-    ``records`` so tests can inspect everything a plugin logged (secret scans, error codes).
-    ``echo`` optionally mirrors calls to a text stream for the local runner.
-    """
-
-    records: list[LogRecord] = field(default_factory=list)
-    echo: Any = None
-
-    def _log(
-        self,
-        level: str,
-        message: str,
-        error_code: str | None = None,
-        details: str | None = None,
-        resolution: str | None = None,
-    ) -> None:
-        record = LogRecord(level, str(message), error_code, details, resolution)
-        self.records.append(record)
-        if self.echo is not None:
-            self.echo.write(f"[{level.upper():5}] {record.message}\n")
-
-    def info(
-        self,
-        message: str,
-        error_code: str | None = None,
-        details: str | None = None,
-        resolution: str | None = None,
-    ) -> None:
-        self._log("info", message, error_code, details, resolution)
-
-    def debug(
-        self,
-        message: str,
-        error_code: str | None = None,
-        details: str | None = None,
-        resolution: str | None = None,
-    ) -> None:
-        self._log("debug", message, error_code, details, resolution)
-
-    def warn(
-        self,
-        message: str,
-        error_code: str | None = None,
-        details: str | None = None,
-        resolution: str | None = None,
-    ) -> None:
-        self._log("warn", message, error_code, details, resolution)
-
-    def error(
-        self,
-        message: str,
-        error_code: str | None = None,
-        details: str | None = None,
-        resolution: str | None = None,
-    ) -> None:
-        self._log("error", message, error_code, details, resolution)
-
-    def text(self) -> str:
-        """Everything logged, as one string (for secret scans)."""
-        parts: list[str] = []
-        for r in self.records:
-            parts.extend(p for p in (r.message, r.error_code, r.details, r.resolution) if p)
-        return "\n".join(parts)
-
-
-__all__ = ["add_user_agent", "Logger", "LogRecord", "__version__"]
+__all__ = [
+    "Collections",
+    "DBConnector",
+    "LogRecord",
+    "Logger",
+    "Notification",
+    "Notifier",
+    "PluginBase",
+    "PluginMount",
+    "ResolvingConfiguration",
+    "SecretStore",
+    "add_user_agent",
+    "notifier",
+]
