@@ -12,7 +12,6 @@ time, with ``.get()``, and nowhere else.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 
 from .constants import MANIFEST
 from .roles_anywhere import RolesAnywhereSettings
+from .trust.wildcard import glob_match
 
 AUTH_DEFAULT_CHAIN = "deployed_on_aws"
 AUTH_ACCESS_KEYS = "access_keys"
@@ -161,7 +161,7 @@ class RuleConfig:
     def is_sensitive(self, action: str) -> bool:
         """Whether ``service:Action`` matches a configured pattern (case-insensitive globs)."""
         action = action.lower()
-        return any(fnmatch.fnmatchcase(action, p.lower()) for p in self.sensitive_actions)
+        return any(glob_match(p.lower(), action) for p in self.sensitive_actions)
 
 
 @dataclass(frozen=True)

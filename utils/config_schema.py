@@ -292,7 +292,7 @@ def _missing(step: str, key: str, error: jsonschema.ValidationError) -> str:
 
 # Longest value a field accepts, by manifest type (characters, after trimming). PEM text
 # (certificate chains, private keys) is the longest legitimate input.
-MAX_LENGTH: dict[str, int] = {"text": 2048, "password": 65536, "textarea": 65536}
+MAX_LENGTH: dict[str, int] = {"text": 2048, "password": 65536, "textarea": 65536}  # nosec B105: lengths
 MAX_LENGTH_OF_FIELD: dict[tuple[str, str], int] = {("rule", "sensitive_actions"): 8192}
 _ABSENT: Any = object()
 

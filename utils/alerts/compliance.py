@@ -9,11 +9,11 @@ configured patterns) are never reported as non-compliant.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable
 from enum import StrEnum
 
 from ..cloudtrail.identities import is_identity_center_role, is_service_linked_role
+from ..trust.wildcard import glob_match
 
 TimelineLookup = Callable[[str, float], tuple[bool, bool | None]]
 PostureLookup = Callable[[str], str | None]
@@ -47,7 +47,7 @@ def role_path_and_name(role_arn: str) -> tuple[str, str]:
 def matches_exemption(role_arn: str, patterns: tuple[str, ...]) -> bool:
     path, name = role_path_and_name(role_arn)
     candidates = (name.lower(), f"{path}{name}".lower())
-    return any(fnmatch.fnmatchcase(c, p.lower()) for p in patterns for c in candidates)
+    return any(glob_match(p.lower(), c) for p in patterns for c in candidates)
 
 
 class RoleCompliance:

@@ -560,7 +560,8 @@ class S3TrailReader:
         if stream.complete or stream.failed:
             return
         if stream.future is None:
-            assert self._refill_pool is not None
+            if self._refill_pool is None:
+                raise RuntimeError("page refills start only while the fetch pool is running")
             stream.future = self._refill_pool.submit(self._list_page, stream)
         if wait:
             page = stream.future.result()
@@ -639,7 +640,12 @@ class S3TrailReader:
         def work(cand: _Candidate) -> bytes:
             return get_object_bytes(client, self._bucket, cand.key, self._max_object_bytes)
 
-        for cand, result in ordered_map(self._selected(), work, self._fetch_workers):
+        def weight(cand: _Candidate) -> int:
+            # Listed sizes bound the bytes held in flight; a retried key's size is unknown.
+            return cand.size if cand.size >= 0 else self._max_object_bytes
+
+        fetched = ordered_map(self._selected(), work, self._fetch_workers, weight=weight)
+        for cand, result in fetched:
             self._inflight.popleft()
             self.stats.call("s3:GetObject")
             if isinstance(result, bytes):

@@ -268,7 +268,7 @@ class SqsNotificationReader:
             next_wait=min(self._wait, 1),
         )
         to_fetch = self._to_fetch(loop)
-        fetches = ordered_map(to_fetch, self._fetch, self._workers)
+        fetches = ordered_map(to_fetch, self._fetch, self._workers, weight=self._weight)
         try:
             for obj, result in fetches:
                 self._keep_visible()
@@ -458,6 +458,16 @@ class SqsNotificationReader:
             obj.status = _SKIPPED
             self.stats.objects_skipped[reason] += 1
         return obj
+
+    def _weight(self, obj: _Object) -> int:
+        """Bytes an object may hold in flight: the size its notification states, or the
+        per-object limit when it states none (the fetch enforces the limit either way)."""
+        size = obj.ref.size
+        return (
+            size
+            if size is not None and 0 <= size <= self._max_object_bytes
+            else (self._max_object_bytes)
+        )
 
     def _fetch(self, obj: _Object) -> tuple[str, bytes]:
         """GetObject, trying the other spelling of the key on a miss (fetcher thread)."""
