@@ -156,6 +156,9 @@ def test_validation_and_a_pull_with_secrets_manager_references_reach_splunk(
     for step in ("aws", "splunk"):
         result = plugin.validate_step(step, config)
         assert result.success, (step, result.message)
-    pulled = run_pull(TenantConfig("vault", config), StateDir(tmp_path), validate=False)
+    # The local CE hands the same references over through its own Secrets Manager.
+    raw = {step: dict(values) for step, values in config.items()}
+    tenant = TenantConfig("vault", raw, secrets=dict(VAULT))
+    pulled = run_pull(tenant, StateDir(tmp_path), validate=False)
     assert pulled.alerts
     assert hec.events, "the HEC emulator accepts only the resolved token"

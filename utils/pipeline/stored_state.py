@@ -276,6 +276,8 @@ SESSION_WINDOW: Final = record(
         "user_agents_at": _TIMES,
         "regions_at": _TIMES,
         "access_keys_at": _TIMES,
+        "resources": _STRINGS,
+        "resources_at": _TIMES,
         "resolution_at": list_of(anything),
         "created": optional(number),
         "withdrawn": boolean,
