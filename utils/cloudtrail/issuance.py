@@ -6,6 +6,7 @@ A failed call (``errorCode``) establishes nothing and never reaches these functi
 
 from __future__ import annotations
 
+from sys import intern
 from typing import Final
 
 from .events import (
@@ -42,6 +43,38 @@ _DEFAULT_DURATION: Final = {"GetFederationToken": 43200.0}
 _DEFAULT_SESSION_SECONDS: Final = 3600.0
 CONSOLE_SESSION_SECONDS: Final = 43200.0
 _SESSION_TYPES: Final = frozenset({ASSUMED_ROLE, FEDERATED_USER})
+# Callers seen issuing, each kept once: a trail where sessions are short re-issues sessions
+# to the same few hundred users and roles all day, and every stored session pointed at its
+# own copy of its caller (an ``Origin`` and four strings, about 400 bytes, kept for the
+# session's retention). Bounded: emptied when full (then shared again as met).
+_ORIGINS: dict[tuple[str | None, ...], Origin] = {}
+_MAX_ORIGINS: Final = 4096
+
+
+def shared_origin(origin: Origin) -> Origin:
+    """One ``Origin`` object per distinct caller (read-only, like every ``Origin``)."""
+    key = (
+        origin.type,
+        origin.arn,
+        origin.user_name,
+        origin.account_id,
+        origin.principal_id,
+        origin.provider,
+    )
+    known = _ORIGINS.get(key)
+    if known is not None:
+        return known
+    if len(_ORIGINS) >= _MAX_ORIGINS:
+        _ORIGINS.clear()
+    _ORIGINS[key] = origin
+    return origin
+
+
+def _name(text: str | None) -> str | None:
+    """A role ARN, account, Region or API name as one shared string. Interned strings are
+    freed with their last user (CPython >= 3.10 does not make them immortal), so a hostile
+    trail cannot grow the table beyond what the index keeps anyway."""
+    return intern(text) if type(text) is str else text
 
 
 def issued_session(event: TrailEvent, fallback_time: float) -> IssuedSession | None:
@@ -104,15 +137,16 @@ def issued_session(event: TrailEvent, fallback_time: float) -> IssuedSession | N
     if source_identity is None and identity is not None:
         context = identity.sessionContext
         source_identity = context.sourceIdentity if context is not None else None
+    account_id = arn_account(role_arn) or arn_account(assumed_arn) or event.recipientAccountId
     return IssuedSession(
         access_key_id=key,
-        kind=kind,
-        origin=origin,
+        kind=_name(kind) or kind,
+        origin=shared_origin(origin),
         parent_key=parent_key,
-        role_arn=role_arn,
+        role_arn=_name(role_arn),
         session_name=session_name,
-        account_id=arn_account(role_arn) or arn_account(assumed_arn) or event.recipientAccountId,
-        region=event.awsRegion,
+        account_id=_name(account_id),
+        region=_name(event.awsRegion),
         issued_at=issued_at,
         expires_at=expires_at,
         source_identity=source_identity,
