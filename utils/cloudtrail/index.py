@@ -332,8 +332,15 @@ class IssuanceIndex:
         """The event ids of every held event (oldest group first)."""
         return [event.eventID for group in self._held.values() for event in self.events_of(group)]
 
-    def release_all(self, keys: set[str]) -> list[HeldGroup]:
-        """The groups waiting for any of ``keys``, oldest first, no longer held.
+    @property
+    def next_number(self) -> int:
+        """The number the next group held will get (numbers only grow)."""
+        return self._next_held
+
+    def release_all(self, keys: set[str], held_before: int | None = None) -> list[HeldGroup]:
+        """The groups waiting for any of ``keys``, oldest first, no longer held; with
+        ``held_before``, only the groups held before that number (a group held after ``keys``
+        arrived was resolved knowing them, and stays held).
 
         The order depends only on when the groups were held, never on the iteration order
         of ``keys``, so a pull resolves and emits the same way under any hash seed.
@@ -344,6 +351,8 @@ class IssuanceIndex:
             found = waiting.get(key)
             if found:
                 numbers.update(found)
+        if held_before is not None:
+            numbers = {number for number in numbers if number < held_before}
         return [self._unhold(number) for number in sorted(numbers)]
 
     def expire(self, deadline: float) -> list[HeldGroup]:
