@@ -37,7 +37,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.corpus import PROFILES, Profile, corpus_dir, corpus_files, write_corpus
+from bench.corpus import (
+    PROFILES,
+    Profile,
+    add_digests,
+    attribution_digest,
+    corpus_dir,
+    corpus_files,
+    write_corpus,
+)
 
 CONTENDERS = (
     "raw-fast",
@@ -46,6 +54,8 @@ CONTENDERS = (
     "resolver-stdlib",
     "duckdb",
     "cli-summary",
+    "check-fast",
+    "check-stdlib",
     "interleaved-fast",
     "interleaved-stdlib",
 )
@@ -180,6 +190,56 @@ class Resolver:
         }
 
 
+class Check(Resolver):
+    """The resolver end to end, checked event by event against the ground truth (not timed).
+
+    Every emitted event named an IAM user through its issuances adds its share of
+    ``attribution_digest(eventID, user ARN)``; events emitted twice (copies farther apart
+    than the resolver's duplicate window) are counted, and added once, so the digest checks
+    who each event is attributed to and the copies are reported on their own.
+    """
+
+    def __init__(self, fast: bool) -> None:
+        super().__init__(fast)
+        self.digest = 0
+        self.emitted: set[str] = set()
+        self.emitted_twice = 0
+
+    def step(self, data: bytes, name: str) -> None:
+        decoded = self.decoder.decode_object(
+            data, name=name, max_decompressed_bytes=_MAX_DECOMPRESSED
+        )
+        self.events += len(decoded.events)
+        self._check(self.resolver.resolve(decoded.events))
+
+    def _check(self, result: Any) -> None:
+        for event, resolution in zip(result.events, result.resolutions, strict=True):
+            if event.eventID in self.emitted:
+                self.emitted_twice += 1
+                continue
+            self.emitted.add(event.eventID)
+            origin = resolution.origin
+            if (
+                resolution.method == "issuing_event"
+                and origin is not None
+                and origin.type == "IAMUser"
+            ):
+                self.attributed += 1
+                self.digest = add_digests(
+                    self.digest, attribution_digest(event.eventID, origin.arn or "")
+                )
+
+    def finish(self) -> dict[str, Any]:
+        self._check(self.resolver.drain())
+        return {
+            "events": self.events,
+            "attributed": self.attributed,
+            "attribution_digest": f"{self.digest:016x}",
+            "emitted_twice": self.emitted_twice,
+            "duplicates_dropped": self.resolver.stats.duplicates,
+        }
+
+
 def _alone(contender: Any, files: list[Path]) -> dict[str, Any]:
     """One contender over every file; CPU time covers reading, decoding and its own work."""
     started = _clock()
@@ -301,6 +361,8 @@ def run_contender(name: str, corpus: Path, limit: int | None) -> dict[str, Any]:
         result = _duckdb(files)
     elif name == "cli-summary":
         result = _cli_summary(corpus)
+    elif name in ("check-fast", "check-stdlib"):
+        result = _alone(Check(fast=name == "check-fast"), files)
     else:
         raise SystemExit(f"unknown contender {name!r}")
     result["files"] = len(files)
@@ -356,9 +418,10 @@ def drive(profile: Profile, records: int, repeat: int) -> dict[str, Any]:
         flush=True,
     )
     runs: dict[str, dict[str, Any]] = {}
-    alone = [name for name in CONTENDERS if not name.startswith("interleaved")]
-    plan = [(name, None) for name in alone] + [("resolver-fast", small)]
-    plan = plan * repeat + [(name, None) for name in CONTENDERS if name.startswith("interleaved")]
+    timed = [name for name in CONTENDERS if not name.startswith(("interleaved", "check"))]
+    plan = [(name, None) for name in timed] + [("resolver-fast", small)]
+    once = [name for name in CONTENDERS if name.startswith(("interleaved", "check"))]
+    plan = plan * repeat + [(name, None) for name in once]
     for name, limit in plan:
         label = name if limit is None else f"{name}@{limit}files"
         result = _spawn(name, corpus, limit)
@@ -379,14 +442,18 @@ def drive(profile: Profile, records: int, repeat: int) -> dict[str, Any]:
         f"{'peak RSS':>8} {'attributed':>10}"
     )
     for label, r in runs.items():
-        if "seconds" not in r:
+        if "seconds" not in r or label.startswith("check"):
             continue
         print(
             f"{label:26} {r['events']:>9} {r['seconds']:>7.2f} "
             f"{r['events'] / r['seconds']:>9.0f} {r['json_bytes'] / 1e6 / r['seconds']:>6.0f} "
             f"{r['peak_rss_mb']:>6.0f}MB {r.get('attributed', '-'):>10}"
         )
-    rate = {label: r["events"] / r["seconds"] for label, r in runs.items() if "seconds" in r}
+    rate = {
+        label: r["events"] / r["seconds"]
+        for label, r in runs.items()
+        if "seconds" in r and not label.startswith("check")
+    }
     ratios = [
         ("resolver-fast / raw-fast", rate["resolver-fast"] / rate["raw-fast"], 0.75),
         ("resolver-fast / duckdb (1 thread)", rate["resolver-fast"] / rate["duckdb"], 1.0),
@@ -434,7 +501,23 @@ def drive(profile: Profile, records: int, repeat: int) -> dict[str, Any]:
     }
     agree = len(set(counts.values())) == 1
     print(f"{'attributed counts':44} {counts} {'agree' if agree else 'DISAGREE'}")
+    truth = manifest["attribution_digest"]
+    checks_ok = True
+    for kind in ("fast", "stdlib"):
+        check = runs[f"check-{kind}"]
+        same = (
+            check["attribution_digest"] == truth and check["attributed"] == manifest["attributed"]
+        )
+        checks_ok = checks_ok and same
+        print(
+            f"{'per event, resolver-' + kind:44} {check['attributed']} events named as in the "
+            f"ground truth: {'identical' if same else 'DIFFERENT'} (digest "
+            f"{check['attribution_digest']} vs {truth}); duplicates dropped "
+            f"{check['duplicates_dropped']} of {manifest['duplicates']}, "
+            f"{check['emitted_twice']} emitted twice (farther apart than the window)"
+        )
     keyed = {label: runs[label]["keyed"] for label in ("raw-fast", "raw-stdlib")}
+    same_keyed = len(set(keyed.values())) == 1
     print(f"{'raw decoders: keyed events':44} {keyed}")
     print(flush=True)
     return {
@@ -443,7 +526,7 @@ def drive(profile: Profile, records: int, repeat: int) -> dict[str, Any]:
         "runs": runs,
         "rates": rate,
         "interleaved": interleaved,
-        "ok": agree and len(set(keyed.values())) == 1,
+        "ok": checks_ok and counts["duckdb"] == manifest["attributed"] and same_keyed,
     }
 
 

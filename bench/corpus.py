@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import random
 import shutil
@@ -210,6 +211,15 @@ class Generator:
         # Human session calls by (file of the session's AssumeRole, file of the call): which
         # were read before their issuance depends on the files' delivery order (``read_before``).
         self.reads: Counter[tuple[tuple[str, str, int], tuple[str, str, int]]] = Counter()
+        # Per-event ground truth: the IAM user behind every human session's key, and an
+        # order-free digest of (eventID, user ARN) over the events attributed to one.
+        self.origins: dict[str, str] = {}
+        self.digest = 0
+
+    def _attribute(self, record: dict[str, Any], origin: str | None) -> None:
+        if origin is None:
+            raise AssertionError(f"no origin for {record['eventID']}")  # a generator bug
+        self.digest = (self.digest + attribution_digest(record["eventID"], origin)) % _MOD
 
     # ---------------------------------------------------------------- records
 
@@ -466,12 +476,17 @@ class Generator:
     ) -> Session:
         rng = self.rng
         key = _key(rng, "ASIA")
-        if caller.get("type") == "AssumedRole":
-            self.truth["attributed"] += 1  # the chained AssumeRole is signed by a human session
-            self.truth["session_events"] += 1
         record = self._assume_role(
             moment, region, caller, role_arn, role_id, session_name, key, duration
         )
+        origin = caller["arn"] if caller.get("type") == "IAMUser" else None
+        if caller.get("type") == "AssumedRole":
+            self.truth["attributed"] += 1  # the chained AssumeRole is signed by a human session
+            self.truth["session_events"] += 1
+            origin = self.origins.get(caller["accessKeyId"])
+            self._attribute(record, origin)
+        if origin is not None:
+            self.origins[key] = origin
         delivery = slot + (1 if rng.random() < self.profile.late_issuance else 0)
         out.add(caller_account, region, delivery, record)
         self.truth["records"] += 1
@@ -750,6 +765,7 @@ class Generator:
                 self.truth["session_events"] += 1
                 self.truth["attributed"] += 1
                 self._read(session, account, region, slot)
+                self._attribute(record, self.origins.get(session.key))
             elif draw < 0.88:
                 user, key, user_id = rng.choice(users)
                 identity = {
@@ -787,6 +803,21 @@ class Generator:
                 self.truth["records"] += 1
 
 
+_MOD: Final = 2**64
+
+
+def attribution_digest(event_id: str, user_arn: str) -> int:
+    """One attributed event's share of the order-free digest of the ground truth (their sum
+    modulo 2**64): a contender that names any event's user differently, or misses one,
+    or counts one twice, gets another sum."""
+    data = f"{event_id}|{user_arn}".encode()
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
+
+
+def add_digests(*parts: int) -> int:
+    return sum(parts) % _MOD
+
+
 def _chooser(rng: random.Random, live: list[Session]) -> Callable[[], Session | None]:
     def pick() -> Session | None:
         return rng.choice(live) if live else None
@@ -814,7 +845,7 @@ def _gzip(data: bytes) -> bytes:
     return packed
 
 
-GENERATOR_VERSION = 3  # bump when the records generated or the manifest's fields change
+GENERATOR_VERSION = 4  # bump when the records generated or the manifest's fields change
 
 
 def corpus_dir(profile: Profile, records: int) -> Path:
@@ -877,6 +908,7 @@ def write_corpus(
         "records": records_total,
         "duplicates": generator.truth["duplicates"],
         "attributed": generator.truth["attributed"],
+        "attribution_digest": f"{generator.digest:016x}",
         "session_events": generator.truth["session_events"],
         "shape": shape,
     }
