@@ -67,6 +67,24 @@ def parse_expiration(text: str | None) -> float | None:
     """Epoch seconds of a ``credentials.expiration`` value (locale string or ISO), or None."""
     if not text:
         return None
+    try:
+        return _EXPIRATIONS[text]
+    except KeyError:
+        pass
+    except TypeError:  # not a string: nothing to parse
+        return None
+    parsed = _parse_expiration(text)
+    if len(_EXPIRATIONS) >= _MAX_PARSED:
+        _EXPIRATIONS.clear()
+    _EXPIRATIONS[text] = parsed
+    return parsed
+
+
+# Sessions issued in the same second for the same duration expire at the same string.
+_EXPIRATIONS: dict[str, float | None] = {}
+
+
+def _parse_expiration(text: str) -> float | None:
     match = _LOCALE_TIME.fullmatch(text)
     if match is None:
         return parse_iso(text)
