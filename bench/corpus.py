@@ -889,7 +889,7 @@ def write_corpus(
             totals["json_bytes"] += len(data)
 
     generator.run(flush)
-    shape = dict(sorted(generator.shape.items()))
+    shape: dict[str, float] = dict(sorted(generator.shape.items()))
     shape.update(generator.read_before(order))
     human_calls = sum(generator.reads.values())
     records_total = generator.truth["records"]
