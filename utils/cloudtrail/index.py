@@ -247,7 +247,9 @@ class IssuanceIndex:
     def take_given_up(self, arrived: set[str]) -> list[tuple[str, float]]:
         """The sessions given up on while waiting for any of ``arrived``, forgotten now."""
         found: list[tuple[str, float]] = []
-        for awaited in sorted(arrived):
+        if not self.given_up:  # the common case: nothing was given up
+            return found
+        for awaited in sorted(arrived.intersection(self.given_up)):
             waiting = self.given_up.pop(awaited, None)
             if waiting:
                 self._given_up_count -= len(waiting)
