@@ -1,7 +1,8 @@
 """``python -m bench``: the resolver benchmark, then the trust benchmark when present.
 
-Arguments go to the resolver benchmark (``--records N`` for a quick run); the trust
-benchmark runs with its defaults.
+Arguments go to the resolver benchmark, which runs every trail shape of ``bench.corpus``
+(``today`` and ``churn``) unless ``--profile`` names some; ``--records N`` for a quick run.
+The trust benchmark runs with its defaults.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
-"""The identity resolver against the decoder alone and against DuckDB, in one run.
+"""The identity resolver against the decoder alone and against DuckDB, in one run, per trail shape.
 
-Every contender reads the same corpus files in the same (delivery) order, in its own
-subprocess so its peak RSS is its own, single-threaded (DuckDB ``threads=1``; msgspec, isal
-and the resolver are single-threaded anyway):
+Each profile of ``bench.corpus`` (``today``: long-lived sessions; ``churn``: an organization
+trail of short, chained, cross-account sessions read partly before their issuance) gets its
+own corpus and table. Every contender reads the same corpus files in the same (delivery)
+order, in its own subprocess so its peak RSS is its own, single-threaded (DuckDB
+``threads=1``; msgspec, isal and the resolver are single-threaded anyway):
 
 * ``raw-fast``: the resolver's gunzip (isal) + its typed msgspec decoder, touching
   ``userIdentity.accessKeyId`` of every record — the floor the resolver builds on;
@@ -11,12 +13,19 @@ and the resolver are single-threaded anyway):
 * ``resolver-stdlib``: the same resolver with ``AWS_RSI_FASTPATH=0``;
 * ``duckdb``: what an analyst would run instead: typed ``read_json`` of the needed columns,
   ``DISTINCT ON (eventID)``, a recursive CTE walking AssumeRole issuances to IAM users;
-* ``resolver-fast`` again on the first tenth of the files, to show peak RSS does not grow
-  with the corpus.
+* ``cli-summary``: ``python -m devkit resolve --summary`` over the corpus folder (the
+  offline tool a user would time; its tally must cost nothing measurable);
+* ``resolver-fast`` again on the first tenth of the files, to show how peak RSS grows with
+  the corpus;
+* ``check-fast`` (and with ``--thorough`` ``check-stdlib``), not timed: the resolver checked
+  event by event against the generator's ground truth (``attribution_digest``);
+* ``interleaved-fast`` (``--thorough``: ``-stdlib`` too), raw decode and the resolver
+  alternating file by file in one process, a cross-check immune to the host's drift.
 
-Check: both resolvers and DuckDB must count the same number of ``AssumedRole`` events whose
-key chains back (via AssumeRole issuances) to an IAM user — the corpus generator's ground
-truth. Exit status 1 when they disagree; the speed targets are reported, not enforced
+Check: every event the generator attributes to an IAM user must be named so, by that
+user, by the resolver (the per-event digest), and DuckDB and both resolvers must count the
+same events, less the copies of a record farther apart than the resolver's duplicate window
+(reported). Exit status 1 when they disagree; the speed targets are reported, not enforced
 (shared machines are noisy).
 """
 
@@ -33,7 +42,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.corpus import DEFAULT_DIR, corpus_files, write_corpus
+from bench.corpus import (
+    PROFILES,
+    Profile,
+    add_digests,
+    attribution_digest,
+    corpus_dir,
+    corpus_files,
+    write_corpus,
+)
 
 CONTENDERS = (
     "raw-fast",
@@ -41,6 +58,9 @@ CONTENDERS = (
     "raw-stdlib",
     "resolver-stdlib",
     "duckdb",
+    "cli-summary",
+    "check-fast",
+    "check-stdlib",
     "interleaved-fast",
     "interleaved-stdlib",
 )
@@ -175,6 +195,60 @@ class Resolver:
         }
 
 
+class Check(Resolver):
+    """The resolver end to end, checked event by event against the ground truth (not timed).
+
+    Every emitted event named an IAM user through its issuances adds its share of
+    ``attribution_digest(eventID, user ARN)``; events emitted twice (copies farther apart
+    than the resolver's duplicate window) are counted, and added once, so the digest checks
+    who each event is attributed to and the copies are reported on their own.
+    """
+
+    def __init__(self, fast: bool) -> None:
+        super().__init__(fast)
+        self.digest = 0
+        self.emitted: set[str] = set()
+        self.emitted_twice = 0
+        self.attributed_twice = 0
+
+    def step(self, data: bytes, name: str) -> None:
+        decoded = self.decoder.decode_object(
+            data, name=name, max_decompressed_bytes=_MAX_DECOMPRESSED
+        )
+        self.events += len(decoded.events)
+        self._check(self.resolver.resolve(decoded.events))
+
+    def _check(self, result: Any) -> None:
+        for event, resolution in zip(result.events, result.resolutions, strict=True):
+            origin = resolution.origin
+            attributed = (
+                resolution.method == "issuing_event"
+                and origin is not None
+                and origin.type == "IAMUser"
+            )
+            if event.eventID in self.emitted:
+                self.emitted_twice += 1
+                self.attributed_twice += attributed
+                continue
+            self.emitted.add(event.eventID)
+            if attributed and origin is not None:
+                self.attributed += 1
+                self.digest = add_digests(
+                    self.digest, attribution_digest(event.eventID, origin.arn or "")
+                )
+
+    def finish(self) -> dict[str, Any]:
+        self._check(self.resolver.drain())
+        return {
+            "events": self.events,
+            "attributed": self.attributed,
+            "attribution_digest": f"{self.digest:016x}",
+            "emitted_twice": self.emitted_twice,
+            "attributed_twice": self.attributed_twice,
+            "duplicates_dropped": self.resolver.stats.duplicates,
+        }
+
+
 def _alone(contender: Any, files: list[Path]) -> dict[str, Any]:
     """One contender over every file; CPU time covers reading, decoding and its own work."""
     started = _clock()
@@ -257,6 +331,27 @@ def _duckdb(files: list[Path]) -> dict[str, Any]:
     return {**elapsed, "events": int(row[0]), "attributed": int(row[1]), "threads": 1}
 
 
+def _cli_summary(corpus: Path) -> dict[str, Any]:
+    """``devkit resolve --summary --json`` over the corpus, its summary kept from stderr."""
+    import contextlib
+    import io
+
+    from devkit import resolve_cli
+
+    for module in ("decode", "resolver", "events"):  # imported before the clock, as elsewhere
+        _plugin(module)
+    err = io.StringIO()
+    started = _clock()
+    with contextlib.redirect_stderr(err):
+        status = resolve_cli.main([str(corpus / "AWSLogs"), "--summary", "--json"])
+    elapsed = _elapsed(started)
+    if status != 0:
+        raise SystemExit(f"devkit resolve failed ({status}):\n{err.getvalue()}")
+    summary = json.loads(err.getvalue().strip().splitlines()[-1])
+    events = summary["events"] + summary["duplicates"]  # every record, as the others count
+    return {**elapsed, "events": events, "by_method": summary["by_method"]}
+
+
 def run_contender(name: str, corpus: Path, limit: int | None) -> dict[str, Any]:
     files = corpus_files(corpus)
     if limit is not None:
@@ -275,6 +370,10 @@ def run_contender(name: str, corpus: Path, limit: int | None) -> dict[str, Any]:
         result = _interleaved(files, fast=False)
     elif name == "duckdb":
         result = _duckdb(files)
+    elif name == "cli-summary":
+        result = _cli_summary(corpus)
+    elif name in ("check-fast", "check-stdlib"):
+        result = _alone(Check(fast=name == "check-fast"), files)
     else:
         raise SystemExit(f"unknown contender {name!r}")
     result["files"] = len(files)
@@ -307,24 +406,35 @@ def _json_bytes(corpus: Path, files: int) -> int:
     return sum(len(gzip.decompress(p.read_bytes())) for p in corpus_files(corpus)[:files])
 
 
-def drive(records: int, repeat: int) -> int:
-    corpus = DEFAULT_DIR / f"corpus-{records}"
-    print(f"corpus: {corpus} ({records} records requested) …", flush=True)
-    manifest = write_corpus(records, corpus)
+def drive(profile: Profile, records: int, repeat: int, thorough: bool = False) -> dict[str, Any]:
+    """Every contender over one profile's corpus; the table, ratios and checks printed; the
+    figures returned (``ok`` False when an attribution count or a raw count disagrees)."""
+    corpus = corpus_dir(profile, records)
+    print(f"[{profile.name}] corpus: {corpus} ({records} records requested) …", flush=True)
+    manifest = write_corpus(records, corpus, profile=profile)
     total_files = manifest["files"]
     small = max(1, total_files // 10)
     json_bytes = {total_files: manifest["json_bytes"], small: _json_bytes(corpus, small)}
+    shape = manifest.get("shape", {})
     print(
         f"  {manifest['files']} files, {manifest['records']} records, "
         f"{manifest['json_bytes'] / 1e6:.0f} MB JSON ({manifest['compressed_bytes'] / 1e6:.0f} MB "
-        f"gzip), {manifest['json_bytes'] / manifest['records']:.0f} B/record; ground truth "
+        f"gzip), {manifest['json_bytes'] / manifest['records']:.0f} B/record; "
+        f"{manifest.get('accounts', '?')} accounts x {manifest.get('regions', '?')} Regions; "
+        f"AssumeRole {shape.get('assume_role_share', 0):.1%} of records, "
+        f"{shape.get('calls_per_session', 0):.0f} calls per session, "
+        f"{shape.get('read_before_share', 0):.0%} of session calls read before their issuance, "
+        f"{shape.get('cross_account_calls', 0)} cross-account AssumeRole pairs; ground truth "
         f"{manifest['attributed']} events attributed to IAM users",
         flush=True,
     )
     runs: dict[str, dict[str, Any]] = {}
-    alone = [name for name in CONTENDERS if not name.startswith("interleaved")]
-    plan = [(name, None) for name in alone] + [("resolver-fast", small)]
-    plan = plan * repeat + [(name, None) for name in CONTENDERS if name.startswith("interleaved")]
+    timed = [name for name in CONTENDERS if not name.startswith(("interleaved", "check"))]
+    plan = [(name, None) for name in timed]
+    once = ["check-fast", "interleaved-fast"]
+    if thorough:
+        once += ["check-stdlib", "interleaved-stdlib"]
+    plan = plan * repeat + [("resolver-fast", small)] + [(name, None) for name in once]
     for name, limit in plan:
         label = name if limit is None else f"{name}@{limit}files"
         result = _spawn(name, corpus, limit)
@@ -336,42 +446,56 @@ def drive(records: int, repeat: int) -> int:
         print(f"  ran {label}: {seconds:.2f} s CPU", flush=True)
     print()
     print(
-        f"Every contender single-threaded (DuckDB SET threads = 1), in its own process; rates "
-        f"per CPU second, best of {repeat} runs (a shared host's speed drifts by tens of per "
-        "cent)."
+        f"[{profile.name}] Every contender single-threaded (DuckDB SET threads = 1), in its own "
+        f"process; rates per CPU second, best of {repeat} runs (a shared host's speed drifts by "
+        "tens of per cent)."
     )
     print(
         f"{'contender':26} {'events':>9} {'CPU s':>7} {'events/s':>9} {'MB/s':>6} "
         f"{'peak RSS':>8} {'attributed':>10}"
     )
     for label, r in runs.items():
-        if "seconds" not in r:
+        if "seconds" not in r or label.startswith("check"):
             continue
         print(
             f"{label:26} {r['events']:>9} {r['seconds']:>7.2f} "
             f"{r['events'] / r['seconds']:>9.0f} {r['json_bytes'] / 1e6 / r['seconds']:>6.0f} "
             f"{r['peak_rss_mb']:>6.0f}MB {r.get('attributed', '-'):>10}"
         )
-    rate = {label: r["events"] / r["seconds"] for label, r in runs.items() if "seconds" in r}
+    rate = {
+        label: r["events"] / r["seconds"]
+        for label, r in runs.items()
+        if "seconds" in r and not label.startswith("check")
+    }
     ratios = [
-        ("resolver-fast / raw-fast", rate["resolver-fast"] / rate["raw-fast"], 0.8),
+        ("resolver-fast / raw-fast", rate["resolver-fast"] / rate["raw-fast"], 0.75),
         ("resolver-fast / duckdb (1 thread)", rate["resolver-fast"] / rate["duckdb"], 1.0),
-        ("resolver-stdlib / raw-stdlib", rate["resolver-stdlib"] / rate["raw-stdlib"], 0.9),
+        ("resolver-stdlib / raw-stdlib", rate["resolver-stdlib"] / rate["raw-stdlib"], None),
+        ("resolver-stdlib / duckdb (1 thread)", rate["resolver-stdlib"] / rate["duckdb"], None),
+        ("cli-summary / resolver-fast", rate["cli-summary"] / rate["resolver-fast"], 0.9),
     ]
     print()
     for text, value, target in ratios:
-        verdict = "ok" if value >= target else "MISSED"
-        print(f"{text:44} {value:5.2f}x (target >= {target}x) {verdict}")
+        verdict = (
+            ""
+            if target is None
+            else f"(target >= {target}x) " + ("ok" if value >= target else "MISSED")
+        )
+        print(f"{text:44} {value:5.2f}x {verdict}")
     print()
     print(
         "Cross-check, immune to drift: raw decode and the resolver alternating file by file in "
         "one process\n(flatters the resolver: the raw decode then also runs with the caches the "
         "resolver's work left):"
     )
+    interleaved: dict[str, float] = {}
     for kind in ("fast", "stdlib"):
+        if f"interleaved-{kind}" not in runs:
+            continue
         r = runs[f"interleaved-{kind}"]
         raw_rate = r["events"] / r["raw_seconds"]
         resolver_rate = r["events"] / r["resolver_seconds"]
+        interleaved[kind] = resolver_rate / raw_rate
         print(
             f"  resolver-{kind} / raw-{kind}: {resolver_rate / raw_rate:5.2f}x  "
             f"({resolver_rate:.0f} vs {raw_rate:.0f} events/s)"
@@ -379,10 +503,11 @@ def drive(records: int, repeat: int) -> int:
     small_label = f"resolver-fast@{small}files"
     rss_full = runs["resolver-fast"]["peak_rss_mb"]
     rss_small = runs[small_label]["peak_rss_mb"]
-    verdict = "ok" if rss_full <= 100 else "MISSED"
+    flat = rss_full <= rss_small * 1.2 + 4  # within the noise of a process's footprint
+    verdict = "ok" if rss_full <= 100 and flat else "MISSED"
     print(
         f"{'resolver-fast peak RSS':44} {rss_small:.0f} MB at {small} files, {rss_full:.0f} MB at "
-        f"{total_files} files (target <= 100 MB, flat) {verdict}"
+        f"{total_files} files (target <= 100 MB, flat: {'yes' if flat else 'no'}) {verdict}"
     )
     counts = {
         "ground truth": manifest["attributed"],
@@ -390,17 +515,63 @@ def drive(records: int, repeat: int) -> int:
         "resolver-stdlib": runs["resolver-stdlib"]["attributed"],
         "duckdb": runs["duckdb"]["attributed"],
     }
-    agree = len(set(counts.values())) == 1
-    print(f"{'attributed counts':44} {counts} {'agree' if agree else 'DISAGREE'}")
+    twice = runs["check-fast"]["attributed_twice"]
+    agree = {counts["ground truth"], counts["duckdb"]} == {counts["resolver-fast"] - twice} and (
+        counts["resolver-fast"] == counts["resolver-stdlib"]
+    )
+    print(
+        f"{'attributed counts':44} {counts} {'agree' if agree else 'DISAGREE'}"
+        + (f" (the resolvers' include {twice} copies emitted twice)" if twice else "")
+    )
+    truth = manifest["attribution_digest"]
+    checks_ok = True
+    for kind in ("fast", "stdlib"):
+        if f"check-{kind}" not in runs:
+            continue
+        check = runs[f"check-{kind}"]
+        same = (
+            check["attribution_digest"] == truth and check["attributed"] == manifest["attributed"]
+        )
+        checks_ok = checks_ok and same
+        print(
+            f"{'per event, resolver-' + kind:44} {check['attributed']} events named as in the "
+            f"ground truth: {'identical' if same else 'DIFFERENT'} (digest "
+            f"{check['attribution_digest']} vs {truth}); duplicates dropped "
+            f"{check['duplicates_dropped']} of {manifest['duplicates']}, "
+            f"{check['emitted_twice']} emitted twice (farther apart than the window)"
+        )
     keyed = {label: runs[label]["keyed"] for label in ("raw-fast", "raw-stdlib")}
+    same_keyed = len(set(keyed.values())) == 1
     print(f"{'raw decoders: keyed events':44} {keyed}")
-    return 0 if agree and len(set(keyed.values())) == 1 else 1
+    print(flush=True)
+    return {
+        "profile": profile.name,
+        "manifest": manifest,
+        "runs": runs,
+        "rates": rate,
+        "interleaved": interleaved,
+        "ok": checks_ok and agree and same_keyed,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="identity resolver benchmark")
-    parser.add_argument("--records", type=int, default=1_000_000, help="corpus size")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per contender (best kept)")
+    parser.add_argument(
+        "--profile",
+        action="append",
+        choices=sorted(PROFILES),
+        help="trail shape (repeatable; default: every profile)",
+    )
+    parser.add_argument(
+        "--records", type=int, default=None, help="corpus size (default: each profile's own)"
+    )
+    parser.add_argument("--repeat", type=int, default=2, help="runs per contender (best kept)")
+    parser.add_argument("--json-out", type=Path, help="also write the figures here as JSON")
+    parser.add_argument(
+        "--thorough",
+        action="store_true",
+        help="also check the stdlib path event by event and interleave it with raw decode",
+    )
     parser.add_argument("--contender", choices=CONTENDERS, help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--limit", type=int, help=argparse.SUPPRESS)
@@ -408,7 +579,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.contender:
         print(json.dumps(run_contender(args.contender, args.corpus, args.limit)))
         return 0
-    return drive(args.records, args.repeat)
+    reports = [
+        drive(PROFILES[name], args.records or PROFILES[name].records, args.repeat, args.thorough)
+        for name in args.profile or list(PROFILES)
+    ]
+    if len(reports) > 1:
+        print("Summary (events/s per CPU second; ratios within a profile, same run):")
+        for report in reports:
+            rate = report["rates"]
+            print(
+                f"  {report['profile']:8} resolver-fast {rate['resolver-fast']:>9.0f} "
+                f"= {rate['resolver-fast'] / rate['raw-fast']:.2f}x raw-fast, "
+                f"{rate['resolver-fast'] / rate['duckdb']:.2f}x duckdb; resolver-stdlib "
+                f"{rate['resolver-stdlib'] / rate['raw-stdlib']:.2f}x raw-stdlib"
+            )
+    if args.json_out:
+        args.json_out.write_text(json.dumps(reports, indent=2, default=str))
+    return 0 if all(report["ok"] for report in reports) else 1
 
 
 if __name__ == "__main__":

@@ -1,18 +1,27 @@
-"""A realistic CloudTrail corpus in the S3 layout, generated deterministically for benchmarks.
+"""Realistic CloudTrail corpora in the S3 layout, generated deterministically for benchmarks.
 
-``python -m bench.corpus --records 1000000`` writes ``.bench/corpus-<records>/AWSLogs/<account>/
-CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<random>.json.gz``
-(gzip ``{"Records": [...]}``, ~800 records of ~1.5 KB per file, records shuffled inside a file)
-and ``manifest.json`` with the ground truth every contender must reproduce.
+``python -m bench.corpus --profile today --records 1000000`` writes ``.bench/<profile>-<records>/
+AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_
+<random>.json.gz`` (gzip ``{"Records": [...]}``, records of ~1.5 KB shuffled inside a file,
+files named by their delivery minute) and ``manifest.json`` with the ground truth every
+contender must reproduce and the shape the corpus actually has (AssumeRole share, calls per
+session, session calls read before their issuance, cross-account pairs, chain depth).
 
-What is in it, per 5-minute delivery slot of every account and Region: IAM users assuming
-roles (2 % denied), 15 % of those sessions chaining into a second role (a third of them in
-another account: the AssumeRole is then logged in both accounts under one ``sharedEventID``),
-most events signed with the issued ``ASIA…`` keys, IAM users calling with their ``AKIA…``
-keys, EC2 instances and Lambda functions whose role sessions AWS services issued, AWS service
-events, and a few keys whose issuance predates the corpus (unattributable). As in real
-trails, 10 % of AssumeRole records are delivered one file late (after the first use of their
-key) and 0.1 % of records are delivered twice.
+Two trail shapes (``PROFILES``), both from one generator whose knobs are a ``Profile``:
+
+* ``today``: per 5-minute delivery slot of 3 accounts x 2 Regions, a pool of 60 long-lived
+  human sessions per account (hundreds of calls each), 15 % of them chaining into a second
+  role (a third of those in another account), 70 % of users calling from a hub account;
+  10 % of AssumeRole records delivered one file late.
+* ``churn``: an organization trail of 4 accounts x 4 Regions where sessions are short (about
+  11 calls each, so AssumeRole is about 8 % of records), a quarter of AssumeRole calls cross
+  accounts (logged in both accounts, distinct ``eventID``s, one ``sharedEventID``), chains
+  up to 7 roles deep, and about a fifth of session calls read before their issuing
+  AssumeRole (late delivery, and the caller account's file read after the role account's).
+
+Both also hold IAM users calling with their ``AKIA…`` keys, EC2 instances and Lambda
+functions whose role sessions AWS services issued, AWS service events, keys whose issuance
+predates the corpus (unattributable), and 0.1 % of records delivered twice.
 """
 
 from __future__ import annotations
@@ -24,21 +33,70 @@ import random
 import shutil
 import string
 import sys
+import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 SEED = 20261129
 START = datetime(2026, 11, 1, tzinfo=UTC)
 SLOT = timedelta(minutes=5)
-ACCOUNTS = ("111122223333", "444455556666", "777788889999")
+ACCOUNTS = ("111122223333", "444455556666", "777788889999")  # the ``today`` profile's
 REGIONS = ("us-east-1", "eu-west-1")
 RECORDS_PER_FILE = 800
 SESSION_POOL = 60  # concurrent human sessions per account
+ORG_ACCOUNTS = (*ACCOUNTS, "222233334444")  # the ``churn`` profile's organization trail
+ORG_REGIONS = (*REGIONS, "us-west-2", "ap-southeast-2")
 WORKLOADS_PER_PREFIX = 12  # EC2 instances / Lambda functions per account and Region
 DEFAULT_DIR = Path(".bench")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The knobs of a trail shape. ``calls_per_session=None`` is the pool model (``today``):
+    a fixed number of live sessions per account, each used until it expires; otherwise each
+    session makes about that many calls (drawn uniformly from 1 to twice it, minus one) and
+    is replaced by a new issuance, so the issuance rate follows from it."""
+
+    name: str
+    records: int  # default corpus size
+    accounts: tuple[str, ...] = ACCOUNTS
+    regions: tuple[str, ...] = REGIONS
+    records_per_file: int = RECORDS_PER_FILE
+    session_pool: int = (
+        SESSION_POOL  # live human sessions per account (per account and Region: churn)
+    )
+    calls_per_session: int | None = None
+    late_issuance: float = 0.10  # AssumeRole records delivered one 5-minute file late
+    # Share of AssumeRole calls into another account (None: 70 % of users call from the hub
+    # account, a third of chained hops go to a random account, as ``today`` always had).
+    cross_account: float | None = None
+    chain_share: float = 0.15  # chance a session assumes a further role
+    max_chain_depth: int = 2  # roles in a chain, the first included
+    delivery_minutes: tuple[int, int] = (3, 9)  # a file's delivery minute after its slot starts
+
+    def knobs(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k not in ("name", "records")}
+
+
+TODAY = Profile("today", 1_000_000)
+CHURN = Profile(
+    "churn",
+    475_000,
+    accounts=ORG_ACCOUNTS,
+    regions=ORG_REGIONS,
+    records_per_file=2000,
+    session_pool=8,
+    calls_per_session=12,
+    late_issuance=0.12,
+    cross_account=0.25,
+    chain_share=0.3,
+    max_chain_depth=7,
+)
+PROFILES: Final = {profile.name: profile for profile in (TODAY, CHURN)}
 
 _ALNUM = string.ascii_uppercase + string.digits
 _USER_AGENTS = (
@@ -102,6 +160,9 @@ class Session:
     human: bool  # True when its chain ends at an IAM user with the issuance in the corpus
     issuer_type: str = "Role"
     ec2: bool = False
+    calls_left: int = 0  # churn: calls it still makes
+    depth: int = 1  # roles in its chain, itself included
+    issued_in: tuple[str, str, int] | None = None  # the file of its (caller's) AssumeRole
 
 
 @dataclass
@@ -115,19 +176,22 @@ class Output:
 
 
 class Generator:
-    def __init__(self, records: int, seed: int = SEED) -> None:
+    def __init__(self, records: int, seed: int = SEED, profile: Profile = TODAY) -> None:
         self.rng = random.Random(seed)
         self.records = records
-        prefixes = len(ACCOUNTS) * len(REGIONS)
-        self.slots = max(2, round(records / (prefixes * RECORDS_PER_FILE)))
+        self.profile = profile
+        self.accounts = profile.accounts
+        self.regions = profile.regions
+        prefixes = len(self.accounts) * len(self.regions)
+        self.slots = max(2, round(records / (prefixes * profile.records_per_file)))
         self.per_file = records / (self.slots * prefixes)
         rng = self.rng
         self.users = {
             account: [
                 (f"user-{account[:3]}-{i:03d}", _key(rng, "AKIA"), _key(rng, "AIDA"))
-                for i in range(120 if account == ACCOUNTS[0] else 20)
+                for i in range(120 if account == self.accounts[0] else 20)
             ]
-            for account in ACCOUNTS
+            for account in self.accounts
         }
         self.roles = {
             account: [
@@ -139,9 +203,23 @@ class Generator:
                     [("", "Deployer"), ("teams/", "DataEngineer"), ("", "ReadOnly")] * 8
                 )
             ]
-            for account in ACCOUNTS
+            for account in self.accounts
         }
         self.truth = {"attributed": 0, "session_events": 0, "records": 0, "duplicates": 0}
+        # The shape actually generated (the knobs are targets; these are what came out).
+        self.shape: Counter[str] = Counter()
+        # Human session calls by (file of the session's AssumeRole, file of the call): which
+        # were read before their issuance depends on the files' delivery order (``read_before``).
+        self.reads: Counter[tuple[tuple[str, str, int], tuple[str, str, int]]] = Counter()
+        # Per-event ground truth: the IAM user behind every human session's key, and an
+        # order-free digest of (eventID, user ARN) over the events attributed to one.
+        self.origins: dict[str, str] = {}
+        self.digest = 0
+
+    def _attribute(self, record: dict[str, Any], origin: str | None) -> None:
+        if origin is None:
+            raise AssertionError(f"no origin for {record['eventID']}")  # a generator bug
+        self.digest = (self.digest + attribution_digest(record["eventID"], origin)) % _MOD
 
     # ---------------------------------------------------------------- records
 
@@ -269,30 +347,33 @@ class Generator:
     ) -> None:
         """Simulate every slot, handing ``flush`` the files that can no longer change (a
         record is delivered at most one slot late), so the corpus is never all in memory."""
+        if self.profile.calls_per_session is not None:
+            self._run_churn(flush)
+            return
         out = Output()
         rng = self.rng
-        pools: dict[str, list[Session]] = {account: [] for account in ACCOUNTS}
+        pools: dict[str, list[Session]] = {account: [] for account in self.accounts}
         workloads = {
             (account, region): [
                 self._workload(out, account, region, 0) for _ in range(WORKLOADS_PER_PREFIX)
             ]
-            for account in ACCOUNTS
-            for region in REGIONS
+            for account in self.accounts
+            for region in self.regions
         }
         orphans = {
             (account, region): [self._orphan(account, region) for _ in range(2)]
-            for account in ACCOUNTS
-            for region in REGIONS
+            for account in self.accounts
+            for region in self.regions
         }
         for slot in range(self.slots):
             base = START + slot * SLOT
-            for account in ACCOUNTS:
+            for account in self.accounts:
                 pool = [s for s in pools[account] if s.expires > base + SLOT]
-                while len(pool) < SESSION_POOL:
+                while len(pool) < self.profile.session_pool:
                     pool.extend(self._human_session(out, account, slot, base, pools))
                 pools[account] = pool
-            for account in ACCOUNTS:
-                for region in REGIONS:
+            for account in self.accounts:
+                for region in self.regions:
                     count = int(self.per_file * rng.uniform(0.8, 1.2))
                     self._fill(
                         out,
@@ -301,7 +382,7 @@ class Generator:
                         slot,
                         base,
                         count,
-                        pools[account],
+                        _chooser(rng, [s for s in pools[account] if s.created < base + SLOT]),
                         workloads[(account, region)],
                         orphans[(account, region)],
                     )
@@ -320,9 +401,9 @@ class Generator:
         pools: dict[str, list[Session]],
     ) -> list[Session]:
         rng = self.rng
-        home = ACCOUNTS[0] if rng.random() < 0.7 else account
+        home = self.accounts[0] if rng.random() < 0.7 else account
         user, user_key, user_id = rng.choice(self.users[home])
-        region = rng.choice(REGIONS)
+        region = rng.choice(self.regions)
         moment = base + timedelta(seconds=rng.randint(0, 299))
         caller = {
             "type": "IAMUser",
@@ -340,6 +421,7 @@ class Generator:
             )
             out.add(home, region, slot, record)
             self.truth["records"] += 1
+            self.shape["assume_role_records"] += 1
             return []
         first = self._issue(
             out,
@@ -354,8 +436,8 @@ class Generator:
             shared=home != account,
         )
         sessions = [first]
-        if rng.random() < 0.15:
-            target = rng.choice(ACCOUNTS) if rng.random() < 0.33 else account
+        if rng.random() < self.profile.chain_share:
+            target = rng.choice(self.accounts) if rng.random() < 0.33 else account
             role2, role2_id = rng.choice(self.roles[target])
             later = moment + timedelta(seconds=rng.randint(1, 200))
             chained = self._issue(
@@ -394,17 +476,27 @@ class Generator:
     ) -> Session:
         rng = self.rng
         key = _key(rng, "ASIA")
-        if caller.get("type") == "AssumedRole":
-            self.truth["attributed"] += 1  # the chained AssumeRole is signed by a human session
-            self.truth["session_events"] += 1
         record = self._assume_role(
             moment, region, caller, role_arn, role_id, session_name, key, duration
         )
-        delivery = slot + (1 if rng.random() < 0.10 else 0)
+        origin = caller["arn"] if caller.get("type") == "IAMUser" else None
+        if caller.get("type") == "AssumedRole":
+            self.truth["attributed"] += 1  # the chained AssumeRole is signed by a human session
+            self.truth["session_events"] += 1
+            origin = self.origins.get(caller["accessKeyId"])
+            self._attribute(record, origin)
+        if origin is not None:
+            self.origins[key] = origin
+        delivery = slot + (1 if rng.random() < self.profile.late_issuance else 0)
         out.add(caller_account, region, delivery, record)
         self.truth["records"] += 1
+        self.shape["assume_role_records"] += 1
+        self.shape["late_issuances"] += delivery != slot
+        self.shape["sessions_issued"] += 1
         role_account = role_arn.split(":")[4]
         if shared:
+            self.shape["assume_role_records"] += 1
+            self.shape["cross_account_calls"] += 1
             shared_id = _uuid(rng)
             record["sharedEventID"] = shared_id
             copy = json.loads(json.dumps(record))
@@ -427,7 +519,179 @@ class Generator:
             created=moment,
             expires=moment + timedelta(seconds=duration),
             human=True,
+            issued_in=(caller_account, region, delivery),
         )
+
+    # ---------------------------------------------------------------- churn-heavy trails
+
+    def _run_churn(
+        self, flush: Callable[[dict[tuple[str, str, int], list[dict[str, Any]]]], None]
+    ) -> None:
+        """Short sessions per account and Region: each makes about ``calls_per_session``
+        calls and is replaced by a new issuance, some chaining further, some across
+        accounts."""
+        out = Output()
+        rng = self.rng
+        prefixes = [(account, region) for account in self.accounts for region in self.regions]
+        pools: dict[tuple[str, str], list[Session]] = {prefix: [] for prefix in prefixes}
+        workloads = {
+            prefix: [self._workload(out, *prefix, 0) for _ in range(WORKLOADS_PER_PREFIX)]
+            for prefix in prefixes
+        }
+        orphans = {prefix: [self._orphan(*prefix) for _ in range(2)] for prefix in prefixes}
+        for slot in range(self.slots):
+            base = START + slot * SLOT
+            for account, region in prefixes:
+                count = int(self.per_file * rng.uniform(0.8, 1.2))
+
+                def pick(
+                    where: tuple[str, str] = (account, region),
+                    slot: int = slot,
+                    base: datetime = base,
+                ) -> Session:
+                    return self._churn_pick(out, where, slot, base, pools)
+
+                self._fill(
+                    out,
+                    account,
+                    region,
+                    slot,
+                    base,
+                    count,
+                    pick,
+                    workloads[(account, region)],
+                    orphans[(account, region)],
+                )
+            done = {where: rows for where, rows in out.files.items() if where[2] < slot}
+            for where in done:
+                del out.files[where]
+            flush(done)
+        flush(out.files)
+
+    def _churn_pick(
+        self,
+        out: Output,
+        where: tuple[str, str],
+        slot: int,
+        base: datetime,
+        pools: dict[tuple[str, str], list[Session]],
+    ) -> Session:
+        """A live session of ``where`` for one call; a session out of calls is replaced."""
+        rng = self.rng
+        pool = pools[where]
+        while len(pool) < self.profile.session_pool:
+            self._churn_session(out, where, slot, base, pools)
+        position = rng.randrange(len(pool))
+        session = pool[position]
+        session.calls_left -= 1
+        if session.calls_left <= 0:
+            pool[position] = pool[-1]
+            pool.pop()
+        return session
+
+    def _calls(self) -> int:
+        calls = self.profile.calls_per_session or 1
+        drawn = self.rng.randint(1, 2 * calls - 1)
+        self.shape["human_sessions"] += 1
+        self.shape["session_calls_planned"] += drawn
+        return drawn
+
+    def _churn_session(
+        self,
+        out: Output,
+        where: tuple[str, str],
+        slot: int,
+        base: datetime,
+        pools: dict[tuple[str, str], list[Session]],
+    ) -> None:
+        """An IAM user assumes a role of ``where``'s account (from another account for
+        ``cross_account`` of them); the session may chain on, hop by hop, up to
+        ``max_chain_depth`` roles, each hop into another account for ``cross_account``."""
+        rng = self.rng
+        profile = self.profile
+        account, region = where
+        home = self._other_account(account)
+        user, user_key, user_id = rng.choice(self.users[home])
+        moment = base + timedelta(seconds=rng.randint(0, 299))
+        caller = {
+            "type": "IAMUser",
+            "principalId": user_id,
+            "arn": f"arn:aws:iam::{home}:user/{user}",
+            "accountId": home,
+            "accessKeyId": user_key,
+            "userName": user,
+        }
+        role_arn, role_id = rng.choice(self.roles[account])
+        session_name = user if rng.random() < 0.5 else f"aws-go-sdk-{rng.getrandbits(60)}"
+        if rng.random() < 0.02:
+            record = self._assume_role(
+                moment, region, caller, role_arn, role_id, session_name, None
+            )
+            out.add(home, region, slot, record)
+            self.truth["records"] += 1
+            self.shape["assume_role_records"] += 1
+            return
+        session = self._issue(
+            out,
+            home,
+            region,
+            slot,
+            moment,
+            caller,
+            role_arn,
+            role_id,
+            session_name,
+            shared=home != account,
+        )
+        session.calls_left = self._calls()
+        pools[where].append(session)
+        while session.depth < profile.max_chain_depth and rng.random() < profile.chain_share:
+            target = self._other_account(session.account)
+            role2, role2_id = rng.choice(self.roles[target])
+            later = min(
+                session.created + timedelta(seconds=rng.randint(1, 60)),
+                max(session.created, base + SLOT - timedelta(seconds=1)),
+            )
+            chained = self._issue(
+                out,
+                session.account,
+                region,
+                slot + (later - base) // SLOT,
+                later,
+                self._session_identity(session),
+                role2,
+                role2_id,
+                f"chain-{rng.getrandbits(32):x}",
+                shared=target != session.account,
+                duration=900,
+            )
+            chained.depth = session.depth + 1
+            chained.calls_left = self._calls()
+            self.shape[f"chains_of_depth_{chained.depth}"] += 1
+            pools[(target, region)].append(chained)
+            session = chained
+
+    def _other_account(self, account: str) -> str:
+        """Another account for ``cross_account`` of the calls, else ``account``."""
+        rng = self.rng
+        if rng.random() < (self.profile.cross_account or 0.0):
+            return rng.choice([other for other in self.accounts if other != account])
+        return account
+
+    def _read(self, session: Session, account: str, region: str, slot: int) -> None:
+        if session.issued_in is not None:
+            self.reads[(session.issued_in, (account, region, slot))] += 1
+
+    def read_before(self, order: dict[tuple[str, str, int], tuple[str, str]]) -> dict[str, int]:
+        """Human session calls in a file read before (and in the same file as) the file of
+        their session's AssumeRole, given each file's place in reading order."""
+        before = same = 0
+        for (issued, used), count in self.reads.items():
+            if issued == used:
+                same += count
+            elif order[used] < order[issued]:
+                before += count
+        return {"read_before_issuance": before, "in_the_issuance_file": same}
 
     def _workload(self, out: Output, account: str, region: str, slot: int) -> Session:
         rng = self.rng
@@ -444,6 +708,7 @@ class Generator:
         record["recipientAccountId"] = account
         out.add(account, region, slot, record)
         self.truth["records"] += 1
+        self.shape["assume_role_records"] += 1
         return Session(
             key,
             account,
@@ -482,24 +747,25 @@ class Generator:
         slot: int,
         base: datetime,
         count: int,
-        pool: list[Session],
+        pick: Callable[[], Session | None],
         workloads: list[Session],
         orphans: list[Session],
     ) -> None:
+        """``count`` records of one file; ``pick`` chooses the human session of a call."""
         rng = self.rng
         users = self.users[account]
-        live = [s for s in pool if s.created < base + SLOT]
         for _ in range(count):
             moment = base + timedelta(seconds=rng.randint(0, 299))
             draw = rng.random()
-            if draw < 0.80 and live:
-                session = rng.choice(live)
+            if draw < 0.80 and (session := pick()) is not None:
                 moment = max(moment, session.created + timedelta(seconds=1))
                 if moment >= base + SLOT:
                     moment = base + SLOT - timedelta(seconds=1)
                 record = self._api_call(moment, account, region, self._session_identity(session))
                 self.truth["session_events"] += 1
                 self.truth["attributed"] += 1
+                self._read(session, account, region, slot)
+                self._attribute(record, self.origins.get(session.key))
             elif draw < 0.88:
                 user, key, user_id = rng.choice(users)
                 identity = {
@@ -537,8 +803,33 @@ class Generator:
                 self.truth["records"] += 1
 
 
-def object_key(account: str, region: str, slot: int, rng: random.Random) -> str:
-    moment = START + slot * SLOT + timedelta(minutes=rng.randint(3, 9))
+_MOD: Final = 2**64
+
+
+def attribution_digest(event_id: str, user_arn: str) -> int:
+    """One attributed event's share of the order-free digest of the ground truth (their sum
+    modulo 2**64): a contender that names any event's user differently, or misses one,
+    or counts one twice, gets another sum. Two CRC-32s (``zlib`` is loaded anyway;
+    ``hashlib`` would load OpenSSL, 4 MB of resident memory in every contender)."""
+    data = f"{event_id}|{user_arn}".encode()
+    return zlib.crc32(data) << 32 | zlib.crc32(data, 0x9E3779B9)
+
+
+def add_digests(*parts: int) -> int:
+    return sum(parts) % _MOD
+
+
+def _chooser(rng: random.Random, live: list[Session]) -> Callable[[], Session | None]:
+    def pick() -> Session | None:
+        return rng.choice(live) if live else None
+
+    return pick
+
+
+def object_key(
+    account: str, region: str, slot: int, rng: random.Random, minutes: tuple[int, int] = (3, 9)
+) -> str:
+    moment = START + slot * SLOT + timedelta(minutes=rng.randint(*minutes))
     suffix = "".join(rng.choices(string.ascii_letters + string.digits, k=16))
     return (
         f"AWSLogs/{account}/CloudTrail/{region}/{moment:%Y/%m/%d}/"
@@ -555,30 +846,42 @@ def _gzip(data: bytes) -> bytes:
     return packed
 
 
-GENERATOR_VERSION = 2  # bump when the records generated change
+GENERATOR_VERSION = 5  # bump when the records generated or the manifest's fields change
 
 
-def write_corpus(records: int, directory: Path, *, seed: int = SEED) -> dict[str, Any]:
+def corpus_dir(profile: Profile, records: int) -> Path:
+    """Where ``make bench`` keeps a profile's corpus of ``records`` records."""
+    prefix = "corpus" if profile is TODAY else profile.name
+    return DEFAULT_DIR / f"{prefix}-{records}"
+
+
+def write_corpus(
+    records: int, directory: Path, *, seed: int = SEED, profile: Profile = TODAY
+) -> dict[str, Any]:
     """Generate (or reuse, when its manifest matches) the corpus; return its manifest."""
     manifest_path = directory / "manifest.json"
+    wanted = (records, seed, GENERATOR_VERSION, profile.name, profile.knobs())
     if manifest_path.exists():
         manifest: dict[str, Any] = json.loads(manifest_path.read_text())
-        wanted = (records, seed, GENERATOR_VERSION)
-        if (manifest.get("requested"), manifest.get("seed"), manifest.get("version")) == wanted:
+        found = tuple(manifest.get(k) for k in ("requested", "seed", "version", "profile", "knobs"))
+        if found == json.loads(json.dumps(wanted)):
             return manifest
     if directory.exists():
         shutil.rmtree(directory)
-    generator = Generator(records, seed)
+    generator = Generator(records, seed, profile)
     names = random.Random(seed + 1)
     shuffler = random.Random(seed + 2)
     totals = {"files": 0, "compressed_bytes": 0, "json_bytes": 0}
+    order: dict[tuple[str, str, int], tuple[str, str]] = {}
 
     def flush(files: dict[tuple[str, str, int], list[dict[str, Any]]]) -> None:
         for (account, region, slot), rows in sorted(files.items()):
             shuffler.shuffle(rows)
             data = json.dumps({"Records": rows}, separators=(",", ":")).encode()
             packed = _gzip(data)
-            path = directory / object_key(account, region, slot, names)
+            name = object_key(account, region, slot, names, profile.delivery_minutes)
+            path = directory / name
+            order[(account, region, slot)] = _delivery_order(path)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(packed)
             totals["files"] += 1
@@ -586,15 +889,29 @@ def write_corpus(records: int, directory: Path, *, seed: int = SEED) -> dict[str
             totals["json_bytes"] += len(data)
 
     generator.run(flush)
+    shape: dict[str, float] = dict(sorted(generator.shape.items()))
+    shape.update(generator.read_before(order))
+    human_calls = sum(generator.reads.values())
+    records_total = generator.truth["records"]
+    shape["assume_role_share"] = round(shape.get("assume_role_records", 0) / records_total, 4)
+    shape["read_before_share"] = round(shape["read_before_issuance"] / max(1, human_calls), 4)
+    # API calls per human session (sessions issued, chained hops included)
+    shape["calls_per_session"] = round(human_calls / max(1, shape.get("sessions_issued", 0)), 2)
     manifest = {
         "requested": records,
         "seed": seed,
         "version": GENERATOR_VERSION,
+        "profile": profile.name,
+        "knobs": profile.knobs(),
+        "accounts": len(profile.accounts),
+        "regions": len(profile.regions),
         **totals,
-        "records": generator.truth["records"],
+        "records": records_total,
         "duplicates": generator.truth["duplicates"],
         "attributed": generator.truth["attributed"],
+        "attribution_digest": f"{generator.digest:016x}",
         "session_events": generator.truth["session_events"],
+        "shape": shape,
     }
     manifest_path.write_text(json.dumps(manifest, indent=2))
     return manifest
@@ -617,11 +934,14 @@ def iter_objects(directory: Path, limit: int | None = None) -> Iterator[tuple[st
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--profile", choices=sorted(PROFILES), default=TODAY.name)
+    parser.add_argument("--records", type=int, default=None, help="default: the profile's")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
-    directory = args.out or DEFAULT_DIR / f"corpus-{args.records}"
-    manifest = write_corpus(args.records, directory)
+    profile = PROFILES[args.profile]
+    records = args.records or profile.records
+    directory = args.out or corpus_dir(profile, records)
+    manifest = write_corpus(records, directory, profile=profile)
     json.dump(manifest, sys.stdout, indent=2)
     print()
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.bench_resolver import run_contender
-from bench.corpus import corpus_files, write_corpus
+from bench.corpus import CHURN, TODAY, corpus_files, write_corpus
 from tests.cloudtrail.helpers import FAST_AVAILABLE
 
 LAYOUT = re.compile(
@@ -39,6 +39,13 @@ def test_the_same_seed_writes_the_same_bytes(corpus: Path, tmp_path: Path) -> No
     assert first == second
 
 
+@pytest.fixture(scope="module")
+def churn(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("churn")
+    write_corpus(12000, directory, profile=CHURN)
+    return directory
+
+
 def test_both_resolvers_and_duckdb_attribute_the_ground_truth(corpus: Path) -> None:
     manifest = write_corpus(6000, corpus)
     truth = manifest["attributed"]
@@ -48,3 +55,44 @@ def test_both_resolvers_and_duckdb_attribute_the_ground_truth(corpus: Path) -> N
         contenders += ["resolver-fast", "interleaved-fast"]
     for contender in contenders:
         assert run_contender(contender, corpus, None)["attributed"] == truth, contender
+
+
+@pytest.mark.parametrize("profile", ["today", "churn"])
+def test_every_event_is_named_as_the_ground_truth_names_it(
+    profile: str, corpus: Path, churn: Path
+) -> None:
+    directory = corpus if profile == "today" else churn
+    manifest = write_corpus(
+        6000 if profile == "today" else 12000,
+        directory,
+        profile=TODAY if profile == "today" else CHURN,
+    )
+    checks = ["check-stdlib"] + (["check-fast"] if FAST_AVAILABLE else [])
+    for check in checks:
+        result = run_contender(check, directory, None)
+        assert result["attribution_digest"] == manifest["attribution_digest"], check
+        assert result["attributed"] == manifest["attributed"], check
+        assert result["emitted_twice"] == 0, check  # a small corpus: copies are within the window
+
+
+def test_the_churn_profile_has_the_shape_it_promises(churn: Path) -> None:
+    manifest = write_corpus(12000, churn, profile=CHURN)
+    shape = manifest["shape"]
+    assert (manifest["accounts"], manifest["regions"]) == (4, 4)
+    assert 0.06 <= shape["assume_role_share"] <= 0.11
+    assert 8 <= shape["calls_per_session"] <= 14
+    assert 0.12 <= shape["read_before_share"] <= 0.30
+    issued = shape["sessions_issued"]
+    assert 0.18 <= shape["cross_account_calls"] / issued <= 0.32
+    assert shape.get("chains_of_depth_4", 0) > 0  # chains go deeper than one hop
+    assert not any(key.startswith("chains_of_depth_8") for key in shape)
+    layout = {p.relative_to(churn).parts[1] for p in corpus_files(churn)}
+    assert len(layout) == 4
+
+
+def test_the_churn_profile_is_read_partly_before_its_issuances(churn: Path) -> None:
+    """What makes the shape slow: sessions held until their AssumeRole arrives."""
+    manifest = write_corpus(12000, churn, profile=CHURN)
+    stdlib = run_contender("resolver-stdlib", churn, None)
+    assert stdlib["held"] >= manifest["shape"]["read_before_issuance"] // 12
+    assert stdlib["released"] > 0

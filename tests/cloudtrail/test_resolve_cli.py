@@ -99,3 +99,15 @@ def test_the_devkit_entry_point_runs_the_resolver() -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert "4 events" in completed.stderr
+
+
+def test_the_summary_counts_what_the_lines_count(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--summary`` tallies in bulk; it must count what the per-event path counts."""
+    assert main([str(INVICTUS), str(STRATUS), "--json"]) == 0
+    out, err = capsys.readouterr()
+    with_lines = json.loads(err)
+    assert with_lines["session_events"] == len(out.splitlines())
+    assert main([str(INVICTUS), str(STRATUS), "--json", "--summary"]) == 0
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert json.loads(err) == with_lines

@@ -247,7 +247,9 @@ class IssuanceIndex:
     def take_given_up(self, arrived: set[str]) -> list[tuple[str, float]]:
         """The sessions given up on while waiting for any of ``arrived``, forgotten now."""
         found: list[tuple[str, float]] = []
-        for awaited in sorted(arrived):
+        if not self.given_up:  # the common case: nothing was given up
+            return found
+        for awaited in sorted(arrived.intersection(self.given_up)):
             waiting = self.given_up.pop(awaited, None)
             if waiting:
                 self._given_up_count -= len(waiting)
@@ -332,8 +334,15 @@ class IssuanceIndex:
         """The event ids of every held event (oldest group first)."""
         return [event.eventID for group in self._held.values() for event in self.events_of(group)]
 
-    def release_all(self, keys: set[str]) -> list[HeldGroup]:
-        """The groups waiting for any of ``keys``, oldest first, no longer held.
+    @property
+    def next_number(self) -> int:
+        """The number the next group held will get (numbers only grow)."""
+        return self._next_held
+
+    def release_all(self, keys: set[str], held_before: int | None = None) -> list[HeldGroup]:
+        """The groups waiting for any of ``keys``, oldest first, no longer held; with
+        ``held_before``, only the groups held before that number (a group held after ``keys``
+        arrived was resolved knowing them, and stays held).
 
         The order depends only on when the groups were held, never on the iteration order
         of ``keys``, so a pull resolves and emits the same way under any hash seed.
@@ -344,6 +353,8 @@ class IssuanceIndex:
             found = waiting.get(key)
             if found:
                 numbers.update(found)
+        if held_before is not None:
+            numbers = {number for number in numbers if number < held_before}
         return [self._unhold(number) for number in sorted(numbers)]
 
     def expire(self, deadline: float) -> list[HeldGroup]:

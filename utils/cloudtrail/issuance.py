@@ -6,6 +6,7 @@ A failed call (``errorCode``) establishes nothing and never reaches these functi
 
 from __future__ import annotations
 
+from sys import intern
 from typing import Final
 
 from .events import (
@@ -15,6 +16,7 @@ from .events import (
     SAML_USER,
     WEB_IDENTITY_USER,
     TrailEvent,
+    UserIdentity,
 )
 from .identities import (
     arn_account,
@@ -42,6 +44,70 @@ _DEFAULT_DURATION: Final = {"GetFederationToken": 43200.0}
 _DEFAULT_SESSION_SECONDS: Final = 3600.0
 CONSOLE_SESSION_SECONDS: Final = 43200.0
 _SESSION_TYPES: Final = frozenset({ASSUMED_ROLE, FEDERATED_USER})
+# Callers seen issuing, each kept once: a trail where sessions are short re-issues sessions
+# to the same few hundred users and roles all day, and every stored session pointed at its
+# own copy of its caller (an ``Origin`` and four strings, about 400 bytes, kept for the
+# session's retention). Role ARNs, accounts, Regions and API names are interned for the
+# same reason; interned strings are freed with their last user (CPython >= 3.10), so a
+# hostile trail cannot grow that table beyond what the index keeps anyway. Bounded: emptied
+# when full (then shared again as met).
+_ORIGINS: dict[tuple[str | None, ...], Origin] = {}
+_MAX_ORIGINS: Final = 4096
+
+
+def shared_origin(origin: Origin) -> Origin:
+    """One ``Origin`` object per distinct caller (read-only, like every ``Origin``)."""
+    key = (
+        origin.type,
+        origin.arn,
+        origin.user_name,
+        origin.account_id,
+        origin.principal_id,
+        origin.provider,
+    )
+    known = _ORIGINS.get(key)
+    if known is not None:
+        return known
+    if len(_ORIGINS) >= _MAX_ORIGINS:
+        _ORIGINS.clear()
+    _ORIGINS[key] = origin
+    return origin
+
+
+def _caller(identity: UserIdentity) -> Origin:
+    """``origin_of(identity)``, shared, without building it again for a caller already met."""
+    key = (
+        identity.type,
+        identity.arn,
+        identity.principalId,
+        identity.accountId,
+        identity.userName,
+        identity.invokedBy,
+    )
+    known = _CALLERS.get(key)
+    if known is None:
+        if len(_CALLERS) >= _MAX_ORIGINS:
+            _CALLERS.clear()
+        known = _CALLERS[key] = shared_origin(origin_of(identity))
+    return known
+
+
+_CALLERS: dict[tuple[str | None, ...], Origin] = {}
+
+
+def _role_account(role_arn: str | None) -> tuple[str | None, str | None]:
+    """A role ARN as one shared string, and its account (a trail names a few hundred roles)."""
+    if role_arn is None:
+        return None, None
+    known = _ROLES.get(role_arn)
+    if known is None:
+        if len(_ROLES) >= _MAX_ORIGINS:
+            _ROLES.clear()
+        known = _ROLES[role_arn] = (intern(role_arn), arn_account(role_arn))
+    return known
+
+
+_ROLES: dict[str, tuple[str | None, str | None]] = {}
 
 
 def issued_session(event: TrailEvent, fallback_time: float) -> IssuedSession | None:
@@ -96,7 +162,7 @@ def issued_session(event: TrailEvent, fallback_time: float) -> IssuedSession | N
     elif identity is None:
         origin = Origin("Unknown")
     else:
-        origin = origin_of(identity)
+        origin = _caller(identity)
         caller_copy = identity.type != AWS_ACCOUNT
         if identity.type in _SESSION_TYPES:
             parent_key = identity.accessKeyId or None
@@ -104,21 +170,24 @@ def issued_session(event: TrailEvent, fallback_time: float) -> IssuedSession | N
     if source_identity is None and identity is not None:
         context = identity.sessionContext
         source_identity = context.sourceIdentity if context is not None else None
+    role_arn, account_id = _role_account(role_arn)
+    account_id = account_id or arn_account(assumed_arn) or event.recipientAccountId
+    region = event.awsRegion
     return IssuedSession(
-        access_key_id=key,
-        kind=kind,
-        origin=origin,
-        parent_key=parent_key,
-        role_arn=role_arn,
-        session_name=session_name,
-        account_id=arn_account(role_arn) or arn_account(assumed_arn) or event.recipientAccountId,
-        region=event.awsRegion,
-        issued_at=issued_at,
-        expires_at=expires_at,
-        source_identity=source_identity,
-        assumed_role_id=assumed.assumedRoleId if assumed is not None else None,
-        shared_event_id=event.sharedEventID,
-        caller_copy=caller_copy,
+        key,
+        intern(kind),
+        shared_origin(origin),
+        parent_key,
+        role_arn,
+        session_name,
+        intern(account_id) if account_id else account_id,
+        intern(region) if region else region,
+        issued_at,
+        expires_at,
+        source_identity,
+        assumed.assumedRoleId if assumed is not None else None,
+        event.sharedEventID,
+        caller_copy,
     )
 
 

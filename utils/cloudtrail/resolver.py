@@ -211,6 +211,9 @@ class IdentityResolver:
         self._by_key: dict[str | None, Resolution] = {}  # never a None key; None looks up
         self._services: dict[str | None, Resolution] = {}
         self._arrived: set[str] = set()
+        # ``index.next_number`` when something last arrived: a group held from that number on
+        # was resolved with every arrival known, so the arrivals need not release it.
+        self._arrival_mark = 0
         self._issued: list[str] = []  # caller-copy issuances learnt in this call
         # Sessions found waiting (no issuance, no session facts), by key: further events of
         # theirs join the held group directly while it is held.
@@ -458,7 +461,11 @@ class IdentityResolver:
                     resolutions[position] = resolution
                     continue
                 group = pending(key)
-                if group is not None and group.held and arrived.isdisjoint(group.awaited):
+                if (
+                    group is not None
+                    and group.held
+                    and (group.number >= self._arrival_mark or arrived.isdisjoint(group.awaited))
+                ):
                     at = parse_iso(event.eventTime)  # its session is still waiting
                     add_to(group, event, at + hold_seconds if at is not None else None)
                     held += 1
@@ -564,6 +571,7 @@ class IdentityResolver:
             for delta in (-1, 0, 1):
                 created = session.issued_at + delta
                 self._arrived.add(console_wait_key(session.assumed_role_id, created))
+        self._arrival_mark = self.index.next_number
 
     def _learn_trust_change(self, event: TrailEvent) -> None:
         change = trust_change(event)
@@ -580,6 +588,7 @@ class IdentityResolver:
             return
         self.index.add_console_switch(switch)
         self._arrived.add(console_wait_key(switch.principal_id, switch.created_at))
+        self._arrival_mark = self.index.next_number
 
     # resolving one event ---------------------------------------------------------------
 
@@ -958,7 +967,7 @@ class IdentityResolver:
         index = self.index
         while arrived:
             self._attribute_late(index.take_given_up(arrived), result)
-            for group in index.release_all(arrived):
+            for group in index.release_all(arrived, self._arrival_mark):
                 resolution = self._resolve_one(group.head, group)
                 if resolution is None:
                     continue  # held again, waiting for another link

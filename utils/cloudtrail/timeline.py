@@ -43,6 +43,8 @@ class TrustTimeline:
 
     def knows(self, role_arn: str | None, at: float) -> tuple[bool, bool | None]:
         """``(True, verdict)`` if a change at or before ``at`` is known, else ``(False, None)``."""
+        if not self._changes:  # most trails: every AssumeRole is judged, few roles change
+            return False, None
         account = arn_account(role_arn)
         name = role_name_of(role_arn)
         if account is None or name is None:

@@ -29,13 +29,34 @@ _LOCALE_TIME: Final = re.compile(
 )
 
 
+# Times already parsed: a trail file's records fall in a few minutes of whole seconds, and
+# the resolver parses the times of issuances, held events and their sessions' creation
+# dates, so most calls repeat a recent string. Bounded: emptied when full.
+_PARSED: dict[str, float | None] = {}
+_MAX_PARSED: Final = 4096
+
+
 def parse_iso(text: str | None) -> float | None:
     """Epoch seconds of an ISO-8601 time (naive times are UTC), or None."""
     if not text:
         return None
     try:
+        return _PARSED[text]
+    except KeyError:
+        pass
+    except TypeError:  # not a string: nothing to parse
+        return None
+    parsed = _parse_iso(text)
+    if len(_PARSED) >= _MAX_PARSED:
+        _PARSED.clear()
+    _PARSED[text] = parsed
+    return parsed
+
+
+def _parse_iso(text: str) -> float | None:
+    try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+    except (TypeError, ValueError):
         return None
     if moment.tzinfo is None:
         return timegm(moment.timetuple()) + moment.microsecond / 1e6
@@ -46,6 +67,24 @@ def parse_expiration(text: str | None) -> float | None:
     """Epoch seconds of a ``credentials.expiration`` value (locale string or ISO), or None."""
     if not text:
         return None
+    try:
+        return _EXPIRATIONS[text]
+    except KeyError:
+        pass
+    except TypeError:  # not a string: nothing to parse
+        return None
+    parsed = _parse_expiration(text)
+    if len(_EXPIRATIONS) >= _MAX_PARSED:
+        _EXPIRATIONS.clear()
+    _EXPIRATIONS[text] = parsed
+    return parsed
+
+
+# Sessions issued in the same second for the same duration expire at the same string.
+_EXPIRATIONS: dict[str, float | None] = {}
+
+
+def _parse_expiration(text: str) -> float | None:
     match = _LOCALE_TIME.fullmatch(text)
     if match is None:
         return parse_iso(text)
