@@ -157,22 +157,36 @@ def test_a_hostile_message_is_left_to_the_redrive_policy_which_moves_it_to_the_d
         _, reader = world.pull()
         fates.append([p.message for p in reader.stats.problems])
         world.later()
-    assert [len(f) for f in fates] == [1, 1, 1, 0]
-    assert "left for the queue's redrive policy (received 3 times)" in fates[2][0]
+    assert [len(f) for f in fates] == [1, 0, 0, 0]  # reported once, on its first receive
+    assert "left for the queue's redrive policy (received 1 times)" in fates[0][0]
     assert len(world.sqs.dead_letters) == 1 and len(world.sqs) == 0
 
 
 def test_a_message_whose_object_stays_missing_is_deleted_after_max_receive_count_receives():
     world = World()
     world.notify(world.trail_object(1, upload=False))
-    outcomes = []
+    outcomes, reports = [], []
     for _ in range(3):
         _, reader = world.pull(max_receive_count=3)
         outcomes.append((reader.stats.messages_poison, reader.stats.messages_deleted))
+        reports.append([p.message for p in reader.stats.problems if p.code == "poison_message"])
         world.later()
     assert outcomes == [(1, 0), (1, 0), (1, 1)]
     assert len(world.sqs) == 0
-    assert "deleted after 3 receives" in reader.stats.problems[0].message
+    assert [len(r) for r in reports] == [1, 0, 0]  # reported once, with its fate
+    assert "deleted after 3 receives" in reports[0][0]
+
+
+def test_a_poison_message_is_reported_on_its_first_receive_only_across_restarts() -> None:
+    world = World(redrive=True, max_receive_count=10)
+    world.sqs.send('{"Records": "nope"}')
+    counts = []
+    for _ in range(4):
+        _, reader = world.pull()
+        counts.append((reader.stats.messages_poison, len(reader.stats.problems)))
+        world.later()
+    assert counts == [(1, 1), (1, 0), (1, 0), (1, 0)]
+    assert "reported" in world.saved  # the record survives CE's save
 
 
 def test_a_message_with_a_readable_object_and_a_missing_one_is_held_two_phase_when_deleted():
@@ -378,3 +392,12 @@ def test_objects_of_accounts_outside_the_scope_are_skipped_and_their_messages_de
     world.later()
     again, _ = world.pull(accounts=["111111111111"])
     assert again == []  # neither message comes back: both were finished
+
+
+def test_the_reported_record_is_bounded_and_a_damaged_one_is_dropped() -> None:
+    ids = [sqs_state.message_digest(f"m-{n}") for n in range(sqs_state.MAX_REPORTED + 50)]
+    section = sqs_state.dump("q", [], [], {}, ids)
+    loaded = sqs_state.load(section, "q")
+    assert loaded.reported == ids[-sqs_state.MAX_REPORTED :]
+    assert sqs_state.load({**section, "reported": "not*digests"}, "q").reported == []
+    assert sqs_state.load({**section, "reported": 7}, "q").problem == ""

@@ -213,6 +213,7 @@ class SqsNotificationReader:
         if not max_recent_keys:
             self._recent.clear()
         self._recent_set = set(self._recent)
+        self._poison_reported: deque[str] = deque(stored.reported, maxlen=sqs_state.MAX_REPORTED)
         # Objects that failed to read and are retried when their message comes back:
         # key digest -> delivery time (epoch seconds); dropped once read or out of look-back.
         self._unread = stored.unread
@@ -685,7 +686,7 @@ class SqsNotificationReader:
         if not self._started:
             pending = self._pending_deletes + pending  # still owed: nothing was flushed
         self._sources[self._state_key] = sqs_state.dump(
-            self._queue_url, pending, self._recent, self._unread
+            self._queue_url, pending, self._recent, self._unread, self._poison_reported
         )
         self._progress(attributes, len(unreached))
 
@@ -751,6 +752,10 @@ class SqsNotificationReader:
 
     def _report_poison(self, message: _Message, fate: str) -> None:
         self.stats.messages_poison += 1
+        digest = sqs_state.message_digest(message.message_id)
+        if digest in self._poison_reported:
+            return  # reported when first received; counted, not reported again
+        self._poison_reported.append(digest)
         if message.malformed:
             self.stats.problem(
                 "message_malformed",

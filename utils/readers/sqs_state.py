@@ -28,6 +28,9 @@ from typing import Any
 STATE_VERSION = 2
 MAX_UNREAD_KEYS = 1_000  # objects remembered as failed to read (the oldest are kept)
 MAX_RECEIPT_CHARS = 8_192  # far above what SQS issues; longer stored values are dropped
+# Poison messages come back until the redrive policy moves them (maxReceiveCount): each is
+# reported on its first receive only; 1,000 remembered ids take 11 kB.
+MAX_REPORTED = 1_000
 _DIGEST_CHARS = 11  # base64 of the 8-byte digest, without padding
 
 
@@ -42,6 +45,7 @@ class SqsCheckpoint:
     pending_deletes: list[str] = field(default_factory=list)
     recent: list[str] = field(default_factory=list)  # hex digests, oldest first
     unread: dict[str, float] = field(default_factory=dict)  # hex digest -> epoch seconds
+    reported: list[str] = field(default_factory=list)  # poison messages already reported
     problem: str = ""  # why a stored section was not usable ("" when it was)
 
 
@@ -74,20 +78,38 @@ def load(stored: Any, queue_url: str) -> SqsCheckpoint:
     unread = _unread(stored.get("unread"))
     if stored.get("queue_url") != queue_url:
         return SqsCheckpoint(recent=recent, unread=unread)  # another queue's handles
-    return SqsCheckpoint(_pending(stored.get("pending_deletes"), version), recent, unread)
+    try:  # a damaged record only means a poison message may be reported once more
+        reported = _recent(stored.get("reported", ""), STATE_VERSION)[-MAX_REPORTED:]
+    except (ValueError, binascii.Error):
+        reported = []
+    pending = _pending(stored.get("pending_deletes"), version)
+    return SqsCheckpoint(pending, recent, unread, reported)
 
 
 def dump(
-    queue_url: str, pending_deletes: list[str], recent: Iterable[str], unread: dict[str, float]
+    queue_url: str,
+    pending_deletes: list[str],
+    recent: Iterable[str],
+    unread: dict[str, float],
+    reported: Iterable[str] = (),
 ) -> dict[str, Any]:
     oldest = sorted(unread.items(), key=lambda item: (item[1], item[0]))[:MAX_UNREAD_KEYS]
-    return {
+    section: dict[str, Any] = {
         "v": STATE_VERSION,
         "queue_url": queue_url,
         "pending_deletes": list(pending_deletes),
         "recent": pack_recent(recent),
         "unread": {digest: int(at) for digest, at in oldest},
     }
+    kept = list(reported)[-MAX_REPORTED:]
+    if kept:
+        section["reported"] = pack_recent(kept)
+    return section
+
+
+def message_digest(message_id: str) -> str:
+    """Short, stable id of a message for the record of poison messages already reported."""
+    return hashlib.blake2b(message_id.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 def stored_bytes(section: dict[str, Any]) -> int:
