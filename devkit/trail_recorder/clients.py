@@ -23,7 +23,7 @@ from devkit.trail_recorder.principals import (
     UserPrincipal,
     pathless_role_arn,
 )
-from devkit.trail_recorder.records import RecordBuilder, _Pending
+from devkit.trail_recorder.records import PendingCall, RecordBuilder
 from devkit.trail_recorder.shaping import denied_message
 
 
@@ -96,10 +96,10 @@ class ClientRecorder(RecordBuilder):
             def signer() -> Principal:
                 return self.principal(access_key_id)
 
-        pending: dict[int, _Pending] = {}
+        pending: dict[int, PendingCall] = {}
 
         def on_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-            pending[id(context)] = _Pending(params=dict(params))
+            pending[id(context)] = PendingCall(params=dict(params))
 
         def before_call(
             params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
@@ -144,7 +144,7 @@ class ClientRecorder(RecordBuilder):
     # ---- the gate --------------------------------------------------------------------------------
 
     def _gate(
-        self, caller: Principal, state: _Pending
+        self, caller: Principal, state: PendingCall
     ) -> tuple[AWSResponse, dict[str, Any]] | None:
         role_arn = str(state.params.get("RoleArn", ""))
         if pathless_role_arn(role_arn) not in self._gated_roles:

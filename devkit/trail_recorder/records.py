@@ -49,7 +49,7 @@ from devkit.trail_recorder.shaping import (
 
 
 @dataclass
-class _Pending:
+class PendingCall:
     """What ``provide-client-params``/``before-call`` learn before the response arrives."""
 
     params: dict[str, Any]
@@ -168,7 +168,7 @@ class RecordBuilder(PrincipalDirectory):
         *,
         client: BaseClient,
         operation: str,
-        state: _Pending,
+        state: PendingCall,
         http_response: AWSResponse,
         parsed: dict[str, Any],
         caller: Principal,
