@@ -12,7 +12,8 @@ from urllib.parse import unquote_plus
 import boto3
 
 from devkit.aws_emulator import DEMO_ACCESS_KEY_ID
-from devkit.demo_tenant import SENSITIVE_BUCKET, USERS, write_tenant_config
+from devkit.demo_scenario import USERS
+from devkit.demo_tenant import SENSITIVE_BUCKET, write_tenant_config
 from devkit.loader import REPO_ROOT
 from devkit.runner import TenantConfig
 
