@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from ..cloudtrail.index import STORAGE_VERSION as INDEX_VERSION
+from ..json_kind import json_kind as _kind
 from ..readers import lookup_events
 from ..splunk.outbox import SCHEMA as OUTBOX_SCHEMA
 from .posture_phase import STORAGE_VERSION as POSTURE_VERSION
@@ -47,22 +48,6 @@ class Invalid(Exception):
 
 
 Check = Callable[[Any, str], None]
-
-
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
 
 
 def _expect(value: object, path: str, wanted: str) -> Invalid:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
+from ..json_kind import json_kind as _kind
 from .layout import REGION
 
 MAX_BODY_CHARS = 1_048_576  # SQS's own maximum message size (1 MiB)
@@ -227,23 +228,6 @@ def _region(value: Any) -> str:
 
 def _size(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
-def _kind(value: object) -> str:
-    """The JSON name of a value's type (what a problem may say instead of the value)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return f"a {type(value).__name__}"
 
 
 def shown(text: str, limit: int = _SHOWN_CHARS) -> str:

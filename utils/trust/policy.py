@@ -32,6 +32,7 @@ from functools import lru_cache
 from typing import Any, Final, TypeGuard
 
 from ..exceptions import PluginError
+from ..json_kind import json_kind as _kind
 
 #: IAM's quota on a role trust policy: 2,048 characters by default, adjustable up to 8,192
 #: (IAM User Guide, IAM and STS quotas). Nothing larger can be a role's trust policy, so the
@@ -333,22 +334,6 @@ def _strings(value: Any, where: str, *, allow_empty: bool = True) -> tuple[str, 
             raise PolicyParseError(f"{where}: the list is empty")
         return tuple(value)
     raise PolicyParseError(f"{where}: expected a string or a list of strings, got {_kind(value)}")
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if _is_object(value):
-        return "an object"
-    return type(value).__name__
 
 
 def _condition_value(value: Any, where: str) -> str:
