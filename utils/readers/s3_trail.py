@@ -42,8 +42,8 @@ from datetime import timedelta
 from typing import Any
 
 from ..aws_clients import ClientFactory
-from .aws_errors import AWS_ERRORS, ErrorKind, classify, describe
-from .base import Clock, Deadline, RawBatch, ReaderStats, system_clock
+from .aws_errors import AWS_ERRORS, ErrorKind, classify, describe, tally_and_report
+from .base import Clock, Deadline, Problem, RawBatch, ReaderStats, system_clock
 from .fetch import DEFAULT_MAX_OBJECT_BYTES, ObjectTooLarge, get_object_bytes, ordered_map
 from .layout import (
     ACCOUNT_ID,
@@ -716,23 +716,23 @@ class S3TrailReader:
         if failed_at is not None and (self._failed_since is None or failed_at < self._failed_since):
             self._failed_since = failed_at  # retried later: its events may still matter
         self._keep_for_retry(cand, "d" if kind is ErrorKind.ACCESS_DENIED else "e")
-        if kind is ErrorKind.ACCESS_DENIED:
-            self.stats.access_denied[self._scope(cand.state.prefix, "")] += 1
-            self.stats.problem(
-                "access_denied",
-                f"Reading {where} was denied: {describe(error)}.",
+        detail = describe(error)
+        tally_and_report(
+            self.stats,
+            error,
+            self._scope(cand.state.prefix, ""),
+            denied=(
+                f"Reading {where} was denied: {detail}.",
                 f"Grant s3:GetObject on arn:aws:s3:::{self._bucket}/<prefix>/AWSLogs/* and, "
                 "for an SSE-KMS "
                 "trail, kms:Decrypt on the trail's KMS key. The object is retried on later "
                 "pulls while it is inside the look-back window.",
-            )
-            return
-        if kind is ErrorKind.THROTTLED:
-            self.stats.throttles += 1
-        self.stats.problem(
-            "read_failed",
-            f"Reading {where} failed: {describe(error)}.",
-            "Retried on the next pull while the object is inside the look-back window.",
+            ),
+            otherwise=Problem(
+                "read_failed",
+                f"Reading {where} failed: {detail}.",
+                "Retried on the next pull while the object is inside the look-back window.",
+            ),
         )
 
     def _keep_for_retry(self, cand: _Candidate, kind: str) -> None:
@@ -756,33 +756,31 @@ class S3TrailReader:
     def _listing_failed(
         self, prefix: str, error: BaseException, trail_prefix: TrailPrefix | None = None
     ) -> None:
-        kind = classify(error)
         where = f"s3://{self._bucket}/{prefix}"
         if trail_prefix is not None:
             where += f" (account {trail_prefix.account_id}, Region {trail_prefix.region})"
-        if kind is ErrorKind.ACCESS_DENIED:
-            self.stats.access_denied[self._scope(trail_prefix, prefix)] += 1
-            self.stats.problem(
-                "access_denied",
-                f"Listing {where} was denied: {describe(error)}.",
+        detail = describe(error)
+        tally_and_report(
+            self.stats,
+            error,
+            self._scope(trail_prefix, prefix),
+            denied=(
+                f"Listing {where} was denied: {detail}.",
                 f"Grant s3:ListBucket on arn:aws:s3:::{self._bucket} (covering this prefix) "
                 "to the plugin's AWS identity; the other prefixes are still read.",
-            )
-        elif kind is ErrorKind.NOT_FOUND:
-            self.stats.problem(
+            ),
+            not_found=Problem(
                 "bucket_not_found",
-                f"Listing {where} failed: {describe(error)}.",
+                f"Listing {where} failed: {detail}.",
                 "Check the trail bucket name in the CloudTrail settings.",
-            )
-        else:
-            if kind is ErrorKind.THROTTLED:
-                self.stats.throttles += 1
-            self.stats.problem(
+            ),
+            otherwise=Problem(
                 "listing_failed",
-                f"Listing {where} failed: {describe(error)}.",
+                f"Listing {where} failed: {detail}.",
                 "Transient errors are retried on the next pull; if it persists, check "
                 "network access to S3 and the proxy settings.",
-            )
+            ),
+        )
 
     @staticmethod
     def _scope(trail_prefix: TrailPrefix | None, prefix: str) -> str:
