@@ -71,6 +71,9 @@ def test_each_misconfiguration_names_its_field(
 
 def test_an_ack_token_with_use_ack_validates(hec: HecEmulator) -> None:
     probe_hec(splunk(hec.url, token=ACK_TOKEN, use_ack=True), **HTTP)
+    acks = [r for r in hec.requests if r["path"] == "/services/collector/ack"]
+    assert [r["status"] for r in acks] == [200]  # the acknowledgement probe ran and passed
+    assert hec.events == []
 
 
 def test_an_unreachable_collector_names_the_url(hec: HecEmulator) -> None:

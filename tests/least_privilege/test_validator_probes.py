@@ -25,9 +25,11 @@ def client_error(code: str, operation: str) -> ClientError:
 @dataclass
 class FakeClient:
     answers: dict[str, Any]
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def __getattr__(self, operation: str) -> Any:
-        def call(**_: Any) -> Any:
+        def call(**params: Any) -> Any:
+            self.calls.append((operation, params))
             answer = self.answers[operation]
             if isinstance(answer, Exception):
                 raise answer
@@ -123,13 +125,19 @@ def test_at_most_three_members_are_tried() -> None:
 
 
 def test_an_organization_of_one_account_has_no_member_to_probe() -> None:
-    check(FakeFactory(HOME))
+    factory = FakeFactory(HOME)
+    check(factory)
+    assert factory.assumed == []
 
 
 @pytest.mark.parametrize("code", ["NoSuchKey", "404", "InvalidRange"])
 def test_a_trail_read_answered_without_data_still_proves_the_permission(code: str) -> None:
     client = FakeClient({"get_object": client_error(code, "GetObject")})
     validator._probe_trail_read(client, "trail", "AWSLogs/", "AWSLogs/")
+    # Accepted without raising after one single-byte read of the object.
+    assert client.calls == [
+        ("get_object", {"Bucket": "trail", "Key": "AWSLogs/", "Range": "bytes=0-0"})
+    ]
 
 
 @pytest.mark.parametrize("code", ["AccessDenied", "403", "KMS.AccessDeniedException"])

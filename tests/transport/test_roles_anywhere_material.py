@@ -288,11 +288,11 @@ def test_the_signature_covers_botocores_sigv4_canonical_request(
 
 
 def test_the_host_header_matches_what_requests_sends() -> None:
-    assert ra._host_header("https://rolesanywhere.eu-west-1.amazonaws.com") == (
+    assert ra.host_header("https://rolesanywhere.eu-west-1.amazonaws.com") == (
         "rolesanywhere.eu-west-1.amazonaws.com"
     )
-    assert ra._host_header("https://127.0.0.1:8443/") == "127.0.0.1:8443"
-    assert ra._host_header("http://Example.invalid:80") == "example.invalid"
+    assert ra.host_header("https://127.0.0.1:8443/") == "127.0.0.1:8443"
+    assert ra.host_header("http://Example.invalid:80") == "example.invalid"
 
 
 def test_refresh_windows_scale_with_the_session() -> None:

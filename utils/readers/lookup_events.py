@@ -37,8 +37,8 @@ from typing import Any
 
 from ..aws_clients import ClientFactory
 from ..exceptions import PluginError
-from .aws_errors import AWS_ERRORS, ErrorKind, classify, describe
-from .base import Clock, RawBatch, ReaderStats, system_clock
+from .aws_errors import AWS_ERRORS, ErrorKind, classify, describe, tally_and_report
+from .base import Clock, Problem, RawBatch, ReaderStats, system_clock
 from .rate_limit import RateLimiter, shared_lookup_limiter
 
 STATE_VERSION = 1
@@ -466,31 +466,32 @@ class LookupEventsReader:
         return ceiling / 2 + ceiling / 2 * self._rng()
 
     def _failed(self, account: str, region: str, error: BaseException) -> None:
-        kind = classify(error)
         where = f"account {account} Region {region}"
-        if kind is ErrorKind.ACCESS_DENIED:
-            self.stats.access_denied[f"{account}/{region}"] += 1
-            self.stats.problem(
-                "access_denied",
-                f"cloudtrail:LookupEvents was denied in {where}: {describe(error)}.",
+        detail = describe(error)
+        tally_and_report(
+            self.stats,
+            error,
+            f"{account}/{region}",
+            throttles=False,  # _call counted every throttled attempt
+            denied=(
+                f"cloudtrail:LookupEvents was denied in {where}: {detail}.",
                 "Grant cloudtrail:LookupEvents to the plugin's AWS identity; if the Region is "
                 "disabled for the account or blocked by an SCP, remove it from the Regions "
                 "setting. The other Regions are still read.",
-            )
-        elif kind is ErrorKind.THROTTLED:
-            self.stats.problem(
+            ),
+            throttled=Problem(
                 "throttled",
                 f"cloudtrail:LookupEvents stayed throttled in {where} after "
-                f"{self._max_attempts} attempts: {describe(error)}.",
+                f"{self._max_attempts} attempts: {detail}.",
                 "Another client shares the 2 requests/s quota of this account and Region; "
                 "the window is retried on the next pull.",
-            )
-        else:
-            self.stats.problem(
+            ),
+            otherwise=Problem(
                 "lookup_failed",
-                f"cloudtrail:LookupEvents failed in {where}: {describe(error)}.",
+                f"cloudtrail:LookupEvents failed in {where}: {detail}.",
                 "Retried on the next pull from the same checkpoint.",
-            )
+            ),
+        )
 
     # ---------------------------------------------------------- pipeline I/O
 

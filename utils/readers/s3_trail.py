@@ -36,14 +36,13 @@ import heapq
 import time
 from collections import Counter, deque
 from collections.abc import Collection, Iterator, MutableMapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 from ..aws_clients import ClientFactory
-from .aws_errors import AWS_ERRORS, ErrorKind, classify, describe
-from .base import Clock, Deadline, RawBatch, ReaderStats, system_clock
+from .aws_errors import AWS_ERRORS, ErrorKind, classify, describe, tally_and_report
+from .base import Clock, Deadline, Problem, RawBatch, ReaderStats, system_clock
 from .fetch import DEFAULT_MAX_OBJECT_BYTES, ObjectTooLarge, get_object_bytes, ordered_map
 from .layout import (
     ACCOUNT_ID,
@@ -56,10 +55,20 @@ from .layout import (
     time_token,
     token_time,
 )
+from .s3_candidates import (
+    DONE,
+    FAILED,
+    HELD,
+    REFUSED,
+    Candidate,
+    Page,
+    Stream,
+    landed_late,
+    token_minute,
+)
 from .s3_schedule import Policy, next_due, policy, spread, wants_listing
 from .s3_state import (
     CURSOR_LAG_MINUTES,
-    LATE_SECONDS,
     STATE_VERSION,
     PrefixState,
     Section,
@@ -76,61 +85,6 @@ from .s3_state import (
 LIST_MEMORY = 100_000
 MIN_PAGE = 10
 MAX_PAGE = 1000
-
-_PENDING = "pending"  # not handed out (yet)
-_DONE = "done"  # handed out, or skipped for good (too large, deleted)
-_FAILED = "failed"  # read failed; kept in the folder's retry record
-_HELD = "held"  # read failed and the retry record is full: holds the cursor back
-_REFUSED = "refused"  # a late file not read because the late record is full
-
-
-@dataclass(eq=False, slots=True)
-class _Candidate:
-    key: str
-    suffix: str
-    size: int  # -1: unknown (a retried key, not listed)
-    token: str
-    late: bool  # landed late (or unknown): recorded in ``late`` once at or below the cursor
-    below: bool  # at or below the folder's cursor when listed (found by a sweep)
-    state: PrefixState
-    order: int
-    retry_kind: str = ""  # "d" / "e" when read from the retry record
-    status: str = _PENDING
-
-
-@dataclass(eq=False, slots=True)
-class _Page:
-    candidates: list[_Candidate]
-    recent_hits: list[tuple[str, bool]]  # (suffix, late) of done keys above the cursor
-    late_hits: set[str]
-    newest: str  # greatest time token listed
-    last_key: str | None
-    complete: bool
-    listed: int
-    skipped: Counter[str]
-    calls: int
-    error: BaseException | None
-
-
-@dataclass(eq=False)
-class _Stream:
-    """One folder listed in this pull."""
-
-    state: PrefixState
-    order: int
-    sweep: bool
-    start: str  # StartAfter of the first page
-    cursor: str  # the folder's cursor when the pull started
-    buffer: deque[_Candidate] = field(default_factory=deque)
-    next_after: str = ""
-    complete: bool = False
-    failed: bool = False
-    newest: str = ""
-    recent_hits: list[tuple[str, bool]] = field(default_factory=list)
-    late_hits: set[str] = field(default_factory=set)
-    held: list[_Candidate] = field(default_factory=list)
-    future: Future[_Page] | None = None
-    fresh: bool = False  # never listed before this pull
 
 
 class S3TrailReader:
@@ -208,13 +162,13 @@ class S3TrailReader:
         self.late_found = 0  # late files (below a cursor) handed out this pull
         self._previous_pull: int | None = None
         self._section = self._load(sources.get(state_key))
-        self._streams: dict[str, _Stream] = {}
+        self._streams: dict[str, Stream] = {}
         self._done: dict[str, list[tuple[str, bool]]] = {}
-        self._retries: list[_Candidate] = []
-        self._handed: dict[str, _Candidate] = {}
-        self._inflight: deque[_Candidate] = deque()
-        self._held: list[_Candidate] = []  # failed, no room to retry: hold their cursor
-        self._heap: list[tuple[str, int, int, _Stream | _Candidate]] = []
+        self._retries: list[Candidate] = []
+        self._handed: dict[str, Candidate] = {}
+        self._inflight: deque[Candidate] = deque()
+        self._held: list[Candidate] = []  # failed, no room to retry: hold their cursor
+        self._heap: list[tuple[str, int, int, Stream | Candidate]] = []
         self._seq = 0
         self._late_total = sum(len(s.late) for s in self._section.states.values())
         self._retry_total = sum(len(s.retry) for s in self._section.states.values())
@@ -438,17 +392,17 @@ class S3TrailReader:
         # Most urgent first, in case the listing budget runs out: known unread, then due.
         plan.sort(key=lambda item: (not item[0].unread, item[0].due, item[0].prefix.path))
         self._page = max(MIN_PAGE, min(MAX_PAGE, LIST_MEMORY // max(1, len(plan))))
-        streams: list[_Stream] = []
+        streams: list[Stream] = []
         for state, sweep in plan:
             p = state.prefix
             horizon_key = minute_key(p, self._horizon_min)
             cursor = state.cursor if state.cursor is not None else horizon_key
             start = min(cursor, horizon_key) if sweep else cursor
-            stream = _Stream(state, orders[p.path], sweep, start, cursor, next_after=start)
+            stream = Stream(state, orders[p.path], sweep, start, cursor, next_after=start)
             stream.fresh = state.cursor is None
             streams.append(stream)
 
-        def items() -> Iterator[_Stream]:
+        def items() -> Iterator[Stream]:
             for stream in streams:
                 if self._listing_over():
                     self._listing_cut = True
@@ -480,7 +434,7 @@ class S3TrailReader:
         found = token_time(state.cursor[-14:])
         return found if found is not None else float(self._horizon_time or 0.0)
 
-    def _list_page(self, stream: _Stream) -> _Page:
+    def _list_page(self, stream: Stream) -> Page:
         """One listing request (more while it finds nothing new) from ``stream.next_after``.
         Runs on listing threads: reads the stream's state, changes nothing shared."""
         state = stream.state
@@ -489,7 +443,7 @@ class S3TrailReader:
         max_keys = MAX_PAGE if stream.sweep else keep
         cursor = stream.cursor
         after = stream.next_after
-        page = _Page([], [], set(), "", None, False, 0, Counter(), 0, None)
+        page = Page([], [], set(), "", None, False, 0, Counter(), 0, None)
         while True:
             page.calls += 1
             try:
@@ -514,7 +468,7 @@ class S3TrailReader:
                 page.newest = max(page.newest, token)
                 if encode_suffix(state.prefix, suffix) in state.retry:
                     continue  # read through the retry record
-                late = _landed_late(obj.get("LastModified"), token)
+                late = landed_late(obj.get("LastModified"), token)
                 if key > cursor:
                     if digest(suffix) in state.recent:
                         page.recent_hits.append((suffix, late))
@@ -530,7 +484,7 @@ class S3TrailReader:
                     below = True
                 size = int(obj.get("Size") or 0)
                 page.candidates.append(
-                    _Candidate(key, suffix, size, token, late, below, state, stream.order)
+                    Candidate(key, suffix, size, token, late, below, state, stream.order)
                 )
                 if len(page.candidates) >= keep:
                     return page  # enough for now; the next page starts after ``key``
@@ -538,7 +492,7 @@ class S3TrailReader:
                 page.complete = True
                 return page
 
-    def _apply(self, stream: _Stream, page: _Page) -> None:
+    def _apply(self, stream: Stream, page: Page) -> None:
         """Fold one page into its stream (main thread)."""
         for _ in range(page.calls):
             self.stats.call("s3:ListObjectsV2")
@@ -555,7 +509,7 @@ class S3TrailReader:
             stream.failed = True
             self._listing_failed(stream.state.prefix.path, page.error, stream.state.prefix)
 
-    def _refill(self, stream: _Stream, wait: bool) -> None:
+    def _refill(self, stream: Stream, wait: bool) -> None:
         """Ask for the stream's next page (in the background), or wait for it."""
         if stream.complete or stream.failed:
             return
@@ -578,25 +532,25 @@ class S3TrailReader:
             for encoded, kind in sorted(state.retry.items()):
                 suffix = decode_suffix(state.prefix, encoded)
                 token = time_token(suffix)
-                minute = _token_minute(token)
+                minute = token_minute(token)
                 if kind == "d" and minute is not None and minute < self._horizon_min:
                     continue  # denied and out of the look-back: abandoned at commit
                 below = state.cursor is not None and path + suffix <= state.cursor
-                cand = _Candidate(path + suffix, suffix, -1, token, True, below, state, order, kind)
+                cand = Candidate(path + suffix, suffix, -1, token, True, below, state, order, kind)
                 self._retries.append(cand)
                 self._push(cand)
 
-    def _push(self, item: _Stream | _Candidate) -> None:
-        head = item.buffer[0] if isinstance(item, _Stream) else item
+    def _push(self, item: Stream | Candidate) -> None:
+        head = item.buffer[0] if isinstance(item, Stream) else item
         self._seq += 1
         heapq.heappush(self._heap, (head.token, head.order, self._seq, item))
 
-    def _pop(self) -> _Candidate | None:
+    def _pop(self) -> Candidate | None:
         """The oldest candidate across all folders (refilling a folder's page as needed)."""
         if not self._heap:
             return None
         _t, _o, _s, item = heapq.heappop(self._heap)
-        if isinstance(item, _Candidate):
+        if isinstance(item, Candidate):
             return item
         stream = item
         cand = stream.buffer.popleft()
@@ -608,7 +562,7 @@ class S3TrailReader:
 
     # --------------------------------------------------------------- fetching
 
-    def _selected(self) -> Iterator[_Candidate]:
+    def _selected(self) -> Iterator[Candidate]:
         handed = 0
         while True:
             if self._deadline is not None and self._deadline.expired():
@@ -637,10 +591,10 @@ class S3TrailReader:
     def _fetch(self) -> Iterator[RawBatch]:
         client = self._client
 
-        def work(cand: _Candidate) -> bytes:
+        def work(cand: Candidate) -> bytes:
             return get_object_bytes(client, self._bucket, cand.key, self._max_object_bytes)
 
-        def weight(cand: _Candidate) -> int:
+        def weight(cand: Candidate) -> int:
             # Listed sizes bound the bytes held in flight; a retried key's size is unknown.
             return cand.size if cand.size >= 0 else self._max_object_bytes
 
@@ -667,17 +621,17 @@ class S3TrailReader:
             else:
                 self._read_failed(cand, result)
 
-    def _finish_candidate(self, cand: _Candidate) -> None:
+    def _finish_candidate(self, cand: Candidate) -> None:
         """Handed out or skipped for good: done at commit."""
-        cand.status = _DONE
+        cand.status = DONE
         if cand.retry_kind:
             encoded = encode_suffix(cand.state.prefix, cand.suffix)
             if cand.state.retry.pop(encoded, None) is not None:
                 self._retry_total -= 1
         self._done.setdefault(cand.state.prefix.path, []).append((cand.suffix, cand.late))
 
-    def _refuse(self, cand: _Candidate) -> None:
-        cand.status = _REFUSED
+    def _refuse(self, cand: Candidate) -> None:
+        cand.status = REFUSED
         self.stats.objects_skipped["record_full"] += 1
         if self.stats.objects_skipped["record_full"] == 1:
             self.stats.problem(
@@ -688,7 +642,7 @@ class S3TrailReader:
                 "Lower lookback_hours, narrow the Regions, or use the SQS source.",
             )
 
-    def _too_large(self, cand: _Candidate, size: int) -> None:
+    def _too_large(self, cand: Candidate, size: int) -> None:
         self._finish_candidate(cand)
         self.stats.objects_skipped["too_large"] += 1
         self.stats.problem(
@@ -698,7 +652,7 @@ class S3TrailReader:
             "Trail files are far smaller; check what writes this object into the trail folder.",
         )
 
-    def _read_failed(self, cand: _Candidate, error: BaseException) -> None:
+    def _read_failed(self, cand: Candidate, error: BaseException) -> None:
         if isinstance(error, ObjectTooLarge):
             self._too_large(cand, error.size)
             return
@@ -716,38 +670,38 @@ class S3TrailReader:
         if failed_at is not None and (self._failed_since is None or failed_at < self._failed_since):
             self._failed_since = failed_at  # retried later: its events may still matter
         self._keep_for_retry(cand, "d" if kind is ErrorKind.ACCESS_DENIED else "e")
-        if kind is ErrorKind.ACCESS_DENIED:
-            self.stats.access_denied[self._scope(cand.state.prefix, "")] += 1
-            self.stats.problem(
-                "access_denied",
-                f"Reading {where} was denied: {describe(error)}.",
+        detail = describe(error)
+        tally_and_report(
+            self.stats,
+            error,
+            self._scope(cand.state.prefix, ""),
+            denied=(
+                f"Reading {where} was denied: {detail}.",
                 f"Grant s3:GetObject on arn:aws:s3:::{self._bucket}/<prefix>/AWSLogs/* and, "
                 "for an SSE-KMS "
                 "trail, kms:Decrypt on the trail's KMS key. The object is retried on later "
                 "pulls while it is inside the look-back window.",
-            )
-            return
-        if kind is ErrorKind.THROTTLED:
-            self.stats.throttles += 1
-        self.stats.problem(
-            "read_failed",
-            f"Reading {where} failed: {describe(error)}.",
-            "Retried on the next pull while the object is inside the look-back window.",
+            ),
+            otherwise=Problem(
+                "read_failed",
+                f"Reading {where} failed: {detail}.",
+                "Retried on the next pull while the object is inside the look-back window.",
+            ),
         )
 
-    def _keep_for_retry(self, cand: _Candidate, kind: str) -> None:
+    def _keep_for_retry(self, cand: Candidate, kind: str) -> None:
         encoded = encode_suffix(cand.state.prefix, cand.suffix)
         if cand.retry_kind:
             cand.state.retry[encoded] = kind
-            cand.status = _FAILED
+            cand.status = FAILED
         elif self._retry_total < self._max_retry:
             cand.state.retry[encoded] = kind
             self._retry_total += 1
-            cand.status = _FAILED
+            cand.status = FAILED
         else:
             # No room to remember it: the folder's cursor stays before it, so it is
             # listed (and read) again.
-            cand.status = _HELD
+            cand.status = HELD
             self._held.append(cand)
             stream = self._streams.get(cand.state.prefix.path)
             if stream is not None:
@@ -756,33 +710,31 @@ class S3TrailReader:
     def _listing_failed(
         self, prefix: str, error: BaseException, trail_prefix: TrailPrefix | None = None
     ) -> None:
-        kind = classify(error)
         where = f"s3://{self._bucket}/{prefix}"
         if trail_prefix is not None:
             where += f" (account {trail_prefix.account_id}, Region {trail_prefix.region})"
-        if kind is ErrorKind.ACCESS_DENIED:
-            self.stats.access_denied[self._scope(trail_prefix, prefix)] += 1
-            self.stats.problem(
-                "access_denied",
-                f"Listing {where} was denied: {describe(error)}.",
+        detail = describe(error)
+        tally_and_report(
+            self.stats,
+            error,
+            self._scope(trail_prefix, prefix),
+            denied=(
+                f"Listing {where} was denied: {detail}.",
                 f"Grant s3:ListBucket on arn:aws:s3:::{self._bucket} (covering this prefix) "
                 "to the plugin's AWS identity; the other prefixes are still read.",
-            )
-        elif kind is ErrorKind.NOT_FOUND:
-            self.stats.problem(
+            ),
+            not_found=Problem(
                 "bucket_not_found",
-                f"Listing {where} failed: {describe(error)}.",
+                f"Listing {where} failed: {detail}.",
                 "Check the trail bucket name in the CloudTrail settings.",
-            )
-        else:
-            if kind is ErrorKind.THROTTLED:
-                self.stats.throttles += 1
-            self.stats.problem(
+            ),
+            otherwise=Problem(
                 "listing_failed",
-                f"Listing {where} failed: {describe(error)}.",
+                f"Listing {where} failed: {detail}.",
                 "Transient errors are retried on the next pull; if it persists, check "
                 "network access to S3 and the proxy settings.",
-            )
+            ),
+        )
 
     @staticmethod
     def _scope(trail_prefix: TrailPrefix | None, prefix: str) -> str:
@@ -799,7 +751,7 @@ class S3TrailReader:
             if found is not None:
                 marks.append(found)
         for _t, _o, _s, item in self._heap[:1]:
-            head = item.buffer[0] if isinstance(item, _Stream) else item
+            head = item.buffer[0] if isinstance(item, Stream) else item
             found = token_time(head.token)
             if found is not None:
                 marks.append(found)
@@ -827,7 +779,7 @@ class S3TrailReader:
             return
         self._finished = True
         backlog = sum(len(s.buffer) + len(s.held) for s in self._streams.values())
-        backlog += sum(1 for c in self._retries if c.status != _DONE)
+        backlog += sum(1 for c in self._retries if c.status != DONE)
         self.stats.backlog = backlog
         self.stats.oldest_unread = min(self._pending_marks(), default=None)
         self.stats.budget_exhausted = self._listing_cut or self._reading_cut
@@ -884,7 +836,7 @@ class S3TrailReader:
             self._section, bucket=self._bucket, prefix=self._prefix, root=self._root, now=now
         )
 
-    def _advance(self, stream: _Stream, done: list[tuple[str, bool]]) -> None:
+    def _advance(self, stream: Stream, done: list[tuple[str, bool]]) -> None:
         """The folder's new cursor, digests and schedule after this pull.
 
         The cursor moves to the minute of the first file still to read (not handed out,
@@ -904,7 +856,7 @@ class S3TrailReader:
         for limit in (first, None if stream.complete else stream.next_after):
             if limit is None:
                 continue
-            minute = _token_minute(time_token(limit[len(path) :]))
+            minute = token_minute(time_token(limit[len(path) :]))
             if minute is None:
                 movable = False
             else:
@@ -930,7 +882,7 @@ class S3TrailReader:
         state.cursor = cursor
         state.recent = recent
         state.late = late
-        newest = _token_minute(stream.newest)
+        newest = token_minute(stream.newest)
         if newest is not None and newest <= self._now + CURSOR_LAG_MINUTES:
             # A fresh folder's ``last`` was only when it was found.
             state.last = newest if stream.fresh else max(state.last, newest)
@@ -950,7 +902,7 @@ class S3TrailReader:
     def _abandon_denied(self, state: PrefixState) -> None:
         for encoded, kind in list(state.retry.items()):
             suffix = decode_suffix(state.prefix, encoded)
-            minute = _token_minute(time_token(suffix))
+            minute = token_minute(time_token(suffix))
             if kind != "d" or minute is None or minute >= self._horizon_min:
                 continue
             del state.retry[encoded]
@@ -967,18 +919,3 @@ class S3TrailReader:
                 "Fix the error reported for it earlier (usually a missing permission) or "
                 "raise lookback_hours; its events are not in the results.",
             )
-
-
-def _token_minute(token: str) -> int | None:
-    found = token_time(token)
-    return None if found is None else int(found // 60)
-
-
-def _landed_late(modified: Any, token: str) -> bool:
-    """Whether S3 received the file more than ``LATE_SECONDS`` after its delivery minute
-    (unknown times count as late: recording a file costs 8 bytes, missing one costs events)."""
-    named = token_time(token)
-    stamp = getattr(modified, "timestamp", None)
-    if named is None or stamp is None:
-        return True
-    return bool(stamp() - named > LATE_SECONDS)

@@ -65,8 +65,16 @@ from typing import Any
 
 from ..aws_clients import ClientFactory
 from . import sqs_state
-from .aws_errors import AWS_ERRORS, ErrorKind, classify, describe
-from .base import Clock, Deadline, RawBatch, ReaderStats, system_clock
+from .aws_errors import (
+    AWS_ERRORS,
+    ErrorKind,
+    classify,
+    describe,
+    report,
+    tally,
+    tally_and_report,
+)
+from .base import Clock, Deadline, Problem, RawBatch, ReaderStats, system_clock
 from .fetch import DEFAULT_MAX_OBJECT_BYTES, ObjectTooLarge, get_object_bytes, ordered_map
 from .layout import parse_trail_key, skip_reason, time_token, token_time
 from .sqs_messages import ObjectRef, ParsedMessage, parse_message_body, shown
@@ -346,33 +354,30 @@ class SqsNotificationReader:
         self._sqs_failed(action, error)
 
     def _sqs_failed(self, action: str, error: BaseException) -> None:
-        kind = classify(error)
-        if kind is ErrorKind.THROTTLED:
-            self.stats.throttles += 1
-        if kind is ErrorKind.ACCESS_DENIED:
-            self.stats.access_denied[f"queue/{self._queue_name}"] += 1
+        kind = tally(self.stats, error, f"queue/{self._queue_name}")
         if (action, kind.value) in self._reported:
             return  # one problem per action and cause per pull, not one per call
         self._reported.add((action, kind.value))
-        if kind is ErrorKind.ACCESS_DENIED:
-            self.stats.problem(
-                "access_denied",
-                f"sqs:{action} on queue {self._queue_name} was denied: {describe(error)}.",
+        detail = describe(error)
+        report(
+            self.stats,
+            kind,
+            denied=(
+                f"sqs:{action} on queue {self._queue_name} was denied: {detail}.",
                 f"Grant sqs:{action} on the queue's ARN to the plugin's AWS identity (and "
                 "kms:Decrypt if the queue is encrypted with a customer managed key).",
-            )
-        elif kind is ErrorKind.NOT_FOUND:
-            self.stats.problem(
+            ),
+            not_found=Problem(
                 "queue_not_found",
                 f"sqs:{action} failed: queue {shown(self._queue_url)} does not exist.",
                 "Check the SQS queue URL in the CloudTrail settings.",
-            )
-        else:
-            self.stats.problem(
+            ),
+            otherwise=Problem(
                 "sqs_failed",
-                f"sqs:{action} on queue {self._queue_name} failed: {describe(error)}.",
+                f"sqs:{action} on queue {self._queue_name} failed: {detail}.",
                 "Retried on the next pull.",
-            )
+            ),
+        )
 
     def _plan(self, raw: Iterable[Any]) -> list[_Object]:
         """Turn received messages into objects to fetch (new ones only, in message order).
@@ -526,7 +531,20 @@ class SqsNotificationReader:
             raise error  # a bug, not a data or AWS problem: fail loudly
         where = f"s3://{obj.ref.bucket}/{shown(obj.ref.key)}"
         self.stats.objects_errored += 1
-        kind = classify(error)
+        detail = describe(error)
+        kind = tally_and_report(
+            self.stats,
+            error,
+            f"bucket/{obj.ref.bucket}",
+            denied=(
+                f"Reading {where} was denied: {detail}.",
+                f"Grant s3:GetObject on arn:aws:s3:::{obj.ref.bucket}/<prefix>/AWSLogs/* and, "
+                "for an SSE-KMS "
+                "trail, kms:Decrypt on the trail's KMS key. Its message is left on the queue "
+                "for the redrive policy.",
+            ),
+            otherwise=None,  # the other failures are reported through the message's reason
+        )
         if not isinstance(error, ObjectTooLarge) and kind is not ErrorKind.NOT_FOUND:
             # Denied or transient: read when the message comes back (the redrive policy
             # permitting); until then its events may still be needed.
@@ -540,22 +558,11 @@ class SqsNotificationReader:
                 "limit for one trail object"
             )
         elif kind is ErrorKind.NOT_FOUND:
-            reason = f"{where} does not exist ({describe(error)})"
+            reason = f"{where} does not exist ({detail})"
         elif kind is ErrorKind.ACCESS_DENIED:
-            self.stats.access_denied[f"bucket/{obj.ref.bucket}"] += 1
-            reason = f"reading {where} was denied ({describe(error)})"
-            self.stats.problem(
-                "access_denied",
-                f"Reading {where} was denied: {describe(error)}.",
-                f"Grant s3:GetObject on arn:aws:s3:::{obj.ref.bucket}/<prefix>/AWSLogs/* and, "
-                "for an SSE-KMS "
-                "trail, kms:Decrypt on the trail's KMS key. Its message is left on the queue "
-                "for the redrive policy.",
-            )
+            reason = f"reading {where} was denied ({detail})"
         else:
-            if kind is ErrorKind.THROTTLED:
-                self.stats.throttles += 1
-            reason = f"reading {where} failed ({describe(error)})"
+            reason = f"reading {where} failed ({detail})"
         self._fail(obj, reason)
 
     def _fail(self, obj: _Object, reason: str) -> None:
