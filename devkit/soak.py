@@ -3,7 +3,7 @@
 ``python -m devkit soak [--records N] [--seed S] [--increments K] [--plugin-ref REF]``
 (``make soak`` runs the default: 2,000,000 records). What it does (docs/soak.md has more):
 
-1. **Corpus.** ``bench.corpus`` generates a multi-account CloudTrail corpus (3 accounts x 2
+1. **Corpus.** ``devkit.corpus`` generates a multi-account CloudTrail corpus (3 accounts x 2
    Regions, AssumeRole chains, spoofed session names, denied calls, late AssumeRoles,
    duplicated records), anchored a few days back so it lies inside a modest look-back.
    The soak adds its own files: trust-policy changes (``UpdateAssumeRolePolicy``), late
@@ -39,7 +39,6 @@ import argparse
 import contextlib
 import gzip
 import hashlib
-import inspect
 import json
 import math
 import os
@@ -54,7 +53,7 @@ import sys
 import tarfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -64,7 +63,7 @@ from urllib.parse import quote_plus
 
 import boto3
 
-from bench import corpus as bench_corpus
+from devkit import corpus as trail_corpus
 from devkit import soak_hostile
 from devkit.aws_emulator import DEMO_ACCESS_KEY_ID, DEMO_SECRET_ACCESS_KEY, MotoServer
 from devkit.bson_size import MONGODB_DOCUMENT_LIMIT, bson_size
@@ -235,33 +234,12 @@ class Corpus:
 def corpus_anchor(records: int, now: datetime) -> datetime:
     """Midnight a few days back: the whole corpus ends before today, inside a short look-back."""
     per_slot = (
-        len(bench_corpus.ACCOUNTS) * len(bench_corpus.REGIONS) * bench_corpus.RECORDS_PER_FILE
+        len(trail_corpus.ACCOUNTS) * len(trail_corpus.REGIONS) * trail_corpus.RECORDS_PER_FILE
     )
     slots = max(2, round(records / per_slot))
-    span_days = math.ceil(slots * bench_corpus.SLOT.total_seconds() / 86400)
+    span_days = math.ceil(slots * trail_corpus.SLOT.total_seconds() / 86400)
     midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return midnight - timedelta(days=span_days + 1)
-
-
-@contextlib.contextmanager
-def _corpus_start(start: datetime) -> Iterator[None]:
-    """Anchor ``bench.corpus`` at ``start`` (its ``START`` constant) while it generates.
-
-    The generator writes a fixed date (its own benchmarks want byte-identical corpora); the
-    soak needs one inside a look-back that does not expire with the calendar, and must not
-    edit the generator, so the module constant is set for the duration of the call.
-    """
-    saved = getattr(bench_corpus, "START", None)
-    if not isinstance(saved, datetime):
-        raise SoakError(
-            "bench.corpus no longer has a START datetime to anchor the corpus; update "
-            "devkit/soak.py (corpus_anchor / prepare_corpus) to its new interface."
-        )
-    bench_corpus.START = start
-    try:
-        yield
-    finally:
-        bench_corpus.START = saved
 
 
 def prepare_corpus(options: SoakOptions, now: datetime, out: TextIO) -> Corpus:
@@ -272,27 +250,21 @@ def prepare_corpus(options: SoakOptions, now: datetime, out: TextIO) -> Corpus:
     began = time.monotonic()
     out.write(f"corpus: {options.records} records in {directory} ...\n")
     out.flush()
-    kwargs: dict[str, Any] = {"seed": options.seed}
-    if "start" in inspect.signature(bench_corpus.write_corpus).parameters:
-        kwargs["start"] = start  # a future generator may take the anchor directly
-        manifest = bench_corpus.write_corpus(options.records, directory, **kwargs)
-    else:
-        with _corpus_start(start):
-            manifest = bench_corpus.write_corpus(options.records, directory, **kwargs)
-    files = bench_corpus.corpus_files(directory)
+    manifest = trail_corpus.write_corpus(options.records, directory, seed=options.seed, start=start)
+    files = trail_corpus.corpus_files(directory)
     if not files or f"{start:%Y/%m/%d}" not in str(files[0]):
         raise SoakError(
-            f"bench.corpus did not honour the anchor {start:%Y-%m-%d} (first file: "
-            f"{files[0] if files else 'none'}); delete {directory} or update devkit/soak.py."
+            f"the corpus in {directory} does not start at the anchor {start:%Y-%m-%d} (first "
+            f"file: {files[0] if files else 'none'}); delete it."
         )
-    generator = bench_corpus.Generator(options.records, options.seed)
+    generator = trail_corpus.Generator(options.records, options.seed)
     return Corpus(
         directory=directory,
         manifest=manifest,
         files=files,
         start=start,
-        accounts=tuple(bench_corpus.ACCOUNTS),
-        regions=tuple(bench_corpus.REGIONS),
+        accounts=tuple(trail_corpus.ACCOUNTS),
+        regions=tuple(trail_corpus.REGIONS),
         roles={a: list(r) for a, r in generator.roles.items()},
         generation_seconds=round(time.monotonic() - began, 1),
     )
