@@ -70,9 +70,10 @@ from devkit.bson_size import MONGODB_DOCUMENT_LIMIT, bson_size
 from devkit.emulators.base import Fault
 from devkit.emulators.faulty_gateway import FaultyGateway
 from devkit.emulators.hec import HecEmulator, TokenSpec
-from devkit.loader import REPO_ROOT, form_defaults
+from devkit.loader import REPO_ROOT
 from devkit.runner import SQS_TIMINGS_ENV
 from devkit.store import AlertStore
+from devkit.tenant_config import tenant_configuration
 
 DEFAULT_RECORDS = 2_000_000
 DEFAULT_SEED = 20261129
@@ -787,43 +788,24 @@ class World:
         return env
 
     def tenant(self, lookback_hours: int) -> dict[str, Any]:
-        defaults = form_defaults()
-        configuration = {
-            "aws": {
-                **defaults.get("aws", {}),
-                "authentication_method": "access_keys",
-                "access_key_id": DEMO_ACCESS_KEY_ID,
-                "secret_access_key": DEMO_SECRET_ACCESS_KEY,
-                "role_arn": "",
-                "external_id": "",
-                "regions": ",".join(self.corpus.regions),
-                "account_scope": "single_account",
-            },
-            "cloudtrail": {
-                **defaults.get("cloudtrail", {}),
-                "source": self.options.source,
-                "bucket_name": BUCKET,
-                "bucket_prefix": "",
-                "sqs_queue_url": self.queue_url,
-                "lookback_hours": lookback_hours,
-            },
-            "rule": {
-                **defaults.get("rule", {}),
-                "alert_kinds": list(
-                    self.options.alert_kinds or defaults.get("rule", {}).get("alert_kinds") or []
-                ),
-                "activity_scope": "all",
-                "posture_interval_minutes": 1440,
-                "max_alerts_per_pull": 10000,
-            },
-            "splunk": {
-                **defaults.get("splunk", {}),
-                "hec_url": self.hec.url,
-                "hec_token": self.hec_token,
-                "index": "",
-                "use_ack": "yes" if self.options.use_ack else "no",
-            },
+        rule: dict[str, Any] = {
+            "activity_scope": "all",
+            "posture_interval_minutes": 1440,
+            "max_alerts_per_pull": 10000,
         }
+        if self.options.alert_kinds:
+            rule["alert_kinds"] = list(self.options.alert_kinds)
+        configuration = tenant_configuration(
+            regions=",".join(self.corpus.regions),
+            source=self.options.source,
+            bucket=BUCKET,
+            queue_url=self.queue_url,
+            lookback_hours=lookback_hours,
+            hec_url=self.hec.url,
+            hec_token=self.hec_token,
+            rule=rule,
+            splunk={"use_ack": "yes" if self.options.use_ack else "no"},
+        )
         return {"name": "soak", "configuration": configuration, "use_proxy": False}
 
 
