@@ -48,7 +48,10 @@ def write_corpus(
     profile: Profile = TODAY,
     start: datetime = START,
 ) -> dict[str, Any]:
-    """Generate (or reuse, when its manifest matches) the corpus; return its manifest."""
+    """Generate (or reuse, when its manifest matches) the corpus; return its manifest.
+
+    ``start`` is the first delivery slot's start. It is not part of the manifest's match: a
+    caller that moves it keeps corpora of different dates in different directories."""
     manifest_path = directory / "manifest.json"
     wanted = (records, seed, GENERATOR_VERSION, profile.name, profile.knobs())
     if manifest_path.exists():
