@@ -1,6 +1,6 @@
 """``python -m bench``: the resolver benchmark, then the trust benchmark when present.
 
-Arguments go to the resolver benchmark, which runs every trail shape of ``bench.corpus``
+Arguments go to the resolver benchmark, which runs every trail shape of ``devkit.corpus``
 (``today`` and ``churn``) unless ``--profile`` names some; ``--records N`` for a quick run.
 The trust benchmark runs with its defaults.
 """

@@ -1,6 +1,6 @@
 """The identity resolver against the decoder alone and against DuckDB, in one run, per trail shape.
 
-Each profile of ``bench.corpus`` (``today``: long-lived sessions; ``churn``: an organization
+Each profile of ``devkit.corpus`` (``today``: long-lived sessions; ``churn``: an organization
 trail of short, chained, cross-account sessions read partly before their issuance) gets its
 own corpus and table. Every contender reads the same corpus files in the same (delivery)
 order, in its own subprocess so its peak RSS is its own, single-threaded (DuckDB
@@ -42,7 +42,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.corpus import (
+from devkit.corpus import (
     PROFILES,
     Profile,
     add_digests,

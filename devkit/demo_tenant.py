@@ -69,7 +69,7 @@ from devkit.demo_scenario import (
     ScenarioStep,
     scenario_table,
 )
-from devkit.loader import form_defaults
+from devkit.tenant_config import tenant_configuration
 from devkit.trail_recorder import TrailClock, TrailRecorder
 
 MANAGED_POLICY_PROBE = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
@@ -320,35 +320,18 @@ def write_tenant_config(
     authentication is ``access_keys`` with moto's documented example key (not a secret).
     The look-back covers the whole scenario however long ago it was seeded.
     """
-    defaults = form_defaults()
     hours_back = (datetime.now(UTC) - tenant.start).total_seconds() / 3600
-    configuration = {
-        "aws": {
-            **defaults.get("aws", {}),
-            "authentication_method": "access_keys",
-            "access_key_id": DEMO_ACCESS_KEY_ID,
-            "secret_access_key": DEMO_SECRET_ACCESS_KEY,
-            "role_arn": "",
-            "external_id": "",
-            "regions": tenant.region,
-            "account_scope": "single_account",
-        },
-        "cloudtrail": {
-            **defaults.get("cloudtrail", {}),
-            "source": source,
-            "bucket_name": tenant.bucket,
-            "bucket_prefix": tenant.prefix,
-            "sqs_queue_url": tenant.queue_url,
-            "lookback_hours": max(24, math.ceil(hours_back) + 1),
-        },
-        "rule": {**defaults.get("rule", {})},
-        "splunk": {
-            **defaults.get("splunk", {}),
-            "hec_url": hec_url,
-            "hec_token": hec_token,
-            "index": index,
-        },
-    }
+    configuration = tenant_configuration(
+        regions=tenant.region,
+        source=source,
+        bucket=tenant.bucket,
+        prefix=tenant.prefix,
+        queue_url=tenant.queue_url,
+        lookback_hours=max(24, math.ceil(hours_back) + 1),
+        hec_url=hec_url,
+        hec_token=hec_token,
+        index=index,
+    )
     document = {
         "name": name,
         "configuration": configuration,

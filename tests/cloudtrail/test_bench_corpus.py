@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.bench_resolver import run_contender
-from bench.corpus import CHURN, TODAY, corpus_files, write_corpus
+from devkit.corpus import CHURN, TODAY, corpus_files, write_corpus
 from tests.cloudtrail.helpers import FAST_AVAILABLE
 
 LAYOUT = re.compile(

@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 
-from devkit.aws_emulator import DEMO_ACCESS_KEY_ID, DEMO_SECRET_ACCESS_KEY
+from devkit.tenant_config import tenant_configuration
 
 ACCOUNT = "123456789012"
 OPEN_TRUST = {
@@ -42,42 +42,15 @@ def seed_small_tenant(bucket: str = "contract-trail") -> None:
 
 def configuration(**overrides: dict[str, Any]) -> dict[str, Any]:
     """A full configuration (every step) for the small tenant."""
-    config: dict[str, Any] = {
-        "aws": {
-            "authentication_method": "access_keys",
-            "access_key_id": DEMO_ACCESS_KEY_ID,
-            "secret_access_key": DEMO_SECRET_ACCESS_KEY,
-            "role_arn": "",
-            "external_id": "",
-            "regions": "us-east-1",
-            "account_scope": "single_account",
-            "member_role_name": "RoleSessionAuditor",
-        },
-        "cloudtrail": {
-            "source": "s3",
-            "bucket_name": "contract-trail",
-            "bucket_prefix": "",
-            "sqs_queue_url": "",
-            "lookback_hours": 24,
-            "index_budget_mb": 8,
-        },
-        "rule": {
+    config: dict[str, Any] = tenant_configuration(
+        regions="us-east-1",
+        bucket="contract-trail",
+        lookback_hours=24,
+        rule={
             "alert_kinds": ["posture", "noncompliant_activity"],
-            "activity_scope": "all",
             "sensitive_actions": "s3:GetObject, iam:*",
-            "exempt_role_patterns": "",
-            "posture_interval_minutes": 60,
-            "aggregation_window_minutes": 60,
-            "max_alerts_per_pull": 1000,
         },
-        "splunk": {
-            "hec_url": "",
-            "hec_token": "",
-            "index": "",
-            "sourcetype": "netskope:ce:aws:rolesession",
-            "use_ack": "no",
-        },
-    }
+    )
     for step, values in overrides.items():
         config[step] = {**config[step], **values}
     return config

@@ -1,4 +1,4 @@
-"""The short crash and outage soak (devkit/soak.py, docs/soak.md) as a specification.
+"""The short crash and outage soak (devkit/soak/, docs/soak.md) as a specification.
 
 One soak run is expensive (two runs of ~20k CloudTrail records through the local CE as
 subprocesses), so the first test makes every claim about that one run; the others check

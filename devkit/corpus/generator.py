@@ -1,102 +1,26 @@
-"""Realistic CloudTrail corpora in the S3 layout, generated deterministically for benchmarks.
-
-``python -m bench.corpus --profile today --records 1000000`` writes ``.bench/<profile>-<records>/
-AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_
-<random>.json.gz`` (gzip ``{"Records": [...]}``, records of ~1.5 KB shuffled inside a file,
-files named by their delivery minute) and ``manifest.json`` with the ground truth every
-contender must reproduce and the shape the corpus actually has (AssumeRole share, calls per
-session, session calls read before their issuance, cross-account pairs, chain depth).
-
-Two trail shapes (``PROFILES``), both from one generator whose knobs are a ``Profile``:
-
-* ``today``: per 5-minute delivery slot of 3 accounts x 2 Regions, a pool of 60 long-lived
-  human sessions per account (hundreds of calls each), 15 % of them chaining into a second
-  role (a third of those in another account), 70 % of users calling from a hub account;
-  10 % of AssumeRole records delivered one file late.
-* ``churn``: an organization trail of 4 accounts x 4 Regions where sessions are short (about
-  11 calls each, so AssumeRole is about 8 % of records), a quarter of AssumeRole calls cross
-  accounts (logged in both accounts, distinct ``eventID``s, one ``sharedEventID``), chains
-  up to 7 roles deep, and about a fifth of session calls read before their issuing
-  AssumeRole (late delivery, and the caller account's file read after the role account's).
-
-Both also hold IAM users calling with their ``AKIA…`` keys, EC2 instances and Lambda
-functions whose role sessions AWS services issued, AWS service events, keys whose issuance
-predates the corpus (unattributable), and 0.1 % of records delivered twice.
-"""
+"""The records of a corpus: sessions issued and used, delivered to 5-minute files by account
+and Region, with the ground truth every contender must reproduce."""
 
 from __future__ import annotations
 
-import argparse
-import gzip
 import json
 import random
-import shutil
 import string
-import sys
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Final
 
-SEED = 20261129
-START = datetime(2026, 11, 1, tzinfo=UTC)
-SLOT = timedelta(minutes=5)
-ACCOUNTS = ("111122223333", "444455556666", "777788889999")  # the ``today`` profile's
-REGIONS = ("us-east-1", "eu-west-1")
-RECORDS_PER_FILE = 800
-SESSION_POOL = 60  # concurrent human sessions per account
-ORG_ACCOUNTS = (*ACCOUNTS, "222233334444")  # the ``churn`` profile's organization trail
-ORG_REGIONS = (*REGIONS, "us-west-2", "ap-southeast-2")
-WORKLOADS_PER_PREFIX = 12  # EC2 instances / Lambda functions per account and Region
-DEFAULT_DIR = Path(".bench")
-
-
-@dataclass(frozen=True)
-class Profile:
-    """The knobs of a trail shape. ``calls_per_session=None`` is the pool model (``today``):
-    a fixed number of live sessions per account, each used until it expires; otherwise each
-    session makes about that many calls (drawn uniformly from 1 to twice it, minus one) and
-    is replaced by a new issuance, so the issuance rate follows from it."""
-
-    name: str
-    records: int  # default corpus size
-    accounts: tuple[str, ...] = ACCOUNTS
-    regions: tuple[str, ...] = REGIONS
-    records_per_file: int = RECORDS_PER_FILE
-    session_pool: int = (
-        SESSION_POOL  # live human sessions per account (per account and Region: churn)
-    )
-    calls_per_session: int | None = None
-    late_issuance: float = 0.10  # AssumeRole records delivered one 5-minute file late
-    # Share of AssumeRole calls into another account (None: 70 % of users call from the hub
-    # account, a third of chained hops go to a random account, as ``today`` always had).
-    cross_account: float | None = None
-    chain_share: float = 0.15  # chance a session assumes a further role
-    max_chain_depth: int = 2  # roles in a chain, the first included
-    delivery_minutes: tuple[int, int] = (3, 9)  # a file's delivery minute after its slot starts
-
-    def knobs(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k not in ("name", "records")}
-
-
-TODAY = Profile("today", 1_000_000)
-CHURN = Profile(
-    "churn",
-    475_000,
-    accounts=ORG_ACCOUNTS,
-    regions=ORG_REGIONS,
-    records_per_file=2000,
-    session_pool=8,
-    calls_per_session=12,
-    late_issuance=0.12,
-    cross_account=0.25,
-    chain_share=0.3,
-    max_chain_depth=7,
+from devkit.corpus.profile import (
+    SEED,
+    SLOT,
+    START,
+    TODAY,
+    WORKLOADS_PER_PREFIX,
+    Profile,
 )
-PROFILES: Final = {profile.name: profile for profile in (TODAY, CHURN)}
 
 _ALNUM = string.ascii_uppercase + string.digits
 _USER_AGENTS = (
@@ -176,7 +100,10 @@ class Output:
 
 
 class Generator:
-    def __init__(self, records: int, seed: int = SEED, profile: Profile = TODAY) -> None:
+    def __init__(
+        self, records: int, seed: int = SEED, profile: Profile = TODAY, start: datetime = START
+    ) -> None:
+        self.start = start  # the first slot's start: the soak anchors it inside its look-back
         self.rng = random.Random(seed)
         self.records = records
         self.profile = profile
@@ -366,7 +293,7 @@ class Generator:
             for region in self.regions
         }
         for slot in range(self.slots):
-            base = START + slot * SLOT
+            base = self.start + slot * SLOT
             for account in self.accounts:
                 pool = [s for s in pools[account] if s.expires > base + SLOT]
                 while len(pool) < self.profile.session_pool:
@@ -540,7 +467,7 @@ class Generator:
         }
         orphans = {prefix: [self._orphan(*prefix) for _ in range(2)] for prefix in prefixes}
         for slot in range(self.slots):
-            base = START + slot * SLOT
+            base = self.start + slot * SLOT
             for account, region in prefixes:
                 count = int(self.per_file * rng.uniform(0.8, 1.2))
 
@@ -698,7 +625,7 @@ class Generator:
         ec2 = rng.random() < 0.6
         name = f"i-{rng.getrandbits(64):017x}" if ec2 else f"awslambda_{rng.randint(100, 999)}"
         role_arn, role_id = rng.choice(self.roles[account])
-        moment = START + timedelta(seconds=rng.randint(0, 60))
+        moment = self.start + timedelta(seconds=rng.randint(0, 60))
         service = "ec2.amazonaws.com" if ec2 else "lambda.amazonaws.com"
         caller = {"type": "AWSService", "invokedBy": service}
         key = _key(rng, "ASIA")
@@ -726,7 +653,7 @@ class Generator:
         """A session issued before the corpus starts: its key cannot be attributed."""
         rng = self.rng
         role_arn, role_id = rng.choice(self.roles[account])
-        created = START - timedelta(minutes=30)
+        created = self.start - timedelta(minutes=30)
         return Session(
             _key(rng, "ASIA"),
             account,
@@ -735,7 +662,7 @@ class Generator:
             role_id,
             f"orphan-{rng.getrandbits(32):x}",
             created,
-            START + timedelta(days=30),
+            self.start + timedelta(days=30),
             human=False,
         )
 
@@ -827,125 +754,16 @@ def _chooser(rng: random.Random, live: list[Session]) -> Callable[[], Session | 
 
 
 def object_key(
-    account: str, region: str, slot: int, rng: random.Random, minutes: tuple[int, int] = (3, 9)
+    account: str,
+    region: str,
+    slot: int,
+    rng: random.Random,
+    minutes: tuple[int, int] = (3, 9),
+    start: datetime = START,
 ) -> str:
-    moment = START + slot * SLOT + timedelta(minutes=rng.randint(*minutes))
+    moment = start + slot * SLOT + timedelta(minutes=rng.randint(*minutes))
     suffix = "".join(rng.choices(string.ascii_letters + string.digits, k=16))
     return (
         f"AWSLogs/{account}/CloudTrail/{region}/{moment:%Y/%m/%d}/"
         f"{account}_CloudTrail_{region}_{moment:%Y%m%dT%H%MZ}_{suffix}.json.gz"
     )
-
-
-def _gzip(data: bytes) -> bytes:
-    try:
-        from isal import igzip
-    except ImportError:
-        return gzip.compress(data, compresslevel=6, mtime=0)
-    packed: bytes = igzip.compress(data, compresslevel=2, mtime=0)
-    return packed
-
-
-GENERATOR_VERSION = 5  # bump when the records generated or the manifest's fields change
-
-
-def corpus_dir(profile: Profile, records: int) -> Path:
-    """Where ``make bench`` keeps a profile's corpus of ``records`` records."""
-    prefix = "corpus" if profile is TODAY else profile.name
-    return DEFAULT_DIR / f"{prefix}-{records}"
-
-
-def write_corpus(
-    records: int, directory: Path, *, seed: int = SEED, profile: Profile = TODAY
-) -> dict[str, Any]:
-    """Generate (or reuse, when its manifest matches) the corpus; return its manifest."""
-    manifest_path = directory / "manifest.json"
-    wanted = (records, seed, GENERATOR_VERSION, profile.name, profile.knobs())
-    if manifest_path.exists():
-        manifest: dict[str, Any] = json.loads(manifest_path.read_text())
-        found = tuple(manifest.get(k) for k in ("requested", "seed", "version", "profile", "knobs"))
-        if found == json.loads(json.dumps(wanted)):
-            return manifest
-    if directory.exists():
-        shutil.rmtree(directory)
-    generator = Generator(records, seed, profile)
-    names = random.Random(seed + 1)
-    shuffler = random.Random(seed + 2)
-    totals = {"files": 0, "compressed_bytes": 0, "json_bytes": 0}
-    order: dict[tuple[str, str, int], tuple[str, str]] = {}
-
-    def flush(files: dict[tuple[str, str, int], list[dict[str, Any]]]) -> None:
-        for (account, region, slot), rows in sorted(files.items()):
-            shuffler.shuffle(rows)
-            data = json.dumps({"Records": rows}, separators=(",", ":")).encode()
-            packed = _gzip(data)
-            name = object_key(account, region, slot, names, profile.delivery_minutes)
-            path = directory / name
-            order[(account, region, slot)] = _delivery_order(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(packed)
-            totals["files"] += 1
-            totals["compressed_bytes"] += len(packed)
-            totals["json_bytes"] += len(data)
-
-    generator.run(flush)
-    shape: dict[str, float] = dict(sorted(generator.shape.items()))
-    shape.update(generator.read_before(order))
-    human_calls = sum(generator.reads.values())
-    records_total = generator.truth["records"]
-    shape["assume_role_share"] = round(shape.get("assume_role_records", 0) / records_total, 4)
-    shape["read_before_share"] = round(shape["read_before_issuance"] / max(1, human_calls), 4)
-    # API calls per human session (sessions issued, chained hops included)
-    shape["calls_per_session"] = round(human_calls / max(1, shape.get("sessions_issued", 0)), 2)
-    manifest = {
-        "requested": records,
-        "seed": seed,
-        "version": GENERATOR_VERSION,
-        "profile": profile.name,
-        "knobs": profile.knobs(),
-        "accounts": len(profile.accounts),
-        "regions": len(profile.regions),
-        **totals,
-        "records": records_total,
-        "duplicates": generator.truth["duplicates"],
-        "attributed": generator.truth["attributed"],
-        "attribution_digest": f"{generator.digest:016x}",
-        "session_events": generator.truth["session_events"],
-        "shape": shape,
-    }
-    manifest_path.write_text(json.dumps(manifest, indent=2))
-    return manifest
-
-
-def corpus_files(directory: Path) -> list[Path]:
-    """The corpus objects in delivery order (the time in their names), as a reader sees them."""
-    return sorted(directory.glob("AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz"), key=_delivery_order)
-
-
-def _delivery_order(path: Path) -> tuple[str, str]:
-    parts = path.name.split("_")
-    return (parts[3] if len(parts) > 4 else "", path.name)
-
-
-def iter_objects(directory: Path, limit: int | None = None) -> Iterator[tuple[str, bytes]]:
-    for path in corpus_files(directory)[:limit]:
-        yield str(path), path.read_bytes()
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", choices=sorted(PROFILES), default=TODAY.name)
-    parser.add_argument("--records", type=int, default=None, help="default: the profile's")
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args(argv)
-    profile = PROFILES[args.profile]
-    records = args.records or profile.records
-    directory = args.out or corpus_dir(profile, records)
-    manifest = write_corpus(records, directory, profile=profile)
-    json.dump(manifest, sys.stdout, indent=2)
-    print()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
