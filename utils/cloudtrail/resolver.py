@@ -313,15 +313,10 @@ class IdentityResolver:
         result.issued, self._issued = self._issued, []
         return result
 
-    def attribution_of(self, key: str) -> Resolution | None:
-        """Who is behind session ``key`` by its issuances, as far as they are known now
-        (None: a link is missing, or the chain loops)."""
-        found = self.attribution_or_link(key)
-        return found if isinstance(found, Resolution) else None
-
     def attribution_or_link(self, key: str) -> Resolution | str | None:
-        """``attribution_of(key)`` from one walk, or else the key whose issuance (or
-        caller's copy) the walk still lacks (None: the chain loops)."""
+        """Who is behind session ``key`` by its issuances, as far as they are known now; or
+        else the key whose issuance (or caller's copy) the walk still lacks; None when the
+        chain loops. One walk answers both, for a caller that retries on the missing link."""
         walked = self._walk(key)
         if isinstance(walked, _Missing):
             return walked.key
@@ -1032,7 +1027,7 @@ class IdentityResolver:
         before ``deadline``, as a group to give up; the others stay held as a group of their
         own. Each event waits its own ``hold_seconds``, so which events are given up depends
         only on event times and the watermark, not on which event of the session was read
-        first (the soak's finding 14)."""
+        first."""
         hold_seconds = self.settings.hold_seconds
         events = self.index.events_of(group)
         times = [parse_iso(event.eventTime) for event in events]
