@@ -47,6 +47,7 @@ from .events import (
     TrailEvent,
     UserIdentity,
 )
+from .hold_queue import CONSOLE_WAIT, HeldGroup
 from .identities import (
     IDENTITY_CENTER_PATH,
     arn_account,
@@ -58,14 +59,14 @@ from .identities import (
     role_of_session,
     session_name_of_identity,
 )
-from .index import (
-    CONSOLE_WAIT,
+from .index import IssuanceIndex, IssuedSession
+from .index_storage import (
     DEFAULT_BUDGET_BYTES,
-    HeldGroup,
-    IssuanceIndex,
-    IssuedSession,
     LoadReport,
     SaveReport,
+    from_storage,
+    restore_given_up,
+    to_storage,
 )
 from .issuance import (
     ISSUING_CALLS,
@@ -194,7 +195,8 @@ class IdentityResolver:
         settings: ResolverSettings | None = None,
     ) -> None:
         self.index = index if index is not None else IssuanceIndex()
-        self.index.pack, self.index.unpack = pack_held, unpack_held
+        self.holds = self.index.holds
+        self.holds.pack, self.holds.unpack = pack_held, unpack_held
         self.settings = settings if settings is not None else ResolverSettings()
         self.stats = ResolverStats()
         self._policy_enforces = policy_enforces
@@ -211,13 +213,10 @@ class IdentityResolver:
         self._by_key: dict[str | None, Resolution] = {}  # never a None key; None looks up
         self._services: dict[str | None, Resolution] = {}
         self._arrived: set[str] = set()
-        # ``index.next_number`` when something last arrived: a group held from that number on
+        # ``holds.next_number`` when something last arrived: a group held from that number on
         # was resolved with every arrival known, so the arrivals need not release it.
         self._arrival_mark = 0
         self._issued: list[str] = []  # caller-copy issuances learnt in this call
-        # Sessions found waiting (no issuance, no session facts), by key: further events of
-        # theirs join the held group directly while it is held.
-        self._pending: dict[str, HeldGroup] = {}
         # Event time (epoch seconds) up to which the caller vouches that what it read is
         # complete: the time of the oldest trail object it knows of but has not read yet (a
         # failed read left for a later pull). Held events are never given up past it, so an
@@ -237,7 +236,7 @@ class IdentityResolver:
         settings: ResolverSettings | None = None,
     ) -> tuple[IdentityResolver, LoadReport]:
         """A resolver continuing from ``storage["index"]`` (None or unusable: a fresh one)."""
-        index, report = IssuanceIndex.from_storage(stored)
+        index, report = from_storage(stored)
         resolver = cls(
             index,
             policy_enforces=policy_enforces,
@@ -248,7 +247,7 @@ class IdentityResolver:
         # The stored window of event ids lives for a pull, but a held event waits across
         # pulls: without this, its copy delivered again in a later pull would be resolved
         # beside it when its issuance arrives, and handed on twice.
-        resolver._held_ids = index.held_event_ids()
+        resolver._held_ids = index.holds.held_event_ids()
         return resolver, report
 
     def save(
@@ -259,7 +258,8 @@ class IdentityResolver:
         Held events the budget cannot keep are emitted now, unresolved, in the returned
         result (report them like any other).
         """
-        document, report = self.index.to_storage(
+        document, report = to_storage(
+            self.index,
             budget_bytes=budget_bytes,
             retention_seconds=self.settings.session_retention_seconds,
             timeline_retention_seconds=self.settings.timeline_retention_seconds,
@@ -273,7 +273,7 @@ class IdentityResolver:
             )
             self.stats.overflowed += sum(map(len, report.held_overflow))
             # What was just given up must be saved too, or no later pull attributes it.
-            self.index.restore_given_up(document, budget_bytes=budget_bytes, report=report)
+            restore_given_up(self.index, document, budget_bytes=budget_bytes, report=report)
         storage["index"] = document
         return report, result
 
@@ -431,9 +431,9 @@ class IdentityResolver:
         events of held sessions, new keys), so the common answers are given inline."""
         cached = self._by_key.get
         services = self._services.get
-        pending = self._pending.get
+        pending = self.holds.pending.get
         arrived = self._arrived
-        add_to = self.index.add_to
+        add_to = self.holds.add_to
         hold_seconds = self.settings.hold_seconds
         held = 0
         for position in misses:
@@ -562,11 +562,11 @@ class IdentityResolver:
         self._issued.append(key)
         if session.shared_event_id:
             self._arrived.add(shared_wait_key(session.shared_event_id))
-        if session.assumed_role_id and self.index.console_waits:
+        if session.assumed_role_id and self.holds.console_waits:
             for delta in (-1, 0, 1):
                 created = session.issued_at + delta
                 self._arrived.add(console_wait_key(session.assumed_role_id, created))
-        self._arrival_mark = self.index.next_number
+        self._arrival_mark = self.holds.next_number
 
     def _learn_trust_change(self, event: TrailEvent) -> None:
         change = trust_change(event)
@@ -575,7 +575,7 @@ class IdentityResolver:
         account, role_name, at, document = change
         verdict = self._policy_enforces(document) if self._policy_enforces else None
         self.index.timeline.record(account, role_name, at, verdict)
-        self._pending.clear()  # a session name may be trusted now
+        self.holds.forget_pending()  # a session name may be trusted now
 
     def _learn_switch(self, event: TrailEvent) -> None:
         switch = console_switch(event, self.index.watermark)
@@ -583,7 +583,7 @@ class IdentityResolver:
             return
         self.index.add_console_switch(switch)
         self._arrived.add(console_wait_key(switch.principal_id, switch.created_at))
-        self._arrival_mark = self.index.next_number
+        self._arrival_mark = self.holds.next_number
 
     # resolving one event ---------------------------------------------------------------
 
@@ -686,7 +686,7 @@ class IdentityResolver:
                 deadline = (at if at is not None else self.index.watermark) + (
                     self.settings.hold_seconds
                 )
-                self.index.give_up(missing, key, deadline, [event])
+                self.holds.give_up(missing, key, deadline, [event])
             return resolution
         awaited: list[str] = []
         if key:
@@ -944,31 +944,26 @@ class IdentityResolver:
         group: HeldGroup | None,
     ) -> None:
         """Hold ``event`` (and, when re-resolving, the rest of its group) until ``awaited``."""
-        if group is None:
-            at = parse_iso(event.eventTime)
-            deadline = (at if at is not None else self.index.watermark) + self.settings.hold_seconds
-            group = HeldGroup(awaited, deadline, event)
+        watermark, hold_seconds = self.index.watermark, self.settings.hold_seconds
+        if self.holds.hold_event(
+            event, awaited, key, group, watermark=watermark, hold_seconds=hold_seconds
+        ):
             self.stats.held += 1
-        else:
-            group.awaited = awaited
-        self.index.hold(group)
-        if key:
-            self._pending[key] = group
 
     def _release(self, result: ResolveResult) -> None:
         """Re-resolve the groups waiting for what arrived; one resolution serves a group."""
         arrived = self._arrived
         self._arrived = set()
-        index = self.index
+        holds = self.holds
         while arrived:
-            self._attribute_late(index.take_given_up(arrived), result)
-            for group in index.release_all(arrived, self._arrival_mark):
+            self._attribute_late(holds.take_given_up(arrived), result)
+            for group in holds.release_all(arrived, self._arrival_mark):
                 resolution = self._resolve_one(group.head, group)
                 if resolution is None:
                     continue  # held again, waiting for another link
-                self._unpend(group)
+                holds.unpend(group)
                 self.stats.released += len(group)
-                self._emit_all(index.events_of(group), resolution.after_hold(), result)
+                self._emit_all(holds.events_of(group), resolution.after_hold(), result)
             arrived = self._arrived
             self._arrived = set()
         self._make_room(result)
@@ -979,9 +974,9 @@ class IdentityResolver:
         for key, deadline in given_up:
             walked = self._walk(key)
             if isinstance(walked, _Missing) and walked.key:
-                self.index.give_up(walked.key, key, deadline)  # its checks stay kept
+                self.holds.give_up(walked.key, key, deadline)  # its checks stay kept
                 continue
-            checks = self.index.take_checks(key)
+            checks = self.holds.take_checks(key)
             if (
                 isinstance(walked, Resolution)
                 and walked.origin is not None
@@ -993,77 +988,28 @@ class IdentityResolver:
                 for event in checks:  # AssumeRole calls it made: judged now
                     self._check_assumption(event, walked, result)
 
-    def _unpend(self, group: HeldGroup) -> None:
-        identity = group.head.userIdentity
-        key = identity.accessKeyId if identity is not None else None
-        if key and self._pending.get(key) is group:
-            del self._pending[key]
-
     def _make_room(self, result: ResolveResult) -> None:
-        excess = self.index.held_count - self.settings.max_held
-        if excess > 0:
-            evicted = self.index.evict_oldest(excess)
+        evicted = self.holds.make_room(self.settings.max_held)
+        if evicted:
             self.stats.overflowed += sum(map(len, evicted))
             self._emit_unresolved(evicted, "the hold was full", result)
 
     def _expire(self, deadline: float, result: ResolveResult, *, bounded: bool = True) -> None:
-        """Give up the groups due at ``deadline`` — never past ``hold_expiry_ceiling``
+        """Give up the events due at ``deadline`` — never past ``hold_expiry_ceiling``
         unless ``bounded`` is False. The hold's size limit applies either way."""
         self._make_room(result)
         ceiling = self.hold_expiry_ceiling
         if bounded and ceiling is not None and ceiling < deadline:
             deadline = ceiling
-        due = [
-            part
-            for group in self.index.expire(deadline)
-            for part in self._due_part(group, deadline)
-        ]
+        due = self.holds.expire(deadline, self.settings.hold_seconds)
         if due:
             self.stats.expired += sum(map(len, due))
             self._emit_unresolved(due, "no issuing event arrived within the hold", result)
 
-    def _due_part(self, group: HeldGroup, deadline: float) -> list[HeldGroup]:
-        """The events of ``group`` whose own deadline (event time + ``hold_seconds``) is at or
-        before ``deadline``, as a group to give up; the others stay held as a group of their
-        own. Each event waits its own ``hold_seconds``, so which events are given up depends
-        only on event times and the watermark, not on which event of the session was read
-        first."""
-        hold_seconds = self.settings.hold_seconds
-        events = self.index.events_of(group)
-        times = [parse_iso(event.eventTime) for event in events]
-        waiting = [
-            (t, e)
-            for t, e in zip(times, events, strict=True)
-            if t is not None and t + hold_seconds > deadline
-        ]
-        if not waiting:
-            return [group]
-        due = [
-            e
-            for t, e in zip(times, events, strict=True)
-            if t is None or t + hold_seconds <= deadline
-        ]
-        pack = self.index.pack
-        rest = HeldGroup(
-            group.awaited,
-            min(t for t, _ in waiting) + hold_seconds,
-            waiting[0][1],
-            [pack(e) for _, e in waiting[1:]],
-        )
-        self.index.hold(rest)
-        head = group.head.userIdentity
-        key = head.accessKeyId if head is not None else None
-        if key and self._pending.get(key) is group:
-            self._pending[key] = rest
-        if not due:  # pragma: no cover - the group's deadline is one of its events'
-            return []
-        # Emitted now: its events stay unpacked (``unpack`` passes an event through).
-        return [HeldGroup(group.awaited, group.deadline, due[0], due[1:])]
-
     def _emit_unresolved(self, groups: list[HeldGroup], why: str, result: ResolveResult) -> None:
-        """Emit held groups as unresolved, and one ``UnattributedKey`` per session key."""
+        """Emit held groups (no longer pending) as unresolved, one ``UnattributedKey`` per
+        session key, and remember the sessions given up for a late attribution."""
         for group in groups:
-            self._unpend(group)
             head = group.head.userIdentity
             key = head.accessKeyId if head is not None else None
             role_arn, session_name = _session_of(head)
@@ -1083,13 +1029,13 @@ class IdentityResolver:
                 held=True,
                 reason=reason,
             )
-            events = self.index.events_of(group)
+            events = self.holds.events_of(group)
             self._emit_all(events, resolution, result)
             if key:
                 checks = [event for event in events if _is_assume_role(event)]
                 for awaited in group.awaited:
                     if not awaited.startswith(CONSOLE_WAIT):
-                        self.index.give_up(awaited, key, group.deadline, checks)
+                        self.holds.give_up(awaited, key, group.deadline, checks)
                         checks = []
                 times = sorted(map(_event_time, events))
                 result.unattributed.append(
