@@ -272,7 +272,7 @@ def test_memory_for_event_ids_is_bounded_by_the_dedupe_window() -> None:
         the_resolver.resolve(
             [event(eventID=f"e-{batch}-{i}", userIdentity=USER) for i in range(30)]
         )
-    assert len(the_resolver._seen) + len(the_resolver._seen_before) <= 130
+    assert len(the_resolver._seen) <= 130
 
 
 def test_a_duplicate_inside_one_batch_is_dropped() -> None:

@@ -26,7 +26,6 @@ the batch, so the order of records inside a batch (a trail file) does not matter
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import compress, repeat
@@ -89,6 +88,7 @@ from .resolution import (
     Status,
     UnattributedKey,
 )
+from .seen_window import SeenWindow
 from .stdlib_model import pack_held, unpack_held
 from .timeparse import format_iso, parse_iso
 
@@ -202,14 +202,7 @@ class IdentityResolver:
         self._policy_enforces = policy_enforces
         self._role_enforces = role_enforces
         self._role_path = role_path
-        # The last ``dedupe_window`` event ids, about: two generations, the older dropped
-        # whole when the newer fills (bounded memory, no per-id eviction cost).
-        self._seen: set[str] | dict[str, None] = set()
-        self._seen_before: set[str] | dict[str, None] = set()
-        self._window_chosen = False
-        # Ids of the events a loaded index holds: a copy of one delivered again is a repeat
-        # (seeded into the window once its kind is chosen, at the first batch).
-        self._held_ids: list[str] = []
+        self._seen = SeenWindow(self.settings.dedupe_window)
         self._by_key: dict[str | None, Resolution] = {}  # never a None key; None looks up
         self._services: dict[str | None, Resolution] = {}
         self._arrived: set[str] = set()
@@ -247,7 +240,7 @@ class IdentityResolver:
         # The stored window of event ids lives for a pull, but a held event waits across
         # pulls: without this, its copy delivered again in a later pull would be resolved
         # beside it when its issuance arrives, and handed on twice.
-        resolver._held_ids = index.holds.held_event_ids()
+        resolver._seen.seed(index.holds.held_event_ids())
         return resolver, report
 
     def save(
@@ -339,8 +332,8 @@ class IdentityResolver:
         reads in bytecode, while ``getattr`` from C takes the generic path — measured with
         cachegrind, the passes cost about twice the instructions.)
         """
-        if not self._window_chosen:
-            self._seen_window_for(batch[0])
+        if not self._seen.chosen:
+            self._seen.choose_for(batch[0])
         cached = self._by_key.get
         learn_names = _LEARN_NAMES
         resolutions: list[Resolution | None] = []
@@ -360,7 +353,7 @@ class IdentityResolver:
             miss(len(resolutions))
             keep(None)
         learnt: list[int] = []
-        repeats = self._repeats(ids)
+        repeats = self._seen.repeats(ids)
         if repeats:
             self.stats.duplicates += len(repeats)
             misses = [position for position in misses if position not in repeats]
@@ -372,55 +365,6 @@ class IdentityResolver:
                 learnt.append(position)
                 self._learn(event)
         return resolutions, misses, learnt
-
-    def _repeats(self, ids: list[str]) -> set[int]:
-        """Remember the batch's event ids; the positions of those seen before (in an earlier
-        batch or earlier in this one). Set operations in C: per event, this is the costliest
-        step of the hot path when written as a Python loop."""
-        seen = self._seen
-        before = self._seen_before
-        repeats: set[int] = set()
-        size = len(seen)
-        if isinstance(seen, set) and isinstance(before, set):
-            if not (seen.isdisjoint(ids) and before.isdisjoint(ids)):
-                known = seen.intersection(ids)
-                known.update(before.intersection(ids))
-                repeats.update(compress(range(len(ids)), map(known.__contains__, ids)))
-            seen.update(ids)
-        elif isinstance(seen, dict) and isinstance(before, dict):
-            fresh = dict.fromkeys(ids)
-            if not (seen.keys().isdisjoint(fresh) and before.keys().isdisjoint(fresh)):
-                known = seen.keys() & fresh.keys()
-                known.update(before.keys() & fresh.keys())
-                repeats.update(compress(range(len(ids)), map(known.__contains__, ids)))
-            seen.update(fresh)
-        if len(seen) - size + len(repeats) < len(ids):  # a repeat inside the batch (rare)
-            first: dict[str, int] = {}
-            repeats.update(
-                i for i, x in enumerate(ids) if first.setdefault(x, i) != i and i not in repeats
-            )
-        if len(seen) >= self.settings.dedupe_window // 2:
-            self._seen_before = seen
-            self._seen = set() if isinstance(seen, set) else {}
-        return repeats
-
-    def _seen_window_for(self, event: TrailEvent) -> None:
-        """Hold the dedupe window in dicts, which the garbage collector never walks, when the
-        decoder's events are collected objects (stdlib views over ``json.loads`` dicts).
-
-        That decoder makes the collector run a full collection every few trail files, and
-        each would visit the 32k ids of a window held in sets (a random memory access per
-        id: about a microsecond per event, measured). Sets stay the choice when events are
-        not collected (msgspec Structs): collections are then rare, and a set probe touches
-        one cache line where a dict probe touches two or three.
-        """
-        self._window_chosen = True
-        if gc.is_tracked(event) and not self._seen and not self._seen_before:
-            self._seen = {}
-            self._seen_before = {}
-        if self._held_ids:
-            self._seen.update(dict.fromkeys(self._held_ids))
-            self._held_ids = []
 
     def _resolve_misses(
         self, batch: list[TrailEvent], misses: list[int], resolutions: list[Resolution | None]
@@ -477,15 +421,12 @@ class IdentityResolver:
         """A late correction: a repeat of its original unless it updates the original's data."""
         original = addendum.originalEventID
         if original and original != event.eventID:
-            if original in self._seen or original in self._seen_before:
+            if original in self._seen:
                 if addendum.reason != "UPDATED_DATA":
                     self.stats.duplicates += 1
                     return None
                 self.stats.addendum_updates += 1
-            if isinstance(self._seen, set):
-                self._seen.add(original)
-            else:
-                self._seen[original] = None
+            self._seen.add(original)
         if event.eventName in _LEARN_NAMES:
             self._learn(event)
         return self._resolve_one(event)
