@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .events import TrailEvent
-from .timeparse import parse_iso
+from .timeparse import format_iso, parse_iso
 
 MAX_GIVEN_UP: Final = 5000  # sessions given up on, remembered for a late issuance
 MAX_GIVEN_UP_CHECKS: Final = 1000  # AssumeRole events of those, to judge when attributed
@@ -337,6 +337,16 @@ class HoldQueue:
                 break
             del given_up[awaited]
             self._forget_given_up(waiting)
+
+
+def describe_wait(awaited: str) -> str:
+    """What a held group waits for, in words (for the reason of an unresolved event)."""
+    if awaited.startswith("shared:"):
+        return f"the caller's copy of shared event {awaited[7:]}"
+    if awaited.startswith(CONSOLE_WAIT):
+        principal, _, second = awaited[len(CONSOLE_WAIT) :].rpartition("@")
+        return f"a session of {principal} created {format_iso(float(second))}"
+    return f"the issuance of {awaited}"
 
 
 def _same(value: Any) -> Any:

@@ -26,14 +26,12 @@ the batch, so the order of records inside a batch (a trail file) does not matter
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from itertools import compress, repeat
 from operator import attrgetter
 from typing import Any, Final
 
 from .events import (
-    ASSUMED_ROLE,
     AWS_ACCOUNT,
     AWS_SERVICE,
     FEDERATED_USER,
@@ -46,17 +44,15 @@ from .events import (
     TrailEvent,
     UserIdentity,
 )
-from .hold_queue import CONSOLE_WAIT, HeldGroup
+from .hold_queue import CONSOLE_WAIT, HeldGroup, describe_wait
 from .identities import (
     IDENTITY_CENTER_PATH,
     arn_account,
-    is_identity_center_provider,
     is_identity_center_role,
     is_service_linked_role,
     is_workload_web_identity,
     origin_of,
     role_of_session,
-    session_name_of_identity,
 )
 from .index import IssuanceIndex, IssuedSession
 from .index_storage import (
@@ -76,6 +72,16 @@ from .issuance import (
     shared_wait_key,
     trust_change,
 )
+from .origins import (
+    SESSION_TYPES,
+    STS,
+    Missing,
+    identity_center,
+    is_assume_role,
+    session_of,
+    status_of,
+    walk,
+)
 from .resolution import (
     PROVISIONAL_METHODS,
     AssumptionCheck,
@@ -84,102 +90,39 @@ from .resolution import (
     Method,
     Origin,
     Resolution,
-    ResolvedEvent,
     Status,
     UnattributedKey,
 )
+from .resolver_api import (
+    PolicyEnforces,
+    ResolveResult,
+    ResolverSettings,
+    ResolverStats,
+    RoleEnforces,
+    RolePath,
+)
 from .seen_window import SeenWindow
 from .stdlib_model import pack_held, unpack_held
-from .timeparse import format_iso, parse_iso
+from .timeparse import parse_iso
 
-PolicyEnforces = Callable[[str], bool | None]
-"""Whether a trust-policy document (JSON text) enforces the session-name rule (None: unknown)."""
-RoleEnforces = Callable[[str, float], bool | None]
-"""Whether the role (ARN) enforced the rule at a time (epoch seconds); None: unknown."""
-RolePath = Callable[[str, str], str | None]
-"""The path (``/`` or ``/a/b/``) of the role called so in an account, as the posture scan
-listed it; None: unknown."""
+__all__ = [
+    "STS",
+    "IdentityResolver",
+    "PolicyEnforces",
+    "ResolveResult",
+    "ResolverSettings",
+    "ResolverStats",
+    "RoleEnforces",
+    "RolePath",
+]
 
-STS: Final = "sts.amazonaws.com"
 IAM: Final = "iam.amazonaws.com"
 SIGNIN: Final = "signin.amazonaws.com"
 _LEARN_NAMES: Final = ISSUING_CALLS | frozenset(TRUST_CHANGES) | {"SwitchRole"}
-_FEDERATION_CALLS: Final = frozenset(
-    {"AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "GetFederationToken"}
-)
-_HUMAN_ORIGINS: Final = frozenset({IAM_USER, ROOT, SAML_USER, IDENTITY_CENTER_USER})
-_SESSION_TYPES: Final = frozenset({ASSUMED_ROLE, FEDERATED_USER})
 _END_OF_TIME: Final = float("inf")
 _event_time = attrgetter("eventTime")
 _event_id = attrgetter("eventID")
 _event_name = attrgetter("eventName")
-
-
-@dataclass(frozen=True, slots=True)
-class ResolverSettings:
-    hold_seconds: float = 3600.0  # event time a key may be used before its issuance is read
-    max_held: int = 20_000  # events held at once; beyond, the oldest is emitted unresolved
-    session_retention_seconds: float = 7200.0  # keep sessions this long after they expire
-    # Trust-policy changes superseded longer ago than this (event time) are forgotten: an
-    # event read that far behind the watermark (a late file, a re-delivered SQS message)
-    # still finds the change that governed its session's creation. Changes are rare and
-    # small; the budget drops whole roles' histories under pressure.
-    timeline_retention_seconds: float = 7 * 86400.0
-    max_chain_depth: int = 16
-    dedupe_window: int = 32_768  # event ids remembered, about (bounded memory)
-    cache_size: int = 100_000  # keys whose resolution is remembered
-
-
-@dataclass(slots=True)
-class ResolverStats:
-    events: int = 0  # events given to resolve()
-    emitted: int = 0
-    duplicates: int = 0
-    addendum_updates: int = 0
-    issued: int = 0  # sessions learnt (or upgraded to the caller's copy)
-    held: int = 0
-    released: int = 0  # held events emitted after their issuance arrived
-    expired: int = 0  # held events emitted unresolved at their deadline
-    overflowed: int = 0  # held events emitted unresolved because the hold was full
-    attributed_late: int = 0  # given-up sessions attributed when their issuance came after all
-    sessions_pruned: int = 0
-
-
-@dataclass(slots=True)
-class ResolveResult:
-    """What one call produced, in parallel lists: ``events[i]`` resolved as
-    ``resolutions[i]`` (held events appear in the call that releases them); the AssumeRole
-    checks and the keys that stayed unattributed, for alerts."""
-
-    events: list[TrailEvent] = field(default_factory=list)
-    resolutions: list[Resolution] = field(default_factory=list)
-    assumptions: list[AssumptionCheck] = field(default_factory=list)
-    unattributed: list[UnattributedKey] = field(default_factory=list)
-    late: list[LateAttribution] = field(default_factory=list)
-    issued: list[str] = field(default_factory=list)  # keys whose caller's issuance was learnt
-
-    @property
-    def resolved(self) -> list[ResolvedEvent]:
-        """The events with their resolutions, as pairs."""
-        return [ResolvedEvent(e, r) for e, r in zip(self.events, self.resolutions, strict=True)]
-
-    def extend(self, other: ResolveResult) -> None:
-        self.events.extend(other.events)
-        self.resolutions.extend(other.resolutions)
-        self.assumptions.extend(other.assumptions)
-        self.unattributed.extend(other.unattributed)
-        self.late.extend(other.late)
-        self.issued.extend(other.issued)
-
-
-class _Missing:
-    """A walk that stopped at a key with no issuance (yet)."""
-
-    __slots__ = ("key", "source_identity")
-
-    def __init__(self, key: str | None, source_identity: str | None) -> None:
-        self.key = key
-        self.source_identity = source_identity
 
 
 class IdentityResolver:
@@ -311,7 +254,7 @@ class IdentityResolver:
         else the key whose issuance (or caller's copy) the walk still lacks; None when the
         chain loops. One walk answers both, for a caller that retries on the missing link."""
         walked = self._walk(key)
-        if isinstance(walked, _Missing):
+        if isinstance(walked, Missing):
             return walked.key
         if walked.origin is not None and walked.method is not Method.CHAIN_LOOP:
             return walked
@@ -555,7 +498,7 @@ class IdentityResolver:
         ``group``: the held group ``event`` heads, when re-resolving it after an arrival.
         """
         kind = identity.type
-        if kind in _SESSION_TYPES:
+        if kind in SESSION_TYPES:
             return self._resolve_session(event, identity, key, group)
         if kind in (IAM_USER, ROOT):
             resolution = Resolution(Status.RESOLVED, Method.DIRECT, origin_of(identity))
@@ -592,7 +535,7 @@ class IdentityResolver:
         if kind == IDENTITY_CENTER_USER:
             on_behalf = identity.onBehalfOf
             if on_behalf is not None and on_behalf.userId:
-                return _identity_center(on_behalf.userId, on_behalf.identityStoreArn, identity)
+                return identity_center(on_behalf.userId, on_behalf.identityStoreArn, identity)
         if kind == AWS_ACCOUNT:
             return self._resolve_role_account_copy(event, identity, group)
         return Resolution(
@@ -607,7 +550,7 @@ class IdentityResolver:
         group: HeldGroup | None,
     ) -> Resolution | None:
         """An assumed-role or federated session: its issuances, else its facts, else hold."""
-        walked: Resolution | _Missing | None = self._walk(key) if key else None
+        walked: Resolution | Missing | None = self._walk(key) if key else None
         if isinstance(walked, Resolution):
             if walked.method is not Method.CHAIN_LOOP and key:
                 self._by_key[key] = walked
@@ -618,7 +561,7 @@ class IdentityResolver:
         created_at = parse_iso(created)
         resolution = self._session_facts(event, identity, key, walked, created_at)
         if resolution is not None:
-            if key and resolution.method in PROVISIONAL_METHODS and _is_assume_role(event):
+            if key and resolution.method in PROVISIONAL_METHODS and is_assume_role(event):
                 # A role-chain step by a session named from its own record: its issuance, if
                 # it comes, names the caller better, so the call is kept to be judged again
                 # then, as for a session given up (the pipeline re-raises its windows itself).
@@ -637,7 +580,7 @@ class IdentityResolver:
         if awaited:
             self._hold(event, tuple(awaited), key, group)
             return None
-        issuer_arn, session_name = _session_of(identity)
+        issuer_arn, session_name = session_of(identity)
         return Resolution(
             Status.UNRESOLVED,
             Method.NO_ISSUANCE,
@@ -651,13 +594,13 @@ class IdentityResolver:
         event: TrailEvent,
         identity: UserIdentity,
         key: str | None,
-        walked: _Missing | None,
+        walked: Missing | None,
         created_at: float | None,
     ) -> Resolution | None:
         """What the session's own record says, when its issuances are not (all) known."""
         context = identity.sessionContext
         issuer = context.sessionIssuer if context is not None else None
-        issuer_arn, session_name = _session_of(identity)
+        issuer_arn, session_name = session_of(identity)
         source_identity = (context.sourceIdentity if context is not None else None) or (
             walked.source_identity if walked is not None else None
         )
@@ -667,7 +610,7 @@ class IdentityResolver:
             method = Method.SOURCE_IDENTITY
             origin = Origin("SourceIdentity", user_name=source_identity)
         elif identity.onBehalfOf is not None and identity.onBehalfOf.userId:
-            return _identity_center(
+            return identity_center(
                 identity.onBehalfOf.userId, identity.onBehalfOf.identityStoreArn, identity
             )
         elif session_name and self._identity_center_role(identity, issuer_arn):
@@ -689,7 +632,7 @@ class IdentityResolver:
             and issuer is not None
             and issuer.type in (IAM_USER, ROOT)
         ):
-            # Named as the issuing GetFederationToken names it (``_terminal``): the token's
+            # Named as the issuing GetFederationToken names it (``terminal``): the token's
             # session, which has no role, is the chain's one link.
             origin = Origin(
                 issuer.type,
@@ -741,7 +684,7 @@ class IdentityResolver:
         switch = index.console_switch(principal, created_at)
         if switch is not None:
             return Resolution(
-                _status_of(switch.origin),
+                status_of(switch.origin),
                 Method.CONSOLE_SESSION,
                 switch.origin,
                 chain=(ChainLink(switch.role_arn, switch.session_name, None, switch.account_id),),
@@ -803,47 +746,15 @@ class IdentityResolver:
             reason="the caller's copy of this cross-account call was not seen",
         )
 
-    def _caller_of(self, session: IssuedSession) -> Resolution | _Missing | None:
+    def _caller_of(self, session: IssuedSession) -> Resolution | Missing | None:
         """Who called the API that issued ``session`` (its signer's resolution)."""
         origin = session.origin
-        if origin.type in _SESSION_TYPES:
+        if origin.type in SESSION_TYPES:
             return self._walk(session.parent_key) if session.parent_key else None
-        return Resolution(_status_of(origin), Method.DIRECT, origin)
+        return Resolution(status_of(origin), Method.DIRECT, origin)
 
-    def _walk(self, key: str) -> Resolution | _Missing:
-        """Follow issuances from ``key`` back to an origin that is not a session."""
-        sessions = self.index.sessions
-        links: list[ChainLink] = []
-        visited: set[str] = set()
-        current: str | None = key
-        first: IssuedSession | None = None
-        source_identity: str | None = None
-        while current:
-            session = sessions.get(current)
-            if session is None:
-                return _Missing(current, source_identity)
-            if current in visited or len(links) >= self.settings.max_chain_depth:
-                return Resolution(
-                    Status.UNRESOLVED,
-                    Method.CHAIN_LOOP,
-                    chain=tuple(reversed(links)),
-                    access_key_id=key,
-                    reason="the issuance chain loops or exceeds max_chain_depth",
-                )
-            visited.add(current)
-            first = first or session
-            source_identity = source_identity or session.source_identity
-            links.append(
-                ChainLink(session.role_arn, session.session_name, current, session.account_id)
-            )
-            origin = session.origin
-            if origin.type in _SESSION_TYPES:
-                current = session.parent_key
-                continue
-            if not session.caller_copy:
-                return _Missing(current, source_identity)  # await the caller's copy
-            return _terminal(origin, session.kind, tuple(reversed(links)), first, source_identity)
-        return _Missing(None, source_identity)
+    def _walk(self, key: str) -> Resolution | Missing:
+        return walk(self.index.sessions, key, self.settings.max_chain_depth)
 
     def _identity_center_role(self, identity: UserIdentity, issuer_arn: str | None) -> bool:
         """Is the session's role at Identity Center's reserved path? The session issuer's
@@ -914,7 +825,7 @@ class IdentityResolver:
         reaches an origin, or given up again on the next missing link of their chain."""
         for key, deadline in given_up:
             walked = self._walk(key)
-            if isinstance(walked, _Missing) and walked.key:
+            if isinstance(walked, Missing) and walked.key:
                 self.holds.give_up(walked.key, key, deadline)  # its checks stay kept
                 continue
             checks = self.holds.take_checks(key)
@@ -953,10 +864,10 @@ class IdentityResolver:
         for group in groups:
             head = group.head.userIdentity
             key = head.accessKeyId if head is not None else None
-            role_arn, session_name = _session_of(head)
+            role_arn, session_name = session_of(head)
             partial = self._partial_origin(group.awaited)
             if partial is None:
-                waited = " or ".join(_describe_wait(awaited) for awaited in group.awaited)
+                waited = " or ".join(describe_wait(awaited) for awaited in group.awaited)
                 reason = f"{why} (waited for {waited})"
             else:
                 reason = f"{why}; only the role account's copy of the issuance was seen"
@@ -973,7 +884,7 @@ class IdentityResolver:
             events = self.holds.events_of(group)
             self._emit_all(events, resolution, result)
             if key:
-                checks = [event for event in events if _is_assume_role(event)]
+                checks = [event for event in events if is_assume_role(event)]
                 for awaited in group.awaited:
                     if not awaited.startswith(CONSOLE_WAIT):
                         self.holds.give_up(awaited, key, group.deadline, checks)
@@ -1011,7 +922,7 @@ class IdentityResolver:
         self.stats.emitted += len(events)
         if "AssumeRole" in map(_event_name, events):
             for event in events:
-                if _is_assume_role(event):
+                if is_assume_role(event):
                     self._check_assumption(event, resolution, result)
 
     # alert facts -----------------------------------------------------------------------
@@ -1019,7 +930,7 @@ class IdentityResolver:
     def _check_assumption(
         self, event: TrailEvent, caller: Resolution, result: ResolveResult
     ) -> None:
-        if not _is_assume_role(event):
+        if not is_assume_role(event):
             return
         identity = event.userIdentity
         if identity is not None and identity.type == AWS_ACCOUNT:
@@ -1053,85 +964,3 @@ class IdentityResolver:
         if known:
             return verdict
         return self._role_enforces(role_arn, at) if self._role_enforces is not None else None
-
-
-def _is_assume_role(event: TrailEvent) -> bool:
-    return event.eventName == "AssumeRole" and event.eventSource == STS
-
-
-def _status_of(origin: Origin) -> Status:
-    if origin.type == AWS_SERVICE:
-        return Status.WORKLOAD
-    if origin.type == WEB_IDENTITY_USER:
-        workload = is_workload_web_identity(origin.user_name, origin.provider)
-        return Status.WORKLOAD if workload else Status.RESOLVED
-    if origin.type in _HUMAN_ORIGINS:
-        return Status.RESOLVED
-    return Status.UNRESOLVED
-
-
-def _terminal(
-    origin: Origin,
-    kind: str,
-    chain: tuple[ChainLink, ...],
-    session: IssuedSession,
-    source_identity: str | None = None,
-) -> Resolution:
-    if (
-        kind == "AssumeRoleWithSAML"
-        and is_identity_center_role(session.role_arn)
-        and is_identity_center_provider(origin.provider)
-    ):
-        # Identity Center's own issuance: the SAML subject is its user, named as a session
-        # of the role read before this issuance names it (``identity_center_session``).
-        origin = Origin(
-            IDENTITY_CENTER_USER,
-            user_name=origin.user_name,
-            principal_id=origin.principal_id,
-            provider=origin.provider,
-        )
-    return Resolution(
-        _status_of(origin),
-        Method.FEDERATION if kind in _FEDERATION_CALLS else Method.ISSUING_EVENT,
-        origin,
-        chain=chain,
-        role_arn=session.role_arn,
-        session_name=session.session_name,
-        access_key_id=session.access_key_id,
-        source_identity=source_identity or session.source_identity,
-    )
-
-
-def _identity_center(user_id: str, store: str | None, identity: UserIdentity) -> Resolution:
-    return Resolution(
-        Status.RESOLVED,
-        Method.ON_BEHALF_OF,
-        Origin(
-            IDENTITY_CENTER_USER, user_name=user_id, account_id=identity.accountId, provider=store
-        ),
-        role_arn=_issuer_arn(identity),
-        session_name=session_name_of_identity(identity),
-        access_key_id=identity.accessKeyId or None,
-    )
-
-
-def _session_of(identity: UserIdentity | None) -> tuple[str | None, str | None]:
-    """The role ARN (from the session issuer) and session name of a session identity."""
-    if identity is None:
-        return None, None
-    return _issuer_arn(identity), session_name_of_identity(identity)
-
-
-def _issuer_arn(identity: UserIdentity) -> str | None:
-    context = identity.sessionContext
-    issuer = context.sessionIssuer if context is not None else None
-    return issuer.arn if issuer is not None else None
-
-
-def _describe_wait(awaited: str) -> str:
-    if awaited.startswith("shared:"):
-        return f"the caller's copy of shared event {awaited[7:]}"
-    if awaited.startswith(CONSOLE_WAIT):
-        principal, _, second = awaited[len(CONSOLE_WAIT) :].rpartition("@")
-        return f"a session of {principal} created {format_iso(float(second))}"
-    return f"the issuance of {awaited}"
