@@ -286,6 +286,14 @@ class HoldQueue:
                 oldest = next(iter(self.given_up_checks))
                 self._checks_count -= len(self.given_up_checks.pop(oldest))
 
+    def give_up_group(self, group: HeldGroup, key: str, checks: list[TrailEvent]) -> None:
+        """Remember session ``key`` given up with ``group``, under each key it awaited but a
+        console group's (no issuance answers one), its AssumeRole events ``checks`` once."""
+        for awaited in group.awaited:
+            if not awaited.startswith(CONSOLE_WAIT):
+                self.give_up(awaited, key, group.deadline, checks)
+                checks = []
+
     def keep_check(self, key: str, event: TrailEvent) -> None:
         """Keep one AssumeRole event of given-up session ``key`` as stored (no bound applied)."""
         self.given_up_checks.setdefault(key, []).append(event)

@@ -28,7 +28,7 @@ from .identities import (
     session_name_of_identity,
 )
 from .index import IssuedSession
-from .resolution import ChainLink, Method, Origin, Resolution, Status
+from .resolution import ChainLink, Method, Origin, Resolution, Status, UnattributedKey
 
 STS: Final = "sts.amazonaws.com"
 FEDERATION_CALLS: Final = frozenset(
@@ -114,6 +114,23 @@ def issuer_arn(identity: UserIdentity) -> str | None:
     context = identity.sessionContext
     issuer = context.sessionIssuer if context is not None else None
     return issuer.arn if issuer is not None else None
+
+
+def unattributed_key(
+    identity: UserIdentity | None, key: str, events: list[TrailEvent]
+) -> UnattributedKey:
+    """Session ``key`` (of ``identity``), given up unattributed with ``events``, for alerts."""
+    role_arn, session_name = session_of(identity)
+    times = sorted(event.eventTime for event in events)
+    return UnattributedKey(
+        access_key_id=key,
+        role_arn=role_arn,
+        session_name=session_name,
+        account_id=identity.accountId if identity is not None else None,
+        first_seen=times[0],
+        last_seen=times[-1],
+        events=len(events),
+    )
 
 
 class Missing:

@@ -44,7 +44,7 @@ from .events import (
     TrailEvent,
     UserIdentity,
 )
-from .hold_queue import CONSOLE_WAIT, HeldGroup, describe_wait
+from .hold_queue import HeldGroup, describe_wait
 from .identities import (
     IDENTITY_CENTER_PATH,
     arn_account,
@@ -80,6 +80,7 @@ from .origins import (
     is_assume_role,
     session_of,
     status_of,
+    unattributed_key,
     walk,
 )
 from .resolution import (
@@ -91,7 +92,6 @@ from .resolution import (
     Origin,
     Resolution,
     Status,
-    UnattributedKey,
 )
 from .resolver_api import (
     PolicyEnforces,
@@ -885,22 +885,8 @@ class IdentityResolver:
             self._emit_all(events, resolution, result)
             if key:
                 checks = [event for event in events if is_assume_role(event)]
-                for awaited in group.awaited:
-                    if not awaited.startswith(CONSOLE_WAIT):
-                        self.holds.give_up(awaited, key, group.deadline, checks)
-                        checks = []
-                times = sorted(map(_event_time, events))
-                result.unattributed.append(
-                    UnattributedKey(
-                        access_key_id=key,
-                        role_arn=role_arn,
-                        session_name=session_name,
-                        account_id=head.accountId if head is not None else None,
-                        first_seen=times[0],
-                        last_seen=times[-1],
-                        events=len(events),
-                    )
-                )
+                self.holds.give_up_group(group, key, checks)
+                result.unattributed.append(unattributed_key(head, key, events))
 
     def _partial_origin(self, awaited: tuple[str, ...]) -> Origin | None:
         """The caller as the role account saw it, when only that copy of an issuance arrived."""
