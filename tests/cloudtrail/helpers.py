@@ -31,6 +31,15 @@ Status = resolution.Status
 Method = resolution.Method
 
 
+def attribution_of(
+    the_resolver: resolver.IdentityResolver, key: str
+) -> resolution.Resolution | None:
+    """Who is behind session ``key`` by its issuances, as far as they are known now (None: a
+    link is missing, or the chain loops)."""
+    found = the_resolver.attribution_or_link(key)
+    return found if isinstance(found, resolution.Resolution) else None
+
+
 def decoder_params() -> list[Any]:
     """``fast`` and ``stdlib`` decoders, for tests that must hold on both paths."""
     import pytest

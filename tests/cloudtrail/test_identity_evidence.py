@@ -13,7 +13,15 @@ from typing import Any
 
 import pytest
 
-from tests.cloudtrail.helpers import Method, Status, decoder, decoder_params, resolution, resolver
+from tests.cloudtrail.helpers import (
+    Method,
+    Status,
+    attribution_of,
+    decoder,
+    decoder_params,
+    resolution,
+    resolver,
+)
 
 ACCOUNT = "123456789012"
 LOOK_ALIKE = "AWSReservedSSO_Backdoor_0123456789abcdef"
@@ -242,7 +250,7 @@ def test_a_real_identity_center_session_names_its_user_verified_then_by_its_issu
     assert early.evidence is Evidence.VERIFIED
     assert early.method in resolution.PROVISIONAL_METHODS  # its issuance names it better
     _resolve(the_resolver, [_sso_issuance("dave@example.com", "ASIASSO0000000000001")], fast)
-    found = the_resolver.attribution_of("ASIASSO0000000000001")
+    found = attribution_of(the_resolver, "ASIASSO0000000000001")
     assert found is not None and found.origin is not None
     assert found.method is Method.FEDERATION
     assert found.origin.type == "IdentityCenterUser"  # SAML through Identity Center's provider
@@ -255,7 +263,7 @@ def test_saml_through_another_provider_is_a_saml_user() -> None:
     the_resolver = resolver.IdentityResolver()
     provider = f"arn:aws:iam::{ACCOUNT}:saml-provider/Okta"
     _resolve(the_resolver, [_sso_issuance("dave@example.com", "ASIASSO0000000000002", provider)])
-    found = the_resolver.attribution_of("ASIASSO0000000000002")
+    found = attribution_of(the_resolver, "ASIASSO0000000000002")
     assert found is not None and found.origin is not None
     assert found.origin.type == "SAMLUser"
 
@@ -302,7 +310,7 @@ def test_a_source_identity_is_a_claim_until_the_issuance_names_the_caller(fast: 
     assert early.evidence is Evidence.CLAIMED
     assert early.to_json()["evidence"] == "claimed"
     _resolve(the_resolver, [_assume_role("OpenRole", "build", source_identity=VICTIM)], fast)
-    found = the_resolver.attribution_of(SESSION_KEY)
+    found = attribution_of(the_resolver, SESSION_KEY)
     _mallory_named(found)
     assert found is not None and found.source_identity == VICTIM  # still shown, as a claim
 
@@ -313,7 +321,7 @@ def test_an_enforced_session_name_is_verified_and_still_replaced_by_its_issuance
     assert early.method is Method.ENFORCED_SESSION_NAME
     assert early.evidence is Evidence.VERIFIED
     _resolve(the_resolver, [_assume_role("Strict", "mallory")])
-    _mallory_named(the_resolver.attribution_of(SESSION_KEY))
+    _mallory_named(attribution_of(the_resolver, SESSION_KEY))
 
 
 def test_the_posture_verdict_of_now_does_not_vouch_for_a_time_before_a_known_change() -> None:

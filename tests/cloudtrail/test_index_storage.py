@@ -9,6 +9,9 @@ from typing import Any
 from netskope.plugins.custom_plugins.aws_role_session_cto.utils.cloudtrail import (
     index as index_module,
 )
+from netskope.plugins.custom_plugins.aws_role_session_cto.utils.cloudtrail import (
+    index_storage,
+)
 
 from tests.cloudtrail.helpers import event, resolver
 from tests.cloudtrail.test_resolver_behaviour import USER, assume, session_identity, use
@@ -188,7 +191,7 @@ def test_an_index_of_twenty_thousand_sessions_saves_and_loads_fast() -> None:
     _, load_report = resolver.IdentityResolver.load(storage["index"])
     elapsed = time.perf_counter() - started
     assert report.sessions == load_report.sessions == 20_000
-    assert report.bytes < index_module.DEFAULT_BUDGET_BYTES
+    assert report.bytes < index_storage.DEFAULT_BUDGET_BYTES
     assert elapsed < 2.0
 
 
@@ -201,7 +204,7 @@ def test_given_up_sessions_yield_before_live_sessions_and_the_index_stays_in_bud
         [assume(f"ASIA{i:04d}", "Dev", f"s{i}", at="2026-11-01T10:00:00Z") for i in range(20)]
     )
     for i in range(400):
-        the_resolver.index.give_up(f"ASIAMISSING{i:04d}", f"ASIAGIVEN{i:04d}", 1_793_530_800.0)
+        the_resolver.holds.give_up(f"ASIAMISSING{i:04d}", f"ASIAGIVEN{i:04d}", 1_793_530_800.0)
     unbounded: dict[str, Any] = {}
     full, _ = the_resolver.save(unbounded)
     sessions_only = full.bytes - len(json.dumps(unbounded["index"]["given_up"]))

@@ -68,11 +68,11 @@ def test_a_session_waiting_for_its_parent_is_one_group_resolved_once(
     calls = _child_calls(3)
     first = resolve.resolve([*calls, _chain_step()])
     assert first.events == []  # all wait for the parent's issuance
-    assert resolve.index.held_count == 5
+    assert resolve.holds.held_count == 5
     # Its first call only: the walk, and the console group it would share (itself); its
     # other calls join the group, and its issuance, known when it was formed, leaves it be.
     assert walks.count(CHILD) == 2
-    assert len(resolve.index.release_all({PARENT})) == 2  # the child's calls; the chain step
+    assert len(resolve.holds.release_all({PARENT})) == 2  # the child's calls; the chain step
     # (released here only to count the groups; a fresh resolver checks the outcome below)
 
 

@@ -204,7 +204,7 @@ def test_the_expiry_ceiling_keeps_a_held_event_waiting_until_what_is_unread_is_r
     later = the_resolver.resolve([tick("2026-11-01T12:00:00Z")])  # deadline 10:10 passed
     assert [r.method for r in later.resolutions] == [Method.DIRECT]
     assert the_resolver.expire_held(now=TEN + 7200).events == []
-    assert the_resolver.stats.expired == 0 and the_resolver.index.held_count == 1
+    assert the_resolver.stats.expired == 0 and the_resolver.holds.held_count == 1
     # the object is read: the issuance releases the held use, resolved
     released = the_resolver.resolve([assume("ASIAX", "Dev", "x", at="2026-11-01T09:59:00Z")])
     use_of_key = [r for e, r in released.resolved if e.eventName != "AssumeRole"]
@@ -252,7 +252,7 @@ def test_a_full_hold_emits_its_oldest_events_unresolved() -> None:
         "the hold was full (waited for the issuance of ASIA1 or a session of AROADEV:s1 "
         "created 2026-11-01T10:00:00Z)",
     }
-    assert the_resolver.index.held_count == 2
+    assert the_resolver.holds.held_count == 2
     assert the_resolver.stats.overflowed == 2
 
 
@@ -272,7 +272,7 @@ def test_memory_for_event_ids_is_bounded_by_the_dedupe_window() -> None:
         the_resolver.resolve(
             [event(eventID=f"e-{batch}-{i}", userIdentity=USER) for i in range(30)]
         )
-    assert len(the_resolver._seen) + len(the_resolver._seen_before) <= 130
+    assert len(the_resolver._seen) <= 130
 
 
 def test_a_duplicate_inside_one_batch_is_dropped() -> None:
@@ -663,7 +663,7 @@ def test_each_held_event_waits_its_own_hold_whatever_was_read_first(
         assert the_resolver.resolve([use("ASIAOLD", "Dev", "job", at=times[position])]).events == []
     given_up = the_resolver.resolve([tick("2026-11-01T11:25:00Z")])
     assert sorted(held_times(given_up)) == list(times[:2])  # 10:40 + 1 h is still ahead of 11:25
-    assert the_resolver.index.held_count == 1
+    assert the_resolver.holds.held_count == 1
     rest = the_resolver.resolve([tick("2026-11-01T11:41:00Z")])
     assert held_times(rest) == [times[2]]
 

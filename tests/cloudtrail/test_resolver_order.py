@@ -41,7 +41,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.cloudtrail.helpers import FAST_AVAILABLE, decoder, resolution, resolver
+from tests.cloudtrail.helpers import FAST_AVAILABLE, attribution_of, decoder, resolution, resolver
 
 HOME, OTHER = "111111111111", "222222222222"
 START = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
@@ -518,7 +518,7 @@ def _read(pulls: list[list[list[dict[str, Any]]]], fast: bool) -> Emitted:
                 outcomes.append((number, _identity(outcome)))
         last = the_resolver
     for event_id, place, key in provisional:
-        found = last.attribution_of(key)
+        found = attribution_of(last, key)
         if found is not None:
             assert not _victim_named(found)
             emitted[event_id][place] = (emitted[event_id][place][0], _identity(found))

@@ -132,7 +132,7 @@ class SessionWindow:
     # were). A window withdrawn and never raised is a *shadow*: its session's role enforced
     # the rule when the session was created, as far as was known when its events were read.
     # It is kept, not sent, so that a trust-policy change read later showing the role open
-    # at that time raises it with every event counted (soak finding 16, its opening case).
+    # at that time raises it with every event counted.
     raised: bool = True
 
     @property

@@ -26,15 +26,12 @@ the batch, so the order of records inside a batch (a trail file) does not matter
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from itertools import compress, repeat
 from operator import attrgetter
 from typing import Any, Final
 
 from .events import (
-    ASSUMED_ROLE,
     AWS_ACCOUNT,
     AWS_SERVICE,
     FEDERATED_USER,
@@ -47,25 +44,24 @@ from .events import (
     TrailEvent,
     UserIdentity,
 )
+from .hold_queue import HeldGroup, describe_wait
 from .identities import (
     IDENTITY_CENTER_PATH,
     arn_account,
-    is_identity_center_provider,
     is_identity_center_role,
     is_service_linked_role,
     is_workload_web_identity,
     origin_of,
     role_of_session,
-    session_name_of_identity,
 )
-from .index import (
-    CONSOLE_WAIT,
+from .index import IssuanceIndex, IssuedSession
+from .index_storage import (
     DEFAULT_BUDGET_BYTES,
-    HeldGroup,
-    IssuanceIndex,
-    IssuedSession,
     LoadReport,
     SaveReport,
+    from_storage,
+    restore_given_up,
+    to_storage,
 )
 from .issuance import (
     ISSUING_CALLS,
@@ -76,6 +72,17 @@ from .issuance import (
     shared_wait_key,
     trust_change,
 )
+from .origins import (
+    SESSION_TYPES,
+    STS,
+    Missing,
+    identity_center,
+    is_assume_role,
+    session_of,
+    status_of,
+    unattributed_key,
+    walk,
+)
 from .resolution import (
     PROVISIONAL_METHODS,
     AssumptionCheck,
@@ -84,101 +91,38 @@ from .resolution import (
     Method,
     Origin,
     Resolution,
-    ResolvedEvent,
     Status,
-    UnattributedKey,
 )
+from .resolver_api import (
+    PolicyEnforces,
+    ResolveResult,
+    ResolverSettings,
+    ResolverStats,
+    RoleEnforces,
+    RolePath,
+)
+from .seen_window import SeenWindow
 from .stdlib_model import pack_held, unpack_held
-from .timeparse import format_iso, parse_iso
+from .timeparse import parse_iso
 
-PolicyEnforces = Callable[[str], bool | None]
-"""Whether a trust-policy document (JSON text) enforces the session-name rule (None: unknown)."""
-RoleEnforces = Callable[[str, float], bool | None]
-"""Whether the role (ARN) enforced the rule at a time (epoch seconds); None: unknown."""
-RolePath = Callable[[str, str], str | None]
-"""The path (``/`` or ``/a/b/``) of the role called so in an account, as the posture scan
-listed it; None: unknown."""
+__all__ = [
+    "STS",
+    "IdentityResolver",
+    "PolicyEnforces",
+    "ResolveResult",
+    "ResolverSettings",
+    "ResolverStats",
+    "RoleEnforces",
+    "RolePath",
+]
 
-STS: Final = "sts.amazonaws.com"
 IAM: Final = "iam.amazonaws.com"
 SIGNIN: Final = "signin.amazonaws.com"
 _LEARN_NAMES: Final = ISSUING_CALLS | frozenset(TRUST_CHANGES) | {"SwitchRole"}
-_FEDERATION_CALLS: Final = frozenset(
-    {"AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "GetFederationToken"}
-)
-_HUMAN_ORIGINS: Final = frozenset({IAM_USER, ROOT, SAML_USER, IDENTITY_CENTER_USER})
-_SESSION_TYPES: Final = frozenset({ASSUMED_ROLE, FEDERATED_USER})
 _END_OF_TIME: Final = float("inf")
 _event_time = attrgetter("eventTime")
 _event_id = attrgetter("eventID")
 _event_name = attrgetter("eventName")
-
-
-@dataclass(frozen=True, slots=True)
-class ResolverSettings:
-    hold_seconds: float = 3600.0  # event time a key may be used before its issuance is read
-    max_held: int = 20_000  # events held at once; beyond, the oldest is emitted unresolved
-    session_retention_seconds: float = 7200.0  # keep sessions this long after they expire
-    # Trust-policy changes superseded longer ago than this (event time) are forgotten: an
-    # event read that far behind the watermark (a late file, a re-delivered SQS message)
-    # still finds the change that governed its session's creation. Changes are rare and
-    # small; the budget drops whole roles' histories under pressure.
-    timeline_retention_seconds: float = 7 * 86400.0
-    max_chain_depth: int = 16
-    dedupe_window: int = 32_768  # event ids remembered, about (bounded memory)
-    cache_size: int = 100_000  # keys whose resolution is remembered
-
-
-@dataclass(slots=True)
-class ResolverStats:
-    events: int = 0  # events given to resolve()
-    emitted: int = 0
-    duplicates: int = 0
-    addendum_updates: int = 0
-    issued: int = 0  # sessions learnt (or upgraded to the caller's copy)
-    held: int = 0
-    released: int = 0  # held events emitted after their issuance arrived
-    expired: int = 0  # held events emitted unresolved at their deadline
-    overflowed: int = 0  # held events emitted unresolved because the hold was full
-    attributed_late: int = 0  # given-up sessions attributed when their issuance came after all
-    sessions_pruned: int = 0
-
-
-@dataclass(slots=True)
-class ResolveResult:
-    """What one call produced, in parallel lists: ``events[i]`` resolved as
-    ``resolutions[i]`` (held events appear in the call that releases them); the AssumeRole
-    checks and the keys that stayed unattributed, for alerts."""
-
-    events: list[TrailEvent] = field(default_factory=list)
-    resolutions: list[Resolution] = field(default_factory=list)
-    assumptions: list[AssumptionCheck] = field(default_factory=list)
-    unattributed: list[UnattributedKey] = field(default_factory=list)
-    late: list[LateAttribution] = field(default_factory=list)
-    issued: list[str] = field(default_factory=list)  # keys whose caller's issuance was learnt
-
-    @property
-    def resolved(self) -> list[ResolvedEvent]:
-        """The events with their resolutions, as pairs."""
-        return [ResolvedEvent(e, r) for e, r in zip(self.events, self.resolutions, strict=True)]
-
-    def extend(self, other: ResolveResult) -> None:
-        self.events.extend(other.events)
-        self.resolutions.extend(other.resolutions)
-        self.assumptions.extend(other.assumptions)
-        self.unattributed.extend(other.unattributed)
-        self.late.extend(other.late)
-        self.issued.extend(other.issued)
-
-
-class _Missing:
-    """A walk that stopped at a key with no issuance (yet)."""
-
-    __slots__ = ("key", "source_identity")
-
-    def __init__(self, key: str | None, source_identity: str | None) -> None:
-        self.key = key
-        self.source_identity = source_identity
 
 
 class IdentityResolver:
@@ -194,30 +138,21 @@ class IdentityResolver:
         settings: ResolverSettings | None = None,
     ) -> None:
         self.index = index if index is not None else IssuanceIndex()
-        self.index.pack, self.index.unpack = pack_held, unpack_held
+        self.holds = self.index.holds
+        self.holds.pack, self.holds.unpack = pack_held, unpack_held
         self.settings = settings if settings is not None else ResolverSettings()
         self.stats = ResolverStats()
         self._policy_enforces = policy_enforces
         self._role_enforces = role_enforces
         self._role_path = role_path
-        # The last ``dedupe_window`` event ids, about: two generations, the older dropped
-        # whole when the newer fills (bounded memory, no per-id eviction cost).
-        self._seen: set[str] | dict[str, None] = set()
-        self._seen_before: set[str] | dict[str, None] = set()
-        self._window_chosen = False
-        # Ids of the events a loaded index holds: a copy of one delivered again is a repeat
-        # (seeded into the window once its kind is chosen, at the first batch).
-        self._held_ids: list[str] = []
+        self._seen = SeenWindow(self.settings.dedupe_window)
         self._by_key: dict[str | None, Resolution] = {}  # never a None key; None looks up
         self._services: dict[str | None, Resolution] = {}
         self._arrived: set[str] = set()
-        # ``index.next_number`` when something last arrived: a group held from that number on
+        # ``holds.next_number`` when something last arrived: a group held from that number on
         # was resolved with every arrival known, so the arrivals need not release it.
         self._arrival_mark = 0
         self._issued: list[str] = []  # caller-copy issuances learnt in this call
-        # Sessions found waiting (no issuance, no session facts), by key: further events of
-        # theirs join the held group directly while it is held.
-        self._pending: dict[str, HeldGroup] = {}
         # Event time (epoch seconds) up to which the caller vouches that what it read is
         # complete: the time of the oldest trail object it knows of but has not read yet (a
         # failed read left for a later pull). Held events are never given up past it, so an
@@ -237,7 +172,7 @@ class IdentityResolver:
         settings: ResolverSettings | None = None,
     ) -> tuple[IdentityResolver, LoadReport]:
         """A resolver continuing from ``storage["index"]`` (None or unusable: a fresh one)."""
-        index, report = IssuanceIndex.from_storage(stored)
+        index, report = from_storage(stored)
         resolver = cls(
             index,
             policy_enforces=policy_enforces,
@@ -248,7 +183,7 @@ class IdentityResolver:
         # The stored window of event ids lives for a pull, but a held event waits across
         # pulls: without this, its copy delivered again in a later pull would be resolved
         # beside it when its issuance arrives, and handed on twice.
-        resolver._held_ids = index.held_event_ids()
+        resolver._seen.seed(index.holds.held_event_ids())
         return resolver, report
 
     def save(
@@ -259,7 +194,8 @@ class IdentityResolver:
         Held events the budget cannot keep are emitted now, unresolved, in the returned
         result (report them like any other).
         """
-        document, report = self.index.to_storage(
+        document, report = to_storage(
+            self.index,
             budget_bytes=budget_bytes,
             retention_seconds=self.settings.session_retention_seconds,
             timeline_retention_seconds=self.settings.timeline_retention_seconds,
@@ -273,7 +209,7 @@ class IdentityResolver:
             )
             self.stats.overflowed += sum(map(len, report.held_overflow))
             # What was just given up must be saved too, or no later pull attributes it.
-            self.index.restore_given_up(document, budget_bytes=budget_bytes, report=report)
+            restore_given_up(self.index, document, budget_bytes=budget_bytes, report=report)
         storage["index"] = document
         return report, result
 
@@ -313,17 +249,12 @@ class IdentityResolver:
         result.issued, self._issued = self._issued, []
         return result
 
-    def attribution_of(self, key: str) -> Resolution | None:
-        """Who is behind session ``key`` by its issuances, as far as they are known now
-        (None: a link is missing, or the chain loops)."""
-        found = self.attribution_or_link(key)
-        return found if isinstance(found, Resolution) else None
-
     def attribution_or_link(self, key: str) -> Resolution | str | None:
-        """``attribution_of(key)`` from one walk, or else the key whose issuance (or
-        caller's copy) the walk still lacks (None: the chain loops)."""
+        """Who is behind session ``key`` by its issuances, as far as they are known now; or
+        else the key whose issuance (or caller's copy) the walk still lacks; None when the
+        chain loops. One walk answers both, for a caller that retries on the missing link."""
         walked = self._walk(key)
-        if isinstance(walked, _Missing):
+        if isinstance(walked, Missing):
             return walked.key
         if walked.origin is not None and walked.method is not Method.CHAIN_LOOP:
             return walked
@@ -344,8 +275,8 @@ class IdentityResolver:
         reads in bytecode, while ``getattr`` from C takes the generic path — measured with
         cachegrind, the passes cost about twice the instructions.)
         """
-        if not self._window_chosen:
-            self._seen_window_for(batch[0])
+        if not self._seen.chosen:
+            self._seen.choose_for(batch[0])
         cached = self._by_key.get
         learn_names = _LEARN_NAMES
         resolutions: list[Resolution | None] = []
@@ -365,7 +296,7 @@ class IdentityResolver:
             miss(len(resolutions))
             keep(None)
         learnt: list[int] = []
-        repeats = self._repeats(ids)
+        repeats = self._seen.repeats(ids)
         if repeats:
             self.stats.duplicates += len(repeats)
             misses = [position for position in misses if position not in repeats]
@@ -378,55 +309,6 @@ class IdentityResolver:
                 self._learn(event)
         return resolutions, misses, learnt
 
-    def _repeats(self, ids: list[str]) -> set[int]:
-        """Remember the batch's event ids; the positions of those seen before (in an earlier
-        batch or earlier in this one). Set operations in C: per event, this is the costliest
-        step of the hot path when written as a Python loop."""
-        seen = self._seen
-        before = self._seen_before
-        repeats: set[int] = set()
-        size = len(seen)
-        if isinstance(seen, set) and isinstance(before, set):
-            if not (seen.isdisjoint(ids) and before.isdisjoint(ids)):
-                known = seen.intersection(ids)
-                known.update(before.intersection(ids))
-                repeats.update(compress(range(len(ids)), map(known.__contains__, ids)))
-            seen.update(ids)
-        elif isinstance(seen, dict) and isinstance(before, dict):
-            fresh = dict.fromkeys(ids)
-            if not (seen.keys().isdisjoint(fresh) and before.keys().isdisjoint(fresh)):
-                known = seen.keys() & fresh.keys()
-                known.update(before.keys() & fresh.keys())
-                repeats.update(compress(range(len(ids)), map(known.__contains__, ids)))
-            seen.update(fresh)
-        if len(seen) - size + len(repeats) < len(ids):  # a repeat inside the batch (rare)
-            first: dict[str, int] = {}
-            repeats.update(
-                i for i, x in enumerate(ids) if first.setdefault(x, i) != i and i not in repeats
-            )
-        if len(seen) >= self.settings.dedupe_window // 2:
-            self._seen_before = seen
-            self._seen = set() if isinstance(seen, set) else {}
-        return repeats
-
-    def _seen_window_for(self, event: TrailEvent) -> None:
-        """Hold the dedupe window in dicts, which the garbage collector never walks, when the
-        decoder's events are collected objects (stdlib views over ``json.loads`` dicts).
-
-        That decoder makes the collector run a full collection every few trail files, and
-        each would visit the 32k ids of a window held in sets (a random memory access per
-        id: about a microsecond per event, measured). Sets stay the choice when events are
-        not collected (msgspec Structs): collections are then rare, and a set probe touches
-        one cache line where a dict probe touches two or three.
-        """
-        self._window_chosen = True
-        if gc.is_tracked(event) and not self._seen and not self._seen_before:
-            self._seen = {}
-            self._seen_before = {}
-        if self._held_ids:
-            self._seen.update(dict.fromkeys(self._held_ids))
-            self._held_ids = []
-
     def _resolve_misses(
         self, batch: list[TrailEvent], misses: list[int], resolutions: list[Resolution | None]
     ) -> None:
@@ -436,9 +318,9 @@ class IdentityResolver:
         events of held sessions, new keys), so the common answers are given inline."""
         cached = self._by_key.get
         services = self._services.get
-        pending = self._pending.get
+        pending = self.holds.pending.get
         arrived = self._arrived
-        add_to = self.index.add_to
+        add_to = self.holds.add_to
         hold_seconds = self.settings.hold_seconds
         held = 0
         for position in misses:
@@ -482,15 +364,12 @@ class IdentityResolver:
         """A late correction: a repeat of its original unless it updates the original's data."""
         original = addendum.originalEventID
         if original and original != event.eventID:
-            if original in self._seen or original in self._seen_before:
+            if original in self._seen:
                 if addendum.reason != "UPDATED_DATA":
                     self.stats.duplicates += 1
                     return None
                 self.stats.addendum_updates += 1
-            if isinstance(self._seen, set):
-                self._seen.add(original)
-            else:
-                self._seen[original] = None
+            self._seen.add(original)
         if event.eventName in _LEARN_NAMES:
             self._learn(event)
         return self._resolve_one(event)
@@ -567,11 +446,11 @@ class IdentityResolver:
         self._issued.append(key)
         if session.shared_event_id:
             self._arrived.add(shared_wait_key(session.shared_event_id))
-        if session.assumed_role_id and self.index.console_waits:
+        if session.assumed_role_id and self.holds.console_waits:
             for delta in (-1, 0, 1):
                 created = session.issued_at + delta
                 self._arrived.add(console_wait_key(session.assumed_role_id, created))
-        self._arrival_mark = self.index.next_number
+        self._arrival_mark = self.holds.next_number
 
     def _learn_trust_change(self, event: TrailEvent) -> None:
         change = trust_change(event)
@@ -580,7 +459,7 @@ class IdentityResolver:
         account, role_name, at, document = change
         verdict = self._policy_enforces(document) if self._policy_enforces else None
         self.index.timeline.record(account, role_name, at, verdict)
-        self._pending.clear()  # a session name may be trusted now
+        self.holds.forget_pending()  # a session name may be trusted now
 
     def _learn_switch(self, event: TrailEvent) -> None:
         switch = console_switch(event, self.index.watermark)
@@ -588,7 +467,7 @@ class IdentityResolver:
             return
         self.index.add_console_switch(switch)
         self._arrived.add(console_wait_key(switch.principal_id, switch.created_at))
-        self._arrival_mark = self.index.next_number
+        self._arrival_mark = self.holds.next_number
 
     # resolving one event ---------------------------------------------------------------
 
@@ -619,7 +498,7 @@ class IdentityResolver:
         ``group``: the held group ``event`` heads, when re-resolving it after an arrival.
         """
         kind = identity.type
-        if kind in _SESSION_TYPES:
+        if kind in SESSION_TYPES:
             return self._resolve_session(event, identity, key, group)
         if kind in (IAM_USER, ROOT):
             resolution = Resolution(Status.RESOLVED, Method.DIRECT, origin_of(identity))
@@ -656,7 +535,7 @@ class IdentityResolver:
         if kind == IDENTITY_CENTER_USER:
             on_behalf = identity.onBehalfOf
             if on_behalf is not None and on_behalf.userId:
-                return _identity_center(on_behalf.userId, on_behalf.identityStoreArn, identity)
+                return identity_center(on_behalf.userId, on_behalf.identityStoreArn, identity)
         if kind == AWS_ACCOUNT:
             return self._resolve_role_account_copy(event, identity, group)
         return Resolution(
@@ -671,7 +550,7 @@ class IdentityResolver:
         group: HeldGroup | None,
     ) -> Resolution | None:
         """An assumed-role or federated session: its issuances, else its facts, else hold."""
-        walked: Resolution | _Missing | None = self._walk(key) if key else None
+        walked: Resolution | Missing | None = self._walk(key) if key else None
         if isinstance(walked, Resolution):
             if walked.method is not Method.CHAIN_LOOP and key:
                 self._by_key[key] = walked
@@ -682,7 +561,7 @@ class IdentityResolver:
         created_at = parse_iso(created)
         resolution = self._session_facts(event, identity, key, walked, created_at)
         if resolution is not None:
-            if key and resolution.method in PROVISIONAL_METHODS and _is_assume_role(event):
+            if key and resolution.method in PROVISIONAL_METHODS and is_assume_role(event):
                 # A role-chain step by a session named from its own record: its issuance, if
                 # it comes, names the caller better, so the call is kept to be judged again
                 # then, as for a session given up (the pipeline re-raises its windows itself).
@@ -691,7 +570,7 @@ class IdentityResolver:
                 deadline = (at if at is not None else self.index.watermark) + (
                     self.settings.hold_seconds
                 )
-                self.index.give_up(missing, key, deadline, [event])
+                self.holds.give_up(missing, key, deadline, [event])
             return resolution
         awaited: list[str] = []
         if key:
@@ -701,7 +580,7 @@ class IdentityResolver:
         if awaited:
             self._hold(event, tuple(awaited), key, group)
             return None
-        issuer_arn, session_name = _session_of(identity)
+        issuer_arn, session_name = session_of(identity)
         return Resolution(
             Status.UNRESOLVED,
             Method.NO_ISSUANCE,
@@ -715,13 +594,13 @@ class IdentityResolver:
         event: TrailEvent,
         identity: UserIdentity,
         key: str | None,
-        walked: _Missing | None,
+        walked: Missing | None,
         created_at: float | None,
     ) -> Resolution | None:
         """What the session's own record says, when its issuances are not (all) known."""
         context = identity.sessionContext
         issuer = context.sessionIssuer if context is not None else None
-        issuer_arn, session_name = _session_of(identity)
+        issuer_arn, session_name = session_of(identity)
         source_identity = (context.sourceIdentity if context is not None else None) or (
             walked.source_identity if walked is not None else None
         )
@@ -731,7 +610,7 @@ class IdentityResolver:
             method = Method.SOURCE_IDENTITY
             origin = Origin("SourceIdentity", user_name=source_identity)
         elif identity.onBehalfOf is not None and identity.onBehalfOf.userId:
-            return _identity_center(
+            return identity_center(
                 identity.onBehalfOf.userId, identity.onBehalfOf.identityStoreArn, identity
             )
         elif session_name and self._identity_center_role(identity, issuer_arn):
@@ -753,7 +632,7 @@ class IdentityResolver:
             and issuer is not None
             and issuer.type in (IAM_USER, ROOT)
         ):
-            # Named as the issuing GetFederationToken names it (``_terminal``): the token's
+            # Named as the issuing GetFederationToken names it (``terminal``): the token's
             # session, which has no role, is the chain's one link.
             origin = Origin(
                 issuer.type,
@@ -805,7 +684,7 @@ class IdentityResolver:
         switch = index.console_switch(principal, created_at)
         if switch is not None:
             return Resolution(
-                _status_of(switch.origin),
+                status_of(switch.origin),
                 Method.CONSOLE_SESSION,
                 switch.origin,
                 chain=(ChainLink(switch.role_arn, switch.session_name, None, switch.account_id),),
@@ -867,47 +746,15 @@ class IdentityResolver:
             reason="the caller's copy of this cross-account call was not seen",
         )
 
-    def _caller_of(self, session: IssuedSession) -> Resolution | _Missing | None:
+    def _caller_of(self, session: IssuedSession) -> Resolution | Missing | None:
         """Who called the API that issued ``session`` (its signer's resolution)."""
         origin = session.origin
-        if origin.type in _SESSION_TYPES:
+        if origin.type in SESSION_TYPES:
             return self._walk(session.parent_key) if session.parent_key else None
-        return Resolution(_status_of(origin), Method.DIRECT, origin)
+        return Resolution(status_of(origin), Method.DIRECT, origin)
 
-    def _walk(self, key: str) -> Resolution | _Missing:
-        """Follow issuances from ``key`` back to an origin that is not a session."""
-        sessions = self.index.sessions
-        links: list[ChainLink] = []
-        visited: set[str] = set()
-        current: str | None = key
-        first: IssuedSession | None = None
-        source_identity: str | None = None
-        while current:
-            session = sessions.get(current)
-            if session is None:
-                return _Missing(current, source_identity)
-            if current in visited or len(links) >= self.settings.max_chain_depth:
-                return Resolution(
-                    Status.UNRESOLVED,
-                    Method.CHAIN_LOOP,
-                    chain=tuple(reversed(links)),
-                    access_key_id=key,
-                    reason="the issuance chain loops or exceeds max_chain_depth",
-                )
-            visited.add(current)
-            first = first or session
-            source_identity = source_identity or session.source_identity
-            links.append(
-                ChainLink(session.role_arn, session.session_name, current, session.account_id)
-            )
-            origin = session.origin
-            if origin.type in _SESSION_TYPES:
-                current = session.parent_key
-                continue
-            if not session.caller_copy:
-                return _Missing(current, source_identity)  # await the caller's copy
-            return _terminal(origin, session.kind, tuple(reversed(links)), first, source_identity)
-        return _Missing(None, source_identity)
+    def _walk(self, key: str) -> Resolution | Missing:
+        return walk(self.index.sessions, key, self.settings.max_chain_depth)
 
     def _identity_center_role(self, identity: UserIdentity, issuer_arn: str | None) -> bool:
         """Is the session's role at Identity Center's reserved path? The session issuer's
@@ -949,31 +796,26 @@ class IdentityResolver:
         group: HeldGroup | None,
     ) -> None:
         """Hold ``event`` (and, when re-resolving, the rest of its group) until ``awaited``."""
-        if group is None:
-            at = parse_iso(event.eventTime)
-            deadline = (at if at is not None else self.index.watermark) + self.settings.hold_seconds
-            group = HeldGroup(awaited, deadline, event)
+        watermark, hold_seconds = self.index.watermark, self.settings.hold_seconds
+        if self.holds.hold_event(
+            event, awaited, key, group, watermark=watermark, hold_seconds=hold_seconds
+        ):
             self.stats.held += 1
-        else:
-            group.awaited = awaited
-        self.index.hold(group)
-        if key:
-            self._pending[key] = group
 
     def _release(self, result: ResolveResult) -> None:
         """Re-resolve the groups waiting for what arrived; one resolution serves a group."""
         arrived = self._arrived
         self._arrived = set()
-        index = self.index
+        holds = self.holds
         while arrived:
-            self._attribute_late(index.take_given_up(arrived), result)
-            for group in index.release_all(arrived, self._arrival_mark):
+            self._attribute_late(holds.take_given_up(arrived), result)
+            for group in holds.release_all(arrived, self._arrival_mark):
                 resolution = self._resolve_one(group.head, group)
                 if resolution is None:
                     continue  # held again, waiting for another link
-                self._unpend(group)
+                holds.unpend(group)
                 self.stats.released += len(group)
-                self._emit_all(index.events_of(group), resolution.after_hold(), result)
+                self._emit_all(holds.events_of(group), resolution.after_hold(), result)
             arrived = self._arrived
             self._arrived = set()
         self._make_room(result)
@@ -983,10 +825,10 @@ class IdentityResolver:
         reaches an origin, or given up again on the next missing link of their chain."""
         for key, deadline in given_up:
             walked = self._walk(key)
-            if isinstance(walked, _Missing) and walked.key:
-                self.index.give_up(walked.key, key, deadline)  # its checks stay kept
+            if isinstance(walked, Missing) and walked.key:
+                self.holds.give_up(walked.key, key, deadline)  # its checks stay kept
                 continue
-            checks = self.index.take_checks(key)
+            checks = self.holds.take_checks(key)
             if (
                 isinstance(walked, Resolution)
                 and walked.origin is not None
@@ -998,83 +840,34 @@ class IdentityResolver:
                 for event in checks:  # AssumeRole calls it made: judged now
                     self._check_assumption(event, walked, result)
 
-    def _unpend(self, group: HeldGroup) -> None:
-        identity = group.head.userIdentity
-        key = identity.accessKeyId if identity is not None else None
-        if key and self._pending.get(key) is group:
-            del self._pending[key]
-
     def _make_room(self, result: ResolveResult) -> None:
-        excess = self.index.held_count - self.settings.max_held
-        if excess > 0:
-            evicted = self.index.evict_oldest(excess)
+        evicted = self.holds.make_room(self.settings.max_held)
+        if evicted:
             self.stats.overflowed += sum(map(len, evicted))
             self._emit_unresolved(evicted, "the hold was full", result)
 
     def _expire(self, deadline: float, result: ResolveResult, *, bounded: bool = True) -> None:
-        """Give up the groups due at ``deadline`` — never past ``hold_expiry_ceiling``
+        """Give up the events due at ``deadline`` — never past ``hold_expiry_ceiling``
         unless ``bounded`` is False. The hold's size limit applies either way."""
         self._make_room(result)
         ceiling = self.hold_expiry_ceiling
         if bounded and ceiling is not None and ceiling < deadline:
             deadline = ceiling
-        due = [
-            part
-            for group in self.index.expire(deadline)
-            for part in self._due_part(group, deadline)
-        ]
+        due = self.holds.expire(deadline, self.settings.hold_seconds)
         if due:
             self.stats.expired += sum(map(len, due))
             self._emit_unresolved(due, "no issuing event arrived within the hold", result)
 
-    def _due_part(self, group: HeldGroup, deadline: float) -> list[HeldGroup]:
-        """The events of ``group`` whose own deadline (event time + ``hold_seconds``) is at or
-        before ``deadline``, as a group to give up; the others stay held as a group of their
-        own. Each event waits its own ``hold_seconds``, so which events are given up depends
-        only on event times and the watermark, not on which event of the session was read
-        first (the soak's finding 14)."""
-        hold_seconds = self.settings.hold_seconds
-        events = self.index.events_of(group)
-        times = [parse_iso(event.eventTime) for event in events]
-        waiting = [
-            (t, e)
-            for t, e in zip(times, events, strict=True)
-            if t is not None and t + hold_seconds > deadline
-        ]
-        if not waiting:
-            return [group]
-        due = [
-            e
-            for t, e in zip(times, events, strict=True)
-            if t is None or t + hold_seconds <= deadline
-        ]
-        pack = self.index.pack
-        rest = HeldGroup(
-            group.awaited,
-            min(t for t, _ in waiting) + hold_seconds,
-            waiting[0][1],
-            [pack(e) for _, e in waiting[1:]],
-        )
-        self.index.hold(rest)
-        head = group.head.userIdentity
-        key = head.accessKeyId if head is not None else None
-        if key and self._pending.get(key) is group:
-            self._pending[key] = rest
-        if not due:  # pragma: no cover - the group's deadline is one of its events'
-            return []
-        # Emitted now: its events stay unpacked (``unpack`` passes an event through).
-        return [HeldGroup(group.awaited, group.deadline, due[0], due[1:])]
-
     def _emit_unresolved(self, groups: list[HeldGroup], why: str, result: ResolveResult) -> None:
-        """Emit held groups as unresolved, and one ``UnattributedKey`` per session key."""
+        """Emit held groups (no longer pending) as unresolved, one ``UnattributedKey`` per
+        session key, and remember the sessions given up for a late attribution."""
         for group in groups:
-            self._unpend(group)
             head = group.head.userIdentity
             key = head.accessKeyId if head is not None else None
-            role_arn, session_name = _session_of(head)
+            role_arn, session_name = session_of(head)
             partial = self._partial_origin(group.awaited)
             if partial is None:
-                waited = " or ".join(_describe_wait(awaited) for awaited in group.awaited)
+                waited = " or ".join(describe_wait(awaited) for awaited in group.awaited)
                 reason = f"{why} (waited for {waited})"
             else:
                 reason = f"{why}; only the role account's copy of the issuance was seen"
@@ -1088,26 +881,12 @@ class IdentityResolver:
                 held=True,
                 reason=reason,
             )
-            events = self.index.events_of(group)
+            events = self.holds.events_of(group)
             self._emit_all(events, resolution, result)
             if key:
-                checks = [event for event in events if _is_assume_role(event)]
-                for awaited in group.awaited:
-                    if not awaited.startswith(CONSOLE_WAIT):
-                        self.index.give_up(awaited, key, group.deadline, checks)
-                        checks = []
-                times = sorted(map(_event_time, events))
-                result.unattributed.append(
-                    UnattributedKey(
-                        access_key_id=key,
-                        role_arn=role_arn,
-                        session_name=session_name,
-                        account_id=head.accountId if head is not None else None,
-                        first_seen=times[0],
-                        last_seen=times[-1],
-                        events=len(events),
-                    )
-                )
+                checks = [event for event in events if is_assume_role(event)]
+                self.holds.give_up_group(group, key, checks)
+                result.unattributed.append(unattributed_key(head, key, events))
 
     def _partial_origin(self, awaited: tuple[str, ...]) -> Origin | None:
         """The caller as the role account saw it, when only that copy of an issuance arrived."""
@@ -1129,7 +908,7 @@ class IdentityResolver:
         self.stats.emitted += len(events)
         if "AssumeRole" in map(_event_name, events):
             for event in events:
-                if _is_assume_role(event):
+                if is_assume_role(event):
                     self._check_assumption(event, resolution, result)
 
     # alert facts -----------------------------------------------------------------------
@@ -1137,7 +916,7 @@ class IdentityResolver:
     def _check_assumption(
         self, event: TrailEvent, caller: Resolution, result: ResolveResult
     ) -> None:
-        if not _is_assume_role(event):
+        if not is_assume_role(event):
             return
         identity = event.userIdentity
         if identity is not None and identity.type == AWS_ACCOUNT:
@@ -1171,85 +950,3 @@ class IdentityResolver:
         if known:
             return verdict
         return self._role_enforces(role_arn, at) if self._role_enforces is not None else None
-
-
-def _is_assume_role(event: TrailEvent) -> bool:
-    return event.eventName == "AssumeRole" and event.eventSource == STS
-
-
-def _status_of(origin: Origin) -> Status:
-    if origin.type == AWS_SERVICE:
-        return Status.WORKLOAD
-    if origin.type == WEB_IDENTITY_USER:
-        workload = is_workload_web_identity(origin.user_name, origin.provider)
-        return Status.WORKLOAD if workload else Status.RESOLVED
-    if origin.type in _HUMAN_ORIGINS:
-        return Status.RESOLVED
-    return Status.UNRESOLVED
-
-
-def _terminal(
-    origin: Origin,
-    kind: str,
-    chain: tuple[ChainLink, ...],
-    session: IssuedSession,
-    source_identity: str | None = None,
-) -> Resolution:
-    if (
-        kind == "AssumeRoleWithSAML"
-        and is_identity_center_role(session.role_arn)
-        and is_identity_center_provider(origin.provider)
-    ):
-        # Identity Center's own issuance: the SAML subject is its user, named as a session
-        # of the role read before this issuance names it (``identity_center_session``).
-        origin = Origin(
-            IDENTITY_CENTER_USER,
-            user_name=origin.user_name,
-            principal_id=origin.principal_id,
-            provider=origin.provider,
-        )
-    return Resolution(
-        _status_of(origin),
-        Method.FEDERATION if kind in _FEDERATION_CALLS else Method.ISSUING_EVENT,
-        origin,
-        chain=chain,
-        role_arn=session.role_arn,
-        session_name=session.session_name,
-        access_key_id=session.access_key_id,
-        source_identity=source_identity or session.source_identity,
-    )
-
-
-def _identity_center(user_id: str, store: str | None, identity: UserIdentity) -> Resolution:
-    return Resolution(
-        Status.RESOLVED,
-        Method.ON_BEHALF_OF,
-        Origin(
-            IDENTITY_CENTER_USER, user_name=user_id, account_id=identity.accountId, provider=store
-        ),
-        role_arn=_issuer_arn(identity),
-        session_name=session_name_of_identity(identity),
-        access_key_id=identity.accessKeyId or None,
-    )
-
-
-def _session_of(identity: UserIdentity | None) -> tuple[str | None, str | None]:
-    """The role ARN (from the session issuer) and session name of a session identity."""
-    if identity is None:
-        return None, None
-    return _issuer_arn(identity), session_name_of_identity(identity)
-
-
-def _issuer_arn(identity: UserIdentity) -> str | None:
-    context = identity.sessionContext
-    issuer = context.sessionIssuer if context is not None else None
-    return issuer.arn if issuer is not None else None
-
-
-def _describe_wait(awaited: str) -> str:
-    if awaited.startswith("shared:"):
-        return f"the caller's copy of shared event {awaited[7:]}"
-    if awaited.startswith(CONSOLE_WAIT):
-        principal, _, second = awaited[len(CONSOLE_WAIT) :].rpartition("@")
-        return f"a session of {principal} created {format_iso(float(second))}"
-    return f"the issuance of {awaited}"

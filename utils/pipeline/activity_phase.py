@@ -318,7 +318,7 @@ class ActivityRun:
 
     def _judge_again(self, event: TrailEvent) -> None:
         """Windows of sessions created after this trust-policy change, counted before the
-        change was read, judged again with it (soak finding 16, both ways)."""
+        change was read, judged again with it, whichever way the change turned the verdict."""
         change = trust_change(event)
         if change is None:
             return

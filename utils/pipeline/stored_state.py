@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from ..cloudtrail.index import STORAGE_VERSION as INDEX_VERSION
+from ..cloudtrail.index_storage import STORAGE_VERSION as INDEX_VERSION
 from ..json_kind import json_kind as _kind
 from ..readers import lookup_events
 from ..splunk.outbox import SCHEMA as OUTBOX_SCHEMA
