@@ -11,10 +11,10 @@ How an event signed by a session is resolved (``docs/identity-resolver.md`` has 
 2. otherwise (no issuance yet, or a link of its chain missing) facts of the event itself:
    ``source_identity`` (immutable, short-circuits the walk; a claim), ``on_behalf_of``
    (Identity Center), the session name of a role at Identity Center's reserved path (the
-   path, never the name, is the evidence), EC2 instance credentials, a
-   service-linked role, a federation token's issuing user, the console group
-   (``principalId`` + ``creationDate``) of a known session or a ``SwitchRole``, or a role
-   that enforced ``sts:RoleSessionName = ${aws:username}`` when the session was created;
+   path, never the name, is the evidence), EC2 instance credentials, a service-linked role,
+   a federation token's issuing user, the console group (``principalId`` + ``creationDate``)
+   of a known session or a ``SwitchRole``, or a role that enforced
+   ``sts:RoleSessionName = ${aws:username}`` when the session was created;
 3. otherwise the event is **held** until the missing issuance arrives (a later file, a
    later pull) and emitted then, marked ``held``; at its deadline (``hold_seconds`` of event
    time, but never past ``hold_expiry_ceiling``: data the caller knows of and has not read)
@@ -153,10 +153,9 @@ class IdentityResolver:
         # was resolved with every arrival known, so the arrivals need not release it.
         self._arrival_mark = 0
         self._issued: list[str] = []  # caller-copy issuances learnt in this call
-        # Event time (epoch seconds) up to which the caller vouches that what it read is
-        # complete: the time of the oldest trail object it knows of but has not read yet (a
-        # failed read left for a later pull). Held events are never given up past it, so an
-        # issuance in that object still finds them; None: no such object.
+        # Event time (epoch s) of the oldest trail object the caller knows of and has not read
+        # (None: none): held events are never given up past it, so an issuance there still
+        # finds them.
         self.hold_expiry_ceiling: float | None = None
 
     # persistence ---------------------------------------------------------------------
@@ -180,9 +179,8 @@ class IdentityResolver:
             role_path=role_path,
             settings=settings,
         )
-        # The stored window of event ids lives for a pull, but a held event waits across
-        # pulls: without this, its copy delivered again in a later pull would be resolved
-        # beside it when its issuance arrives, and handed on twice.
+        # A held event waits across pulls, the stored id window only for one: without this,
+        # a copy delivered again later would be resolved beside it and handed on twice.
         resolver._seen.seed(index.holds.held_event_ids())
         return resolver, report
 
