@@ -174,6 +174,10 @@ class SessionWindow:
     def to_storage(self) -> dict[str, Any]:
         data = {k: v for k, v in vars(self).items() if k != "counts"}
         data["counts"] = sorted(self.counts.items())  # action names as values, not keys
+        if not self.resources:
+            # Most windows touch nothing nameable; every byte saved keeps another window (and
+            # the late events that may still reach it) within the section's bound.
+            del data["resources"], data["resources_at"]
         return data
 
     @classmethod
