@@ -278,3 +278,29 @@ def test_shadow_windows_keep_a_share_of_the_room_when_raised_windows_would_fill_
     assert tight.shadows_dropped == 10 - len(shadows)
     newest = max(w.last_seen for w in windows.windows.values() if w.shadow)
     assert any(s["last_seen"] == newest for s in shadows)  # newest first
+
+
+def test_resources_touched_never_cost_a_window_its_place_and_have_a_bounded_room() -> None:
+    """A window evicted for its resources' bytes would be opened again by a late event with
+    only that event counted: resources have a room of their own, and past it windows are
+    kept without them."""
+    windows = session_windows.SessionWindows(3600, 100, 86400)
+    for n, (record, outcome) in enumerate(calls(30)):
+        session = dataclasses.replace(outcome, session_name=f"s{n}", access_key_id=f"ASIA{n:04d}")
+        key = windows.add(record, session, "111122223333", 1_793_527_000.0)
+        assert key is not None
+    bare = windows.save(now=1_793_527_200.0)
+    size = len(json.dumps(bare, separators=(",", ":")))
+    for n, window in enumerate(windows.windows.values()):
+        window.resources = [f"arn:aws:s3:::bucket-{n}-{i:02d}-{'x' * 60}" for i in range(10)]
+        window.resources_at = [1_793_527_000.0 + i for i in range(10)]
+    tight = session_windows.SessionWindows(
+        3600, 100, 86400, max_bytes=size, max_resource_bytes=4000
+    )
+    tight.windows = dict(windows.windows)
+    saved = tight.save(now=1_793_527_200.0)
+    assert len(saved) == len(bare)  # the same windows as without resources
+    named = [s for s in saved if "resources" in s]
+    assert 0 < len(named) < len(saved)  # the newest keep theirs, within the room
+    used = sum(len(json.dumps(s["resources"])) + len(json.dumps(s["resources_at"])) for s in named)
+    assert used <= 4000 + 64 * len(named)

@@ -202,11 +202,17 @@ def _fingerprint(event_id: str) -> bytes:
 
 
 class _Sized:
-    """Stored windows within a byte and a count bound, taken list by list."""
+    """Stored windows within a byte and a count bound, taken list by list.
 
-    def __init__(self, max_bytes: int, max_count: int) -> None:
+    The resources a window touched have a room of their own (``resource_bytes``): naming
+    them must not cost a window that late events may still reach, because such an event
+    would open the window again with only itself counted. Once that room is spent, windows
+    are kept without their resources (the alert then lists those read after)."""
+
+    def __init__(self, max_bytes: int, max_count: int, resource_bytes: int) -> None:
         self.room = max_bytes
         self.left = max_count
+        self.resource_room = resource_bytes
 
     def take(self, windows: list[SessionWindow], room: int | None = None) -> list[dict[str, Any]]:
         """The leading ``windows`` that fit (in ``room`` bytes, when given, and the rest)."""
@@ -217,14 +223,27 @@ class _Sized:
             if self.left <= 0:
                 break
             data = window.to_storage()
-            size = len(json.dumps(data, separators=(",", ":")))
+            named = _resource_bytes(data)
+            size = len(json.dumps(data, separators=(",", ":"))) - named
             if used + size > limit:
                 break
+            if named > self.resource_room:
+                del data["resources"], data["resources_at"]
+            else:
+                self.resource_room -= named
             used += size
             self.left -= 1
             taken.append(data)
         self.room -= used
         return taken
+
+
+def _resource_bytes(data: dict[str, Any]) -> int:
+    """What a stored window's resource lists add to it as compact JSON."""
+    if "resources" not in data:
+        return 0
+    lists = {"resources": data["resources"], "resources_at": data["resources_at"]}
+    return len(json.dumps(lists, separators=(",", ":")))  # with the separators they need
 
 
 def _unpack_fingerprints(stored: Any) -> dict[bytes, None]:
@@ -278,10 +297,12 @@ class SessionWindows:
         max_open: int,
         retention_seconds: float,
         max_bytes: int = 1_300_000,
+        max_resource_bytes: int = 600_000,
     ) -> None:
         self.window_seconds = window_seconds
         self.max_open = max_open
         self.max_bytes = max_bytes
+        self.max_resource_bytes = max_resource_bytes
         self.retention_seconds = retention_seconds
         self.windows: dict[str, SessionWindow] = {}
         self.touched: set[str] = set()
@@ -444,7 +465,7 @@ class SessionWindows:
         keep.sort(key=lambda w: -w.last_seen)
         raised = [w for w in keep if not w.shadow]
         shadows = [w for w in keep if w.shadow]
-        sized = _Sized(self.max_bytes, self.max_open)
+        sized = _Sized(self.max_bytes, self.max_open, self.max_resource_bytes)
         reserved = sized.take(shadows, int(self.max_bytes * SHADOW_SHARE))
         kept = sized.take(raised)
         more = sized.take(shadows[len(reserved) :])
