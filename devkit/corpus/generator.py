@@ -223,6 +223,27 @@ class Generator:
             },
         }
 
+    def _unused_assume_role(
+        self,
+        out: Output,
+        home: str,
+        region: str,
+        slot: int,
+        moment: datetime,
+        caller: dict[str, Any],
+        role_arn: str,
+        role_id: str,
+        session_name: str,
+    ) -> bool:
+        """For 2 % of assumptions, an AssumeRole whose key is never used (True when written)."""
+        if self.rng.random() >= 0.02:
+            return False
+        record = self._assume_role(moment, region, caller, role_arn, role_id, session_name, None)
+        out.add(home, region, slot, record)
+        self.truth["records"] += 1
+        self.shape["assume_role_records"] += 1
+        return True
+
     def _assume_role(
         self,
         moment: datetime,
@@ -332,23 +353,12 @@ class Generator:
         user, user_key, user_id = rng.choice(self.users[home])
         region = rng.choice(self.regions)
         moment = base + timedelta(seconds=rng.randint(0, 299))
-        caller = {
-            "type": "IAMUser",
-            "principalId": user_id,
-            "arn": f"arn:aws:iam::{home}:user/{user}",
-            "accountId": home,
-            "accessKeyId": user_key,
-            "userName": user,
-        }
+        caller = _iam_user(home, user, user_key, user_id)
         role_arn, role_id = rng.choice(self.roles[account])
         session_name = user if rng.random() < 0.5 else f"aws-go-sdk-{rng.getrandbits(60)}"
-        if rng.random() < 0.02:
-            record = self._assume_role(
-                moment, region, caller, role_arn, role_id, session_name, None
-            )
-            out.add(home, region, slot, record)
-            self.truth["records"] += 1
-            self.shape["assume_role_records"] += 1
+        if self._unused_assume_role(
+            out, home, region, slot, moment, caller, role_arn, role_id, session_name
+        ):
             return []
         first = self._issue(
             out,
@@ -540,23 +550,12 @@ class Generator:
         home = self._other_account(account)
         user, user_key, user_id = rng.choice(self.users[home])
         moment = base + timedelta(seconds=rng.randint(0, 299))
-        caller = {
-            "type": "IAMUser",
-            "principalId": user_id,
-            "arn": f"arn:aws:iam::{home}:user/{user}",
-            "accountId": home,
-            "accessKeyId": user_key,
-            "userName": user,
-        }
+        caller = _iam_user(home, user, user_key, user_id)
         role_arn, role_id = rng.choice(self.roles[account])
         session_name = user if rng.random() < 0.5 else f"aws-go-sdk-{rng.getrandbits(60)}"
-        if rng.random() < 0.02:
-            record = self._assume_role(
-                moment, region, caller, role_arn, role_id, session_name, None
-            )
-            out.add(home, region, slot, record)
-            self.truth["records"] += 1
-            self.shape["assume_role_records"] += 1
+        if self._unused_assume_role(
+            out, home, region, slot, moment, caller, role_arn, role_id, session_name
+        ):
             return
         session = self._issue(
             out,
@@ -695,14 +694,7 @@ class Generator:
                 self._attribute(record, self.origins.get(session.key))
             elif draw < 0.88:
                 user, key, user_id = rng.choice(users)
-                identity = {
-                    "type": "IAMUser",
-                    "principalId": user_id,
-                    "arn": f"arn:aws:iam::{account}:user/{user}",
-                    "accountId": account,
-                    "accessKeyId": key,
-                    "userName": user,
-                }
+                identity = _iam_user(account, user, key, user_id)
                 record = self._api_call(moment, account, region, identity)
             elif draw < 0.95:
                 session = rng.choice(workloads)
@@ -767,3 +759,15 @@ def object_key(
         f"AWSLogs/{account}/CloudTrail/{region}/{moment:%Y/%m/%d}/"
         f"{account}_CloudTrail_{region}_{moment:%Y%m%dT%H%MZ}_{suffix}.json.gz"
     )
+
+
+def _iam_user(account: str, user: str, access_key_id: str, user_id: str) -> dict[str, Any]:
+    """The ``userIdentity`` of an IAM user signing with its long-term key."""
+    return {
+        "type": "IAMUser",
+        "principalId": user_id,
+        "arn": f"arn:aws:iam::{account}:user/{user}",
+        "accountId": account,
+        "accessKeyId": access_key_id,
+        "userName": user,
+    }
