@@ -184,9 +184,6 @@ class Deadline:
         return self._monotonic() - self._start
 
 
-UNLIMITED = Deadline(None)
-
-
 class EventSource(Protocol):
     """What the pull pipeline drives; one instance per pull.
 

@@ -28,7 +28,6 @@ from .policy import (
     clear_parse_cache,
     parse_policy,
 )
-from .principals import EntryKind, classify_entry, witnesses
 from .remediation import corrected_document, mask_external_ids, update_command
 from .reserved import (
     SERVICE_LINKED_PATH_PREFIX,
@@ -48,7 +47,7 @@ from .verdict import (
     enforces_rule,
 )
 from .wildcard import glob_match
-from .witness import covers_assume_role, run_witnesses, statement_info
+from .witness import covers_assume_role
 
 __all__ = [
     "SERVICE_LINKED_PATH_PREFIX",
@@ -67,7 +66,6 @@ __all__ = [
     "policy_report",
     "role_account",
     "clear_caches",
-    "caller_forced_to_name",
 ]
 
 _ROLE_ARN: Final = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):role/.*", re.DOTALL)
@@ -85,7 +83,6 @@ class TrustOptions:
 def clear_caches() -> None:
     """Forget memoised parses and analyses (benchmarks use it to measure cold runs)."""
     analyse_cached.cache_clear()
-    _forced.cache_clear()
     _correction_enforces.cache_clear()
     clear_parse_cache()
 
@@ -320,62 +317,6 @@ def evaluate_role(role: Mapping[str, Any], options: TrustOptions | None = None) 
         external_ids_masked=masked,
         imitation=found,
     )
-
-
-def caller_forced_to_name(
-    document: object, caller_arn: str, session_name: str, *, role_arn: str | None = None
-) -> bool | None:
-    """Whether this trust policy forced this caller to name the session ``session_name``,
-    its own IAM user name: the rule enforced by effect for that one caller.
-
-    For the identity resolver, given the policy in force when the role was assumed, the
-    caller's ARN (``userIdentity.arn`` of the AssumeRole) and the session name it used:
-
-    * True: the caller is an IAM user, ``session_name`` is its user name, and no other
-      session name would have let it in (other callers may be free; this one was not);
-    * False: the name is not the caller's user name, the caller has none (role session,
-      root, federated user), or the policy would have admitted it under another name;
-    * None: cannot tell (policy unreadable, larger than IAM allows or beyond the work
-      bound; caller ARN not a principal; the policy does not admit the caller under its
-      own name, so the policy given is not the one that was in force).
-    """
-    partition, _ = role_account(role_arn)
-    try:
-        policy = parse_policy(document, MAX_TRUST_POLICY_CHARS)
-    except PolicyParseError:
-        return None
-    answers = [_forced(policy, caller_arn, session_name, partition)]
-    if policy.alternative is not None:
-        answers.append(_forced(policy.alternative, caller_arn, session_name, partition))
-    if False in answers:
-        return False
-    return None if None in answers else True
-
-
-@lru_cache(maxsize=4096)
-def _forced(
-    policy: TrustPolicy, caller_arn: str, session_name: str, partition: str | None
-) -> bool | None:
-    entry = classify_entry(caller_arn, partition)
-    if entry.kind is EntryKind.USER:
-        caller = witnesses(entry, ())[0]
-    elif entry.kind in (EntryKind.ROLE, EntryKind.ASSUMED_ROLE, EntryKind.ACCOUNT):
-        return False  # no aws:username: nothing can force a session name to be it
-    else:
-        return None
-    if caller.username != session_name:
-        return False
-    variables = policy.variables_enabled
-    infos = [statement_info(s, partition) for s in policy.statements]
-    allows = [i for i in infos if i.statement.effect is Effect.ALLOW and i.covers]
-    denies = [i for i in infos if i.statement.effect is Effect.DENY and i.covers]
-    values = tuple(dict.fromkeys(v for i in infos for c in i.session_conditions for v in c.values))
-    outcome = run_witnesses((caller,), allows, denies, values, variables, probe=False)
-    if outcome.gaps:
-        return False
-    if outcome.exhausted or not outcome.good:
-        return None
-    return True
 
 
 def policy_report(verdict: PolicyVerdict) -> dict[str, Any]:
