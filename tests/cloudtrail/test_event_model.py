@@ -76,3 +76,21 @@ def test_session_events_are_those_of_assumed_roles_and_federated_identities() ->
     )
     assert events.is_session_event(session)
     assert not events.is_session_event(user)
+
+
+def test_a_held_view_keeps_exactly_what_the_model_declares() -> None:
+    """A held stdlib event is packed without what the model does not declare (at every
+    level), and reads back as the event it was: the typed decoder keeps the same."""
+    record = json.loads(json.dumps(RECORD))
+    record["requestParameters"]["policy"] = "x" * 10_000  # undeclared: not kept
+    record["userIdentity"]["sessionContext"]["webIdFederationData"] = {"big": "y" * 10_000}
+    event = stdlib_model.event_from_mapping(record)
+    packed = stdlib_model.pack_held(event)
+    assert isinstance(packed, bytes)
+    assert len(packed) < 2_000
+    back = stdlib_model.unpack_held(packed)
+    assert events.to_dict(back) == events.to_dict(event)
+    assert back.requestParameters is not None
+    assert back.requestParameters.durationSeconds == 900
+    assert back.responseElements is not None and back.responseElements.credentials is not None
+    assert back.responseElements.credentials.accessKeyId == "ASIACHILD"

@@ -59,9 +59,14 @@ class IssuanceIndex:
         self.console: dict[tuple[str, int], ConsoleSwitch] = {}
         self.timeline = TrustTimeline()
         self.watermark = 0.0
-        self._groups: dict[tuple[str, int], str] = {}  # (AROA…:session, issued second) → key
+        # AROA…:session → the key(s) issued as it, oldest first; keyed by the session's own
+        # string (no tuple, no boxed second per session: tens of thousands of sessions).
+        self._groups: dict[str, str | list[str]] = {}
         self._shared: dict[str, str] = {}  # sharedEventID → key
-        self._expiry: list[tuple[float, str]] = []  # heap of (expires_at, key)
+        # Keys by the minute they expire in, and a heap of those minutes: a key costs one
+        # list slot rather than an (expiry, key) tuple.
+        self._expiring: dict[int, list[str]] = {}
+        self._minutes: list[int] = []
         self.holds = HoldQueue()  # held events, and the sessions given up on
 
     # sessions -------------------------------------------------------------------------
@@ -77,18 +82,25 @@ class IssuanceIndex:
                 self._shared[session.shared_event_id] = key
             return False
         self.sessions[key] = session
-        heapq.heappush(self._expiry, (session.expires_at, key))
+        minute = int(session.expires_at // 60)
+        bucket = self._expiring.get(minute)
+        if bucket is None:
+            self._expiring[minute] = [key]
+            heapq.heappush(self._minutes, minute)
+        else:
+            bucket.append(key)
         if session.shared_event_id is not None:
             self._shared[session.shared_event_id] = key
-        if session.assumed_role_id is not None:
-            group = (session.assumed_role_id, int(session.issued_at))
-            other = self._groups.get(group)
-            if other is None or other == key:
+        group = session.assumed_role_id
+        if group is not None:
+            keys = self._groups.get(group)
+            if keys is None:
                 self._groups[group] = key
-            else:
-                known_other = self.sessions.get(other)
-                if known_other is None or known_other.origin != session.origin:
-                    self._groups[group] = ""  # two callers, one group: ambiguous
+            elif isinstance(keys, str):
+                if keys != key:
+                    self._groups[group] = [keys, key]
+            elif key not in keys:
+                keys.append(key)
         return True
 
     def get(self, key: str) -> IssuedSession | None:
@@ -98,13 +110,27 @@ class IssuanceIndex:
         return self._shared.get(shared_event_id)
 
     def group_session(self, principal_id: str, created_at: float) -> IssuedSession | None:
-        """The session issued as ``principal_id`` at ``created_at`` (±1 s), if unambiguous."""
+        """The session issued as ``principal_id`` at ``created_at`` (±1 s), if unambiguous:
+        the exact second first, then the one before, then the one after; two sessions of
+        one second with different callers are ambiguous (None)."""
+        keys = self._groups.get(principal_id)
+        if keys is None:
+            return None
+        sessions = self.sessions
+        candidates = [sessions.get(key) for key in ((keys,) if isinstance(keys, str) else keys)]
         second = int(created_at)
-        groups = self._groups
-        key = groups.get((principal_id, second))
-        if key is None:
-            key = groups.get((principal_id, second - 1)) or groups.get((principal_id, second + 1))
-        return self.sessions.get(key) if key else None
+        for wanted in (second, second - 1, second + 1):
+            found: IssuedSession | None = None
+            for session in candidates:
+                if session is None or int(session.issued_at) != wanted:
+                    continue
+                if found is None:
+                    found = session
+                elif found.origin != session.origin:
+                    return None  # two callers, one group
+            if found is not None:
+                return found
+        return None
 
     def add_console_switch(self, switch: ConsoleSwitch) -> None:
         self.console[(switch.principal_id, int(switch.created_at))] = switch
@@ -122,13 +148,15 @@ class IssuanceIndex:
     def prune(self, before: float) -> list[str]:
         """Drop sessions and console switches that expired before ``before``; the keys dropped."""
         dropped: list[str] = []
-        expiry = self._expiry
-        while expiry and expiry[0][0] < before:
-            expires_at, key = heapq.heappop(expiry)
-            session = self.sessions.get(key)
-            if session is not None and session.expires_at == expires_at:
-                self.forget(session)
-                dropped.append(key)
+        minutes = self._minutes
+        # Whole minutes only: a session lives at most a minute past ``before``.
+        while minutes and (minutes[0] + 1) * 60 <= before:
+            for key in self._expiring.pop(heapq.heappop(minutes)):
+                session = self.sessions.get(key)
+                # A key stored again (a caller's copy) is also in its newer minute.
+                if session is not None and session.expires_at < before:
+                    self.forget(session)
+                    dropped.append(key)
         for group, switch in list(self.console.items()):
             if switch.expires_at < before:
                 del self.console[group]
@@ -140,7 +168,12 @@ class IssuanceIndex:
         del self.sessions[key]
         if session.shared_event_id is not None and self._shared.get(session.shared_event_id) == key:
             del self._shared[session.shared_event_id]
-        if session.assumed_role_id is not None:
-            group = (session.assumed_role_id, int(session.issued_at))
-            if self._groups.get(group) == key:
+        group = session.assumed_role_id
+        if group is not None:
+            keys = self._groups.get(group)
+            if keys == key:
                 del self._groups[group]
+            elif isinstance(keys, list) and key in keys:
+                keys.remove(key)
+                if len(keys) == 1:
+                    self._groups[group] = keys[0]
