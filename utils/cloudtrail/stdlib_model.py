@@ -188,8 +188,9 @@ def pack_held(event: TrailEvent) -> TrailEvent | bytes:
     records for two files and 1 % for an hour made ``json.loads`` 20-40 % slower, and
     freeing and collecting each file's objects slower still. One buffer (over 512 bytes:
     it lives outside those pools) pins nothing, and it holds only the declared fields, as a
-    Struct does (about half a record's bytes: a churn-heavy trail holds thousands at once). ``marshal`` because it copies a JSON tree
-    (dicts, lists, strings, numbers, booleans, None) in C at a third of ``json``'s cost;
+    Struct does (about half a record's bytes: a churn-heavy trail holds thousands at once).
+    ``marshal`` because it copies a JSON tree (dicts, lists, strings, numbers, booleans,
+    None) in C at a third of ``json``'s cost;
     the buffer never leaves this process and is read back only by ``unpack_held``.
     Structs (the msgspec path) are kept as they are: packing them cost more than it saved.
     """
@@ -203,7 +204,7 @@ _Declared = dict[str, "_Declared | None"]
 
 def _declared_names(part: type[Model]) -> _Declared:
     """Each declared field of ``part``: None for a scalar, its own names for a nested part."""
-    return {f.name: _declared_names(f.part) if f.part is not None else None for f in fields_of(part)}
+    return {f.name: None if f.part is None else _declared_names(f.part) for f in fields_of(part)}
 
 
 def _declared(data: dict[str, Any], names: _Declared) -> dict[str, Any]:
@@ -214,9 +215,9 @@ def _declared(data: dict[str, Any], names: _Declared) -> dict[str, Any]:
     for key, value in data.items():
         if key in names:
             nested = names[key]
-            if nested is not None and type(value) is dict:
-                value = _declared(value, nested)
-            out[key] = value
+            out[key] = (
+                _declared(value, nested) if nested is not None and type(value) is dict else value
+            )
     return out
 
 
