@@ -59,9 +59,11 @@ class IssuanceIndex:
         self.console: dict[tuple[str, int], ConsoleSwitch] = {}
         self.timeline = TrustTimeline()
         self.watermark = 0.0
-        # AROA…:session → the key(s) issued as it, oldest first; keyed by the session's own
-        # string (no tuple, no boxed second per session: tens of thousands of sessions).
-        self._groups: dict[str, str | list[str]] = {}
+        # Console session groups: AROA…:session → the key issued as it, or, once it was
+        # issued at several seconds, issued second → key ("": two callers in one second,
+        # ambiguous). Keyed by the session's own string: most names are issued once, and
+        # a tuple and a boxed second per session are most of what a group costs.
+        self._groups: dict[str, str | dict[int, str]] = {}
         self._shared: dict[str, str] = {}  # sharedEventID → key
         # Keys by the minute they expire in, and a heap of those minutes: a key costs one
         # list slot rather than an (expiry, key) tuple.
@@ -91,17 +93,30 @@ class IssuanceIndex:
             bucket.append(key)
         if session.shared_event_id is not None:
             self._shared[session.shared_event_id] = key
-        group = session.assumed_role_id
-        if group is not None:
-            keys = self._groups.get(group)
-            if keys is None:
-                self._groups[group] = key
-            elif isinstance(keys, str):
-                if keys != key:
-                    self._groups[group] = [keys, key]
-            elif key not in keys:
-                keys.append(key)
+        if session.assumed_role_id is not None:
+            self._group(session.assumed_role_id, session)
         return True
+
+    def _group(self, group: str, session: IssuedSession) -> None:
+        key = session.access_key_id
+        known = self._groups.get(group)
+        if known is None or known == key:
+            self._groups[group] = key
+            return
+        if isinstance(known, str):
+            first = self.sessions.get(known)
+            if first is None:
+                self._groups[group] = key
+                return
+            known = self._groups[group] = {int(first.issued_at): known}
+        second = int(session.issued_at)
+        other = known.get(second)
+        if other is None or other == key:
+            known[second] = key
+            return
+        other_session = self.sessions.get(other)
+        if other_session is None or other_session.origin != session.origin:
+            known[second] = ""  # two callers, one group: ambiguous
 
     def get(self, key: str) -> IssuedSession | None:
         return self.sessions.get(key)
@@ -111,26 +126,20 @@ class IssuanceIndex:
 
     def group_session(self, principal_id: str, created_at: float) -> IssuedSession | None:
         """The session issued as ``principal_id`` at ``created_at`` (±1 s), if unambiguous:
-        the exact second first, then the one before, then the one after; two sessions of
-        one second with different callers are ambiguous (None)."""
-        keys = self._groups.get(principal_id)
-        if keys is None:
+        the exact second first, then the one before, then the one after."""
+        known = self._groups.get(principal_id)
+        if known is None:
             return None
-        sessions = self.sessions
-        candidates = [sessions.get(key) for key in ((keys,) if isinstance(keys, str) else keys)]
         second = int(created_at)
-        for wanted in (second, second - 1, second + 1):
-            found: IssuedSession | None = None
-            for session in candidates:
-                if session is None or int(session.issued_at) != wanted:
-                    continue
-                if found is None:
-                    found = session
-                elif found.origin != session.origin:
-                    return None  # two callers, one group
-            if found is not None:
-                return found
-        return None
+        if isinstance(known, str):
+            session = self.sessions.get(known)
+            if session is None or abs(int(session.issued_at) - second) > 1:
+                return None
+            return session
+        key = known.get(second)
+        if key is None:
+            key = known.get(second - 1) or known.get(second + 1)
+        return self.sessions.get(key) if key else None
 
     def add_console_switch(self, switch: ConsoleSwitch) -> None:
         self.console[(switch.principal_id, int(switch.created_at))] = switch
@@ -170,10 +179,10 @@ class IssuanceIndex:
             del self._shared[session.shared_event_id]
         group = session.assumed_role_id
         if group is not None:
-            keys = self._groups.get(group)
-            if keys == key:
+            known = self._groups.get(group)
+            if known == key:
                 del self._groups[group]
-            elif isinstance(keys, list) and key in keys:
-                keys.remove(key)
-                if len(keys) == 1:
-                    self._groups[group] = keys[0]
+            elif isinstance(known, dict) and known.get(int(session.issued_at)) == key:
+                del known[int(session.issued_at)]
+                if not known:
+                    del self._groups[group]
