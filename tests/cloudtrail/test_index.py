@@ -15,12 +15,14 @@ BOB = Origin("IAMUser", arn="arn:aws:iam::1:user/bob", user_name="bob")
 T0 = 1_790_000_000.0
 
 
-def session(key: str, at: float, origin: Origin = ALICE, name: str = "job") -> IssuedSession:
+def session(
+    key: str, at: float, origin: Origin = ALICE, name: str = "job", parent: str | None = None
+) -> IssuedSession:
     return IssuedSession(
         access_key_id=key,
         kind="AssumeRole",
         origin=origin,
-        parent_key=None,
+        parent_key=parent,
         role_arn="arn:aws:iam::1:role/R",
         session_name=name,
         account_id="1",
@@ -102,3 +104,12 @@ def test_one_name_issued_very_often_costs_constant_work_per_issuance() -> None:
     assert isinstance(group, dict) and len(group) == count
     found = index.group_session("AROAEXAMPLE:job", T0 + 12_345)
     assert found is not None and found.access_key_id == "ASIA012345"
+
+
+def test_two_sessions_of_one_role_calling_in_one_second_are_two_callers() -> None:
+    """Chained callers are told apart by their keys, not by their (kind-only) origin."""
+    caller = Origin("AssumedRole", account_id="1")
+    index = IssuanceIndex()
+    index.add(session("ASIAFROMA", T0, caller, parent="ASIAPARENTA"))
+    index.add(session("ASIAFROMB", T0, caller, parent="ASIAPARENTB"))
+    assert index.group_session("AROAEXAMPLE:job", T0) is None

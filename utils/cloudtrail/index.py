@@ -51,6 +51,12 @@ class ConsoleSwitch:
     expires_at: float
 
 
+def same_caller(one: IssuedSession, other: IssuedSession) -> bool:
+    """Did one caller issue both? A session caller is known by its key (its ``Origin`` only
+    says which kind of session it is)."""
+    return one.origin == other.origin and one.parent_key == other.parent_key
+
+
 class IssuanceIndex:
     """Sessions by key, console groups, held events and the trust timeline."""
 
@@ -84,6 +90,9 @@ class IssuanceIndex:
                 self._shared[session.shared_event_id] = key
             return False
         self.sessions[key] = session
+        parent = self.sessions.get(session.parent_key) if session.parent_key else None
+        if parent is not None:  # one string for the parent's key, not one per child too
+            session.parent_key = parent.access_key_id
         minute = int(session.expires_at // 60)
         bucket = self._expiring.get(minute)
         if bucket is None:
@@ -115,7 +124,7 @@ class IssuanceIndex:
             known[second] = key
             return
         other_session = self.sessions.get(other)
-        if other_session is None or other_session.origin != session.origin:
+        if other_session is None or not same_caller(other_session, session):
             known[second] = ""  # two callers, one group: ambiguous
 
     def get(self, key: str) -> IssuedSession | None:

@@ -75,7 +75,15 @@ def shared_origin(origin: Origin) -> Origin:
 
 
 def _caller(identity: UserIdentity) -> Origin:
-    """``origin_of(identity)``, shared, without building it again for a caller already met."""
+    """``origin_of(identity)``, shared, without building it again for a caller already met.
+
+    A session caller (a role chain's next hop) is only its kind and account: a walk goes on
+    to its own issuance through ``parent_key``, and nothing reads more of it. Its ARN and
+    principal id name that one session, so keeping them would cost every chained session an
+    ``Origin`` and two strings of its own for as long as it is kept.
+    """
+    if identity.type in _SESSION_TYPES:
+        return shared_origin(Origin(identity.type, account_id=identity.accountId))
     key = (
         identity.type,
         identity.arn,

@@ -145,7 +145,7 @@ class IdentityResolver:
         self._policy_enforces = policy_enforces
         self._role_enforces = role_enforces
         self._role_path = role_path
-        self._seen = SeenWindow(self.settings.dedupe_window)
+        self._seen = SeenWindow(self.settings.dedupe_window, self.settings.dedupe_window_max)
         self._by_key: dict[str | None, Resolution] = {}  # never a None key; None looks up
         self._services: dict[str | None, Resolution] = {}
         self._arrived: set[str] = set()
@@ -273,8 +273,11 @@ class IdentityResolver:
         reads in bytecode, while ``getattr`` from C takes the generic path — measured with
         cachegrind, the passes cost about twice the instructions.)
         """
-        if not self._seen.chosen:
-            self._seen.choose_for(batch[0])
+        seen = self._seen
+        first = batch[0]
+        if not seen.chosen:
+            seen.choose_for(first)
+        seen.note_batch(first.recipientAccountId, first.awsRegion, len(batch))
         cached = self._by_key.get
         learn_names = _LEARN_NAMES
         resolutions: list[Resolution | None] = []

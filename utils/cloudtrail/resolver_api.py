@@ -35,7 +35,9 @@ class ResolverSettings:
     # small; the budget drops whole roles' histories under pressure.
     timeline_retention_seconds: float = 7 * 86400.0
     max_chain_depth: int = 16
-    dedupe_window: int = 32_768  # event ids remembered, about (bounded memory)
+    dedupe_window: int = 32_768  # event ids remembered, about (bounded memory), at least
+    # and at most (about 12 MB): the window grows with the trail folders read (seen_window)
+    dedupe_window_max: int = 131_072
     # Keys whose resolution is remembered, emptied when full. A key is used in bursts (a
     # session's calls fall within minutes), so a few thousand recent keys answer nearly
     # every repeat; a miss walks the index again, a few microseconds. Measured on both
