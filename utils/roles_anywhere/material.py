@@ -246,7 +246,11 @@ class CryptographyUnavailable(Exception):
 
     def __init__(self, error: ImportError) -> None:
         name = error.name or "cryptography"
-        detail = "" if name == "cryptography" else f" (its module '{name[:80]}' cannot be loaded)"
+        detail = (
+            ""
+            if name == "cryptography"
+            else f" in a usable form (its module '{name[:80]}' cannot be loaded)"
+        )
         super().__init__(CRYPTOGRAPHY_MISSING.format(detail=detail))
 
 
