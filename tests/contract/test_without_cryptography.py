@@ -7,6 +7,7 @@ names the Authentication Method field and the fix, never an ImportError or a sec
 
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 import subprocess
@@ -224,3 +225,20 @@ def test_an_import_error_inside_the_plugin_is_raised_not_explained_as_missing_cr
         with pytest.raises(ModuleNotFoundError) as failure:
             ra.validate_material(settings)
     assert failure.value.name == PKI_MODULE
+
+
+def test_only_the_pki_module_imports_cryptography() -> None:
+    """Anything else importing it, even inside a function, would break another
+    authentication method on a Cloud Exchange without it."""
+    importers = []
+    for path in sorted([REPO_ROOT / "main.py", *(REPO_ROOT / "utils").rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            else:
+                continue
+            if any(under(CRYPTOGRAPHY)(name) for name in names):
+                importers.append(path.relative_to(REPO_ROOT).as_posix())
+    assert sorted(set(importers)) == ["utils/roles_anywhere/pki.py"]
