@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import boto3
 import botocore.session
@@ -42,10 +42,12 @@ from .material import (
     FIELD_ROLE,
     FIELD_TRUST_ANCHOR,
     RolesAnywhereSettings,
-    SigningMaterial,
     load_material,
 )
 from .signing import SERVICE, host_header, sign_create_session
+
+if TYPE_CHECKING:
+    from .pki import SigningMaterial
 
 SESSIONS_PATH: Final = "/sessions"
 CONNECT_TIMEOUT: Final = 10.0

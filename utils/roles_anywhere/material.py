@@ -6,32 +6,36 @@ problem with it, field first, without any network call, so ``validate_step`` can
 precisely; ``load_material`` turns it into the ``SigningMaterial`` that signs CreateSession.
 PEM text is repaired first, because single-line CE fields and JSON copy-paste mangle its line
 breaks.
+
+This module needs only the stdlib: the configuration of every tenant passes through it, and
+``cryptography`` is not in every Cloud Exchange image. Parsing certificates and keys is done by
+``pki``, which needs ``cryptography`` and is imported only when material is validated or
+loaded; without it, both answer with ``CRYPTOGRAPHY_MISSING`` (naming the field and the fix)
+instead of an ImportError.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Final
-
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
 
 from ..clock import utc_now
 from ..exceptions import AwsAuthError
+
+if TYPE_CHECKING:
+    from .pki import SigningMaterial
 
 ALGORITHM_RSA: Final = "AWS4-X509-RSA-SHA256"
 ALGORITHM_ECDSA: Final = "AWS4-X509-ECDSA-SHA256"
 MIN_DURATION_SECONDS: Final = 900
 MAX_DURATION_SECONDS: Final = 43200
 DEFAULT_DURATION_SECONDS: Final = 3600
-SUPPORTED_CURVES: Final = frozenset({"secp256r1", "secp384r1", "secp521r1"})
 
 # Labels of the configuration fields a message can point at (the manifest's labels).
+FIELD_METHOD: Final = "Authentication Method"
 FIELD_CERTIFICATE: Final = "Roles Anywhere Certificate"
 FIELD_CHAIN: Final = "Roles Anywhere Certificate Chain"
 FIELD_PRIVATE_KEY: Final = "Roles Anywhere Private Key"
@@ -50,6 +54,14 @@ KEY_TRUST_ANCHOR: Final = "ra_trust_anchor_arn"
 KEY_PROFILE: Final = "ra_profile_arn"
 KEY_ROLE: Final = "ra_role_arn"
 KEY_DURATION: Final = "ra_session_duration_seconds"
+
+CRYPTOGRAPHY_MISSING: Final = (
+    f"{FIELD_METHOD}: IAM Roles Anywhere needs the Python package 'cryptography' (to read the "
+    "certificate and private key and to sign with the key), which this Cloud Exchange does not "
+    "provide{detail}. Choose another Authentication Method ('Deployed on AWS' or 'Access keys', "
+    "with a Role ARN to Assume if needed), or run the plugin on a Cloud Exchange whose image "
+    "includes 'cryptography'."
+)
 
 _PARTITION = r"aws(?:-[a-z]+)*"
 _REGION = r"[a-z]{2}(?:-[a-z]+)+-\d+"
@@ -72,11 +84,12 @@ _PEM_ENCRYPTED_HEADERS = re.compile(
     r"^\s*Proc-Type:\s*(\d,ENCRYPTED)\s*DEK-Info:\s*([A-Z0-9-]+),\s*", re.S
 )
 _64_BIT_BLOCK_CIPHERS = ("DES", "BF", "CAST", "IDEA", "RC2")
-_KEY_LABELS = frozenset(
+KEY_LABELS: Final = frozenset(
     {"PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"}
 )
-
-SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+# An ImportError from one of the plugin's own modules is a bug to surface, not a missing
+# dependency to explain.
+_PLUGIN_PACKAGE: Final = __name__.rsplit(".utils.", 1)[0]
 
 
 # --------------------------------------------------------------------------- settings
@@ -139,8 +152,8 @@ class RolesAnywhereSettings:
                 self.private_key.replace("\\n", "\n"),
                 *(
                     pem.decode()
-                    for label, pem in _pem_blocks(self.private_key)
-                    if label in _KEY_LABELS
+                    for label, pem in pem_blocks(self.private_key)
+                    if label in KEY_LABELS
                 ),
             )
             for line in text.splitlines()
@@ -155,33 +168,10 @@ class RolesAnywhereSettings:
         return match.group("region") if match else ""
 
 
-@dataclass(frozen=True)
-class SigningMaterial:
-    """The parsed certificate, chain and key, ready to sign CreateSession requests."""
-
-    certificate: x509.Certificate
-    chain: tuple[x509.Certificate, ...]
-    key: SigningKey = field(repr=False)
-
-    @property
-    def algorithm(self) -> str:
-        return ALGORITHM_RSA if isinstance(self.key, rsa.RSAPrivateKey) else ALGORITHM_ECDSA
-
-    @property
-    def serial(self) -> str:
-        """The certificate's serial number in decimal: the 'access key' of the scope."""
-        return str(self.certificate.serial_number)
-
-    def sign(self, data: bytes) -> bytes:
-        if isinstance(self.key, rsa.RSAPrivateKey):
-            return self.key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-        return self.key.sign(data, ec.ECDSA(hashes.SHA256()))
+# --------------------------------------------------------------------------- PEM repair
 
 
-# --------------------------------------------------------------------------- PEM parsing
-
-
-def _pem_blocks(text: str) -> Iterator[tuple[str, bytes]]:
+def pem_blocks(text: str) -> Iterator[tuple[str, bytes]]:
     """``(label, canonical PEM)`` for every PEM block in ``text``, repairing line breaks.
 
     Base64 never contains whitespace or backslashes, so collapsing all whitespace in the body
@@ -205,155 +195,18 @@ def _pem_blocks(text: str) -> Iterator[tuple[str, bytes]]:
         yield label, f"-----BEGIN {label}-----\n{headers}{lines}\n-----END {label}-----\n".encode()
 
 
-class _Problem(Exception):
+class Problem(Exception):
     """One thing wrong with the material, phrased for the admin (field first)."""
 
     def __init__(self, field_label: str, message: str) -> None:
         super().__init__(f"{field_label}: {message}")
 
 
-def _load_certificates(text: str, field_label: str) -> list[x509.Certificate]:
-    blocks = list(_pem_blocks(text))
-    if not blocks:
-        raise _Problem(
-            field_label,
-            "no PEM certificate found. Paste the certificate as PEM text, from "
-            "-----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.",
-        )
-    certificates: list[x509.Certificate] = []
-    for label, pem in blocks:
-        if label in _KEY_LABELS:
-            raise _Problem(
-                field_label,
-                "this field holds a private key; paste the certificate here and the key in "
-                f"{FIELD_PRIVATE_KEY}.",
-            )
-        if label != "CERTIFICATE":
-            continue
-        try:
-            certificates.append(x509.load_pem_x509_certificate(pem))
-        except ValueError:
-            raise _Problem(
-                field_label,
-                f"certificate #{len(certificates) + 1} is not a valid X.509 certificate "
-                "(damaged PEM text). Paste it again from the original file.",
-            ) from None
-    if not certificates:
-        raise _Problem(field_label, "no -----BEGIN CERTIFICATE----- block found.")
-    return certificates
+# --------------------------------------------------------------------------- offline checks
 
 
-def _is_encrypted(label: str, pem: bytes) -> bool:
-    return label == "ENCRYPTED PRIVATE KEY" or b"Proc-Type: 4,ENCRYPTED" in pem
-
-
-def _load_key(text: str, passphrase: str) -> SigningKey:
-    blocks = [(label, pem) for label, pem in _pem_blocks(text) if label in _KEY_LABELS]
-    if not blocks:
-        if any(label == "CERTIFICATE" for label, _ in _pem_blocks(text)):
-            raise _Problem(
-                FIELD_PRIVATE_KEY,
-                "this field holds a certificate, not a private key. Paste the PEM private key "
-                "(-----BEGIN PRIVATE KEY----- or -----BEGIN RSA/EC PRIVATE KEY-----).",
-            )
-        raise _Problem(
-            FIELD_PRIVATE_KEY,
-            "no PEM private key found. Paste the key as PEM text, e.g. from "
-            "-----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----.",
-        )
-    label, pem = blocks[0]
-    encrypted = _is_encrypted(label, pem)
-    if encrypted and not passphrase:
-        raise _Problem(FIELD_PASSPHRASE, "the private key is encrypted; enter its passphrase.")
-    password = passphrase.encode() if encrypted else None
-    try:
-        key = serialization.load_pem_private_key(pem, password=password)
-    except (ValueError, TypeError):
-        if encrypted:
-            raise _Problem(
-                FIELD_PASSPHRASE,
-                "the passphrase does not decrypt the private key. Enter the passphrase the "
-                "key was encrypted with.",
-            ) from None
-        raise _Problem(
-            FIELD_PRIVATE_KEY,
-            "the PEM text is not a readable private key (damaged or truncated). Paste it "
-            "again from the original file.",
-        ) from None
-    except UnsupportedAlgorithm:
-        raise _Problem(
-            FIELD_PRIVATE_KEY,
-            "the key is encrypted with a cipher this system cannot read; re-encrypt it with "
-            "AES-256 (openssl pkcs8 -topk8 -v2 aes-256-cbc) or paste it unencrypted.",
-        ) from None
-    if isinstance(key, rsa.RSAPrivateKey):
-        if key.key_size < 2048:
-            raise _Problem(
-                FIELD_PRIVATE_KEY, f"RSA keys need at least 2048 bits (this one: {key.key_size})."
-            )
-        return key
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        if key.curve.name not in SUPPORTED_CURVES:
-            raise _Problem(
-                FIELD_PRIVATE_KEY,
-                f"EC curve {key.curve.name} is not supported; use P-256, P-384 or P-521.",
-            )
-        return key
-    raise _Problem(
-        FIELD_PRIVATE_KEY,
-        f"{type(key).__name__.removesuffix('PrivateKey') or 'this'} keys are not supported by "
-        "IAM Roles Anywhere; use an RSA or EC (P-256/P-384) key.",
-    )
-
-
-def _public_der(key: Any) -> bytes:
-    der: bytes = key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return der
-
-
-def _when(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _leaf_problems(cert: x509.Certificate, now: datetime) -> list[str]:
-    problems: list[str] = []
-    if cert.not_valid_after_utc <= now:
-        problems.append(
-            f"{FIELD_CERTIFICATE}: the certificate expired on {_when(cert.not_valid_after_utc)}. "
-            "Issue a new one from the trust anchor's CA and paste it (with its new key)."
-        )
-    elif cert.not_valid_before_utc > now:
-        problems.append(
-            f"{FIELD_CERTIFICATE}: the certificate is not valid before "
-            f"{_when(cert.not_valid_before_utc)}. Wait until then, or check the clock of the "
-            "Cloud Exchange host."
-        )
-    if cert.version != x509.Version.v3:
-        problems.append(f"{FIELD_CERTIFICATE}: IAM Roles Anywhere needs an X.509 v3 certificate.")
-    try:
-        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-        if constraints.ca:
-            problems.append(
-                f"{FIELD_CERTIFICATE}: this is a CA certificate; paste the workload's end-entity "
-                "certificate (the CA belongs in the trust anchor)."
-            )
-    except x509.ExtensionNotFound:
-        pass
-    try:
-        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-        if not usage.digital_signature:
-            problems.append(
-                f"{FIELD_CERTIFICATE}: its Key Usage lacks Digital Signature, which IAM Roles "
-                "Anywhere requires to accept the request signature."
-            )
-    except x509.ExtensionNotFound:
-        pass
-    return problems
-
-
-def _arn_problems(settings: RolesAnywhereSettings) -> list[str]:
+def arn_problems(settings: RolesAnywhereSettings) -> list[str]:
+    """Problems with the ARNs, their Regions, the duration and the session name."""
     problems: list[str] = []
     anchor = _TRUST_ANCHOR_ARN.match(settings.trust_anchor_arn)
     profile = _PROFILE_ARN.match(settings.profile_arn)
@@ -387,45 +240,35 @@ def _arn_problems(settings: RolesAnywhereSettings) -> list[str]:
     return problems
 
 
-def _material_or_problems(
-    settings: RolesAnywhereSettings, now: datetime
-) -> tuple[SigningMaterial | None, list[str]]:
-    problems = _arn_problems(settings)
-    certificates: list[x509.Certificate] = []
-    chain: list[x509.Certificate] = []
-    key: SigningKey | None = None
-    try:
-        certificates = _load_certificates(settings.certificate, FIELD_CERTIFICATE)
-    except _Problem as problem:
-        problems.append(str(problem))
-    if settings.certificate_chain:
-        try:
-            chain = _load_certificates(settings.certificate_chain, FIELD_CHAIN)
-        except _Problem as problem:
-            problems.append(str(problem))
-    try:
-        key = _load_key(settings.private_key, settings.passphrase)
-    except _Problem as problem:
-        problems.append(str(problem))
-    if not certificates:
-        return None, problems
-    leaf, extra = certificates[0], certificates[1:]
-    problems.extend(_leaf_problems(leaf, now))
-    for position, ca in enumerate([*extra, *chain], start=1):
-        if ca.not_valid_after_utc <= now:
-            problems.append(
-                f"{FIELD_CHAIN}: chain certificate #{position} "
-                f"({ca.subject.rfc4514_string()[:120]}) "
-                f"expired on {_when(ca.not_valid_after_utc)}; paste the CA's current certificate."
-            )
-    if key is not None and _public_der(key.public_key()) != _public_der(leaf.public_key()):
-        problems.append(
-            f"{FIELD_PRIVATE_KEY}: the private key does not belong to the certificate (their "
-            "public keys differ). Paste the key that was generated with this certificate."
+class CryptographyUnavailable(Exception):
+    """``cryptography`` (or a module it needs) cannot be imported; ``str`` is the admin's
+    message."""
+
+    def __init__(self, error: ImportError) -> None:
+        name = error.name or "cryptography"
+        detail = (
+            ""
+            if name == "cryptography"
+            else f" in a usable form (its module '{name[:80]}' cannot be loaded)"
         )
-    if key is None or problems:
-        return None, problems
-    return SigningMaterial(leaf, (*extra, *chain), key), problems
+        super().__init__(CRYPTOGRAPHY_MISSING.format(detail=detail))
+
+
+MaterialChecker = Callable[
+    [RolesAnywhereSettings, datetime], tuple["SigningMaterial | None", list[str]]
+]
+
+
+def _material_checker() -> MaterialChecker:
+    """``pki.material_or_problems``, imported only now, when Roles Anywhere is used."""
+    try:
+        # Deferred on purpose: pki imports cryptography, which the plugin may not have.
+        from .pki import material_or_problems  # noqa: PLC0415
+    except ImportError as error:
+        if (error.name or "").startswith(_PLUGIN_PACKAGE + "."):
+            raise
+        raise CryptographyUnavailable(error) from None
+    return material_or_problems
 
 
 def validate_material(settings: RolesAnywhereSettings, *, now: datetime | None = None) -> list[str]:
@@ -434,29 +277,29 @@ def validate_material(settings: RolesAnywhereSettings, *, now: datetime | None =
     Checks: the ARNs' shape and Regions, the session duration, that the certificate, chain and
     key parse (with the passphrase), that the key is RSA >= 2048 or EC P-256/P-384/P-521 and
     belongs to the certificate, that the certificate is an end-entity v3 certificate usable
-    for signatures and is valid now, and that no chain certificate has expired.
+    for signatures and is valid now, and that no chain certificate has expired. Without
+    ``cryptography`` the first problem says so (and the ARN checks still run).
     """
-    _material, problems = _material_or_problems(settings, now or utc_now())
+    try:
+        checker = _material_checker()
+    except CryptographyUnavailable as missing:
+        return [str(missing), *arn_problems(settings)]
+    _material, problems = checker(settings, now or utc_now())
     return problems
 
 
 def load_material(
     settings: RolesAnywhereSettings, *, now: datetime | None = None
 ) -> SigningMaterial:
-    """The signing material, or ``AwsAuthError`` listing what ``validate_material`` found."""
-    material, problems = _material_or_problems(settings, now or utc_now())
+    """The signing material, or ``AwsAuthError`` listing what ``validate_material`` found
+    (or that ``cryptography`` is missing)."""
+    try:
+        checker = _material_checker()
+    except CryptographyUnavailable as missing:
+        raise AwsAuthError(str(missing)) from None
+    material, problems = checker(settings, now or utc_now())
     if material is None:
         raise AwsAuthError(
             "IAM Roles Anywhere cannot be used: " + " ".join(problems or ["unknown problem."])
         )
     return material
-
-
-def material_summary(material: SigningMaterial) -> str:
-    """A log-safe description of the certificate in use (no key material)."""
-    cert = material.certificate
-    return (
-        f"certificate serial {material.serial} ({cert.subject.rfc4514_string()[:120]}), "
-        f"valid until {_when(cert.not_valid_after_utc)}, {len(material.chain)} chain "
-        f"certificate(s), {material.algorithm}"
-    )

@@ -5,6 +5,9 @@ the trust anchor) is signed with the certificate's private key rather than an ac
 SigV4 canonicalisation with algorithm ``AWS4-X509-RSA-SHA256`` or ``AWS4-X509-ECDSA-SHA256``,
 the certificate (and its chain) in ``X-Amz-X509``/``X-Amz-X509-Chain`` as base64 DER, and the
 certificate's serial number (decimal) in place of an access key id in the credential scope.
+
+Only the stdlib is needed here: the key operation is ``SigningMaterial.sign`` (in ``pki``), so
+the plugin imports this module whether or not ``cryptography`` is installed.
 """
 
 from __future__ import annotations
@@ -12,19 +15,17 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import UTC, datetime
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-
-from .material import SigningMaterial
+if TYPE_CHECKING:
+    from .pki import SigningMaterial
 
 SERVICE: Final = "rolesanywhere"
 
 
-def _b64_der(cert: x509.Certificate) -> str:
-    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode("ascii")
+def _b64(der: bytes) -> str:
+    return base64.b64encode(der).decode("ascii")
 
 
 def host_header(url: str) -> str:
@@ -62,10 +63,10 @@ def sign_create_session(
         "content-type": "application/json",
         "host": host_header(url),
         "x-amz-date": amz_date,
-        "x-amz-x509": _b64_der(material.certificate),
+        "x-amz-x509": _b64(material.certificate_der),
     }
     if material.chain:
-        headers["x-amz-x509-chain"] = ",".join(_b64_der(c) for c in material.chain)
+        headers["x-amz-x509-chain"] = ",".join(_b64(der) for der in material.chain_der)
     signed = ";".join(sorted(headers))
     canonical_headers = "".join(f"{k}:{_canonical_value(headers[k])}\n" for k in sorted(headers))
     path = urlsplit(url).path or "/"
