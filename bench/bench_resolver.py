@@ -509,6 +509,16 @@ def drive(profile: Profile, records: int, repeat: int, thorough: bool = False) -
         f"{'resolver-fast peak RSS':44} {rss_small:.0f} MB at {small} files, {rss_full:.0f} MB at "
         f"{total_files} files (target <= 100 MB, flat: {'yes' if flat else 'no'}) {verdict}"
     )
+    # What the growth is: the sessions the index must keep (issued within their lifetime
+    # and retention, all of this corpus on a short churn trail), per session kept.
+    kept_small = runs[small_label].get("sessions_in_index", 0)
+    kept_full = runs["resolver-fast"].get("sessions_in_index", 0)
+    if kept_full > kept_small:
+        per_session = (rss_full - rss_small) * 1024 * 1024 / (kept_full - kept_small)
+        print(
+            f"{'  growth per session kept in the index':44} {per_session:.0f} bytes "
+            f"({kept_small} sessions at {small} files, {kept_full} at {total_files})"
+        )
     counts = {
         "ground truth": manifest["attributed"],
         "resolver-fast": runs["resolver-fast"]["attributed"],
