@@ -18,11 +18,11 @@ from typing import Any, Literal
 import boto3
 
 from devkit.demo_scenario import (
+    LOOKALIKE_PATH,
+    LOOKALIKE_ROLE_NAME,
     PARTNER_ACCOUNT_ID,
     SENSITIVE_BUCKET,
     SENSITIVE_OBJECTS,
-    LOOKALIKE_PATH,
-    LOOKALIKE_ROLE_NAME,
     SESSION_NAME_CONDITION,
     SSO_PATH,
     SSO_ROLE_NAME,
