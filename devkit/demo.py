@@ -264,9 +264,10 @@ def report(run: DemoRun, out: TextIO) -> None:
     )
     storage = run.pulls[-1].storage
     out.write("\n1. Posture: every role's trust policy, evaluated as IAM would\n")
-    rows = [["role", "verdict", "severity", "alerted"]]
+    rows = [["role", "path", "verdict", "severity", "alerted"]]
     for arn, status, _fp, alert_id, severity in storage.get("posture", {}).get("roles", []):
-        rows.append([arn.split("/")[-1], status, severity, "yes" if alert_id else ""])
+        path, _, name = arn.split(":role", 1)[-1].rpartition("/")
+        rows.append([name, path + "/", status, severity, "yes" if alert_id else ""])
     _table(rows, out)
 
     out.write("\n2. Alerts in CE, with the identity behind each role session\n")
@@ -279,7 +280,7 @@ def report(run: DemoRun, out: TextIO) -> None:
                 alert["type"],
                 raw.get("severity", ""),
                 (alert.get("user") or "-").replace(f"arn:aws:iam::{tenant.account_id}:", ""),
-                str(raw.get("role_name") or "")[:28],
+                str(raw.get("role_name") or "")[:40],
                 str(raw.get("session_name") or "")[:24],
                 str(what)[:40],
             ]
@@ -299,6 +300,16 @@ def report(run: DemoRun, out: TextIO) -> None:
             f"{seed[0]['user']} (resolved via {raw['resolution_method']}).\n"
             f"   Resources touched: {raw.get('resources') or '-'}\n"
         )
+
+    for alert in run.alerts:
+        if alert["type"] == "role_name_imitates_aws_managed_role":
+            raw = alert["rawData"]
+            out.write(
+                f"\n   Look-alike: {raw['role_name']} at path {raw['role_path']} is named like an "
+                f"{raw['imitated_role_kind']} role, which AWS creates only under "
+                f"{raw['reserved_path']}; its name exempts nothing: verdict {raw['verdict']}, "
+                f"look-alike alert {raw.get('severity', '')}.\n"
+            )
 
     out.write(
         f"\n3. Splunk HEC received {len(run.splunk_events)} events "

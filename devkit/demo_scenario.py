@@ -23,6 +23,10 @@ SENSITIVE_OBJECTS = {
 SESSION_NAME_CONDITION = {"StringEquals": {"sts:RoleSessionName": "${aws:username}"}}
 SSO_ROLE_NAME = "AWSReservedSSO_AdminAccess_abc123"
 SSO_PATH = "/aws-reserved/sso.amazonaws.com/"
+#: An attacker's look-alike of an Identity Center role: the name AWS would give a permission
+#: set's role, but at path ``/``, where anyone allowed iam:CreateRole can create it.
+LOOKALIKE_ROLE_NAME = "AWSReservedSSO_AdministratorAccess_0c4f"
+LOOKALIKE_PATH = "/"
 EC2_INSTANCE_ID = "i-0a1b2c3d4e5f67890"
 IDENTITY_STORE_ID = "d-9067a1b2c3"
 
@@ -32,6 +36,7 @@ FindingKind = Literal[
     "session_spoofing",
     "denied_assume_role",
     "trust_policy_weakened",
+    "role_name_imitation",
 ]
 
 
@@ -67,17 +72,31 @@ class ExpectedFinding:
 
 
 @dataclass(frozen=True)
+class Imitated:
+    """The AWS-managed role a look-alike's name imitates, and the alert that implies."""
+
+    kind: str
+    reserved_path: str
+    severity: str
+
+
+@dataclass(frozen=True)
 class RoleVerdict:
     """The posture a role should get, in the vocabulary of aws-semantics.md §1.
 
     ``alert`` is whether a posture alert is implied; ``None`` where either is defensible
     (``unsatisfiable`` roles: nobody can assume them, so there is no attribution gap, but
-    the trust policy is still broken).
+    the trust policy is still broken). ``exempt_by`` is what an exemption rests on
+    (``reserved_path`` or ``trust_policy``; never the name), ``None`` for a role that is
+    not exempt. ``imitates`` is set for a role named like an AWS-managed one outside the
+    reserved path, which raises its own alert besides any posture alert.
     """
 
     status: str | None
     alert: bool | None
     why: str
+    exempt_by: str | None = None
+    imitates: Imitated | None = None
 
 
 @dataclass(frozen=True)
@@ -152,9 +171,22 @@ def role_posture(role_arns: Mapping[str, str]) -> dict[str, RoleVerdict]:
         "PartnerAuditRole": RoleVerdict(
             "not_enforced", True, "another account's root, no condition"
         ),
-        SSO_ROLE_NAME: RoleVerdict("exempt", False, "IAM Identity Center role (SAML, reserved)"),
-        "Ec2AppRole": RoleVerdict("exempt", False, "trusted only by a Service principal"),
-        "AWSServiceRoleForAutoScaling": RoleVerdict("exempt", False, "service-linked role"),
+        SSO_ROLE_NAME: RoleVerdict(
+            "exempt", False, "IAM Identity Center role (SAML, reserved path)", "reserved_path"
+        ),
+        LOOKALIKE_ROLE_NAME: RoleVerdict(
+            "not_enforced",
+            True,
+            "named like an Identity Center role at path /: the name exempts nothing; "
+            "account root, no condition, admin",
+            imitates=Imitated("IAM Identity Center", SSO_PATH, "high"),
+        ),
+        "Ec2AppRole": RoleVerdict(
+            "exempt", False, "trusted only by a Service principal", "trust_policy"
+        ),
+        "AWSServiceRoleForAutoScaling": RoleVerdict(
+            "exempt", False, "service-linked role (reserved path)", "reserved_path"
+        ),
         "NoStatementRole": RoleVerdict(
             "unsatisfiable", None, "no statement: nobody can assume it (valid document)"
         ),

@@ -18,6 +18,8 @@ from typing import Any, Literal
 import boto3
 
 from devkit.demo_scenario import (
+    LOOKALIKE_PATH,
+    LOOKALIKE_ROLE_NAME,
     PARTNER_ACCOUNT_ID,
     SENSITIVE_BUCKET,
     SENSITIVE_OBJECTS,
@@ -306,6 +308,25 @@ def create_exempt_and_unsatisfiable_roles(s: Seeding) -> None:
         s,
         "LegacyVersionRole",
         trust(allow_aws(s.root, SESSION_NAME_CONDITION), version="2008-10-17"),
+    )
+
+
+def plant_lookalike_role(s: Seeding) -> None:
+    """An attacker's backdoor dressed as an Identity Center permission-set role.
+
+    IAM reserves the path ``/aws-reserved/sso.amazonaws.com/``, not the name: anyone allowed
+    ``iam:CreateRole`` can create ``AWSReservedSSO_…`` at ``/``, let the whole account in
+    without the session-name condition and attach AdministratorAccess, hoping reviews and
+    tools that exempt Identity Center roles by name skip it. Its name must exempt nothing:
+    the role is judged on its trust policy and raises its own look-alike alert.
+    """
+    _make_role(
+        s,
+        LOOKALIKE_ROLE_NAME,
+        trust(allow_aws(s.root)),
+        path=LOOKALIKE_PATH,
+        policies=("AdministratorAccess",),
+        max_session=43200,
     )
 
 

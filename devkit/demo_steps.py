@@ -437,11 +437,26 @@ def expect_posture(s: Seeding) -> tuple[dict[str, RoleVerdict], list[ExpectedFin
     """The posture each role's current trust policy implies, as expected and absent findings.
 
     Returns the verdicts and the posture findings to expect (they come first in the tenant's
-    ``expected``); roles that must not get a posture alert are added to ``absent``.
+    ``expected``); roles that must not get a posture alert are added to ``absent``. A role
+    whose name imitates an AWS-managed role also expects its look-alike finding.
     """
     posture = role_posture(s.role_arns)
     posture_findings: list[ExpectedFinding] = []
     for name, verdict in posture.items():
+        if verdict.imitates is not None:
+            posture_findings.append(
+                ExpectedFinding(
+                    "role_name_imitation",
+                    name,
+                    s.role_arns[name],
+                    details={
+                        "verdict": verdict.status,
+                        "severity": verdict.imitates.severity,
+                        "imitated_role_kind": verdict.imitates.kind,
+                        "reserved_path": verdict.imitates.reserved_path,
+                    },
+                )
+            )
         if verdict.alert:
             posture_findings.append(
                 ExpectedFinding(

@@ -218,6 +218,7 @@ def seed_demo_tenant(
     queue_url = setup.create_buckets_and_queue(s, bucket, queue_name, notifications)
     setup.create_people_roles(s)
     setup.create_exempt_and_unsatisfiable_roles(s)
+    setup.plant_lookalike_role(s)
     setup.gate_enforcing_roles(s)
     partner_credentials, partner = setup.create_partner_user(s)
 

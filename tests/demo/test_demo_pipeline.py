@@ -1,6 +1,8 @@
 """`make demo`'s pipeline names the right people: every planted case yields its alert with
 the right identity and the resources it touched, nothing planted as innocent is alerted, the
-official ServiceNow, Jira and Webhook plugins deliver every finding, and the second run
+official ServiceNow, Jira and Webhook plugins deliver every finding, every role gets the
+verdict its trust policy implies (a look-alike of an Identity Center role included: judged on
+its policy, never exempted by its name, and reported once as a look-alike), and the second run
 duplicates nothing in CE, Splunk, ServiceNow, Jira or the webhook."""
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from devkit.demo import DemoRun, report, run_demo
+from devkit.demo import JIRA, SERVICENOW, WEBHOOK, DemoRun, report, run_demo
+from devkit.demo_scenario import LOOKALIKE_ROLE_NAME
 from devkit.demo_tenant import ExpectedFinding
 
 KIND_CODES = {
@@ -22,7 +25,11 @@ KIND_CODES = {
     "session_spoofing": "session_name_spoofing",
     "denied_assume_role": "denied_assume_role",
     "trust_policy_weakened": "trust_policy_weakened",
+    "role_name_imitation": "role_name_imitates_aws_managed_role",
 }
+LOOKALIKE = KIND_CODES["role_name_imitation"]
+#: Findings about a role itself: no person, no session.
+ROLE_KINDS = ("posture", "role_name_imitation")
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +56,7 @@ def matching(run: DemoRun, finding: ExpectedFinding) -> list[dict[str, Any]]:
             and raw.get("event_names") not in (finding.event_names)
         ):
             continue
-        if finding.kind == "posture" or (
+        if finding.kind in ROLE_KINDS or (
             alert["user"] == finding.identity_arn
             and (finding.session_name is None or raw.get("session_name") == finding.session_name)
         ):
@@ -91,7 +98,7 @@ def test_nothing_planted_as_innocent_is_alerted(demo: DemoRun) -> None:
     wrongly = [
         f.to_dict()
         for f in demo.tenant.absent
-        if f.kind in KIND_CODES and f.kind != "posture" and matching(demo, f)
+        if f.kind in KIND_CODES and f.kind not in ROLE_KINDS and matching(demo, f)
     ]
     assert wrongly == []
     alerted_roles = {
@@ -102,6 +109,95 @@ def test_nothing_planted_as_innocent_is_alerted(demo: DemoRun) -> None:
     for finding in demo.tenant.absent:
         if finding.kind == "posture":
             assert finding.role_name not in alerted_roles
+
+
+def test_every_role_gets_the_verdict_its_trust_policy_implies(demo: DemoRun) -> None:
+    scanned = {
+        arn: (status, alert_id)
+        for arn, status, _fp, alert_id, _severity in demo.pulls[-1].storage["posture"]["roles"]
+    }
+    assert set(scanned) == set(demo.tenant.role_arns.values())
+    verdicts = {name: scanned[arn][0] for name, arn in demo.tenant.role_arns.items()}
+    assert verdicts == {name: v.status for name, v in demo.tenant.posture.items()}
+    for name, verdict in demo.tenant.posture.items():
+        if verdict.alert is not None:
+            assert bool(scanned[demo.tenant.role_arns[name]][1]) is verdict.alert, name
+
+
+def _lookalike(demo: DemoRun) -> tuple[dict[str, Any], ExpectedFinding]:
+    (alert,) = [a for a in demo.alerts if a["type"] == LOOKALIKE]
+    (finding,) = [f for f in demo.tenant.expected if f.kind == "role_name_imitation"]
+    return alert, finding
+
+
+def test_only_the_planted_look_alike_is_reported_as_imitating_an_aws_managed_role(
+    demo: DemoRun,
+) -> None:
+    """The real Identity Center and service-linked roles (reserved paths) are not."""
+    alert, finding = _lookalike(demo)
+    arn = demo.tenant.role_arns[LOOKALIKE_ROLE_NAME]
+    assert (
+        finding.role_arn == arn == f"arn:aws:iam::{demo.tenant.account_id}:role/{finding.role_name}"
+    )
+    raw = alert["rawData"]
+    assert (alert["user"], raw["role_arn"], raw["role_name"], raw["role_path"]) == (
+        arn,
+        arn,
+        LOOKALIKE_ROLE_NAME,
+        "/",
+    )
+    assert raw["severity"] == finding.details["severity"] == "high"
+    assert raw["imitated_role_kind"] == finding.details["imitated_role_kind"]
+    assert raw["reserved_path"] == finding.details["reserved_path"]
+    assert raw["verdict"] == raw["policy_status"] == finding.details["verdict"] == "not_enforced"
+
+
+def test_the_look_alike_is_judged_on_its_trust_policy_beside_its_imitation_alert(
+    demo: DemoRun,
+) -> None:
+    arn = demo.tenant.role_arns[LOOKALIKE_ROLE_NAME]
+    (posture,) = [
+        a
+        for a in demo.alerts
+        if a["type"] == KIND_CODES["posture"] and a["rawData"]["role_arn"] == arn
+    ]
+    assert posture["rawData"]["verdict"] == "not_enforced"
+    assert posture["rawData"]["principals"] == f"arn:aws:iam::{demo.tenant.account_id}:root"
+    assert posture["rawData"]["corrected_policy"]  # remediated like any other role
+    assert posture["id"] != _lookalike(demo)[0]["id"]
+
+
+def test_exactly_one_look_alike_alert_reaches_splunk_servicenow_jira_and_the_webhook(
+    demo: DemoRun,
+) -> None:
+    """Counted after both pulls, so the second pull added no copy anywhere."""
+    alert, _ = _lookalike(demo)
+    arn = alert["rawData"]["role_arn"]
+    splunk = [e["event"] for e in demo.splunk_events if e["event"]["signature_id"] == LOOKALIKE]
+    assert [(e["id"], e["severity"], e["user"], e["dest"]) for e in splunk] == [
+        (alert["id"], "high", arn, arn)
+    ]
+    incidents = [i for i in demo.incidents if f"Finding: {LOOKALIKE} " in i["description"]]
+    assert [(i["correlation_id"], i["severity"]) for i in incidents] == [(alert["id"], "1")]
+    assert incidents[0]["short_description"].startswith("[high] ")
+    assert f"Role: {arn}\n" in incidents[0]["description"]
+    issues = [i for i in demo.issues if LOOKALIKE in i["fields"]["labels"]]
+    assert len(issues) == 1
+    assert "severity-high" in issues[0]["fields"]["labels"]
+    assert arn in issues[0]["fields"]["summary"]
+    hooks = [h["json"] for h in demo.webhooks if h["json"]["finding"] == LOOKALIKE]
+    assert [(h["id"], h["severity"], h["role_arn"]) for h in hooks] == [(alert["id"], "high", arn)]
+
+
+def test_the_second_run_re_sends_the_look_alike_and_creates_nothing(demo: DemoRun) -> None:
+    alert, _ = _lookalike(demo)
+    assert [a.id for a in demo.pulls[1].alerts if a.type == LOOKALIKE] == [alert["id"]]
+    second = demo.deliveries[1]
+    for name in (SERVICENOW, JIRA):
+        assert [t.dataItem.id for t in second[name].created] == []
+        deduplicated = [t.dataItem.id for t in second[name].deduplicated]
+        assert deduplicated.count(alert["id"]) == 1, name
+    assert second[WEBHOOK].created == []
 
 
 def test_the_second_run_duplicates_nothing(demo: DemoRun) -> None:

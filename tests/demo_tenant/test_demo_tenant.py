@@ -12,10 +12,11 @@ from urllib.parse import unquote_plus
 import boto3
 
 from devkit.aws_emulator import DEMO_ACCESS_KEY_ID
-from devkit.demo_scenario import USERS
+from devkit.demo_scenario import LOOKALIKE_ROLE_NAME, SSO_ROLE_NAME, USERS
 from devkit.demo_tenant import SENSITIVE_BUCKET, write_tenant_config
 from devkit.loader import REPO_ROOT
 from devkit.runner import TenantConfig
+from devkit.trust_eval import evaluate_input
 
 if TYPE_CHECKING:
     from tests.demo_tenant.conftest import SeededDemo
@@ -70,7 +71,7 @@ def test_seeded_roles_carry_their_trust_policies_paths_and_managed_policies(
     assert compliant["Statement"][0]["Condition"] == {
         "StringEquals": {"sts:RoleSessionName": "${aws:username}"}
     }
-    sso = iam.get_role(RoleName="AWSReservedSSO_AdminAccess_abc123")["Role"]
+    sso = iam.get_role(RoleName=SSO_ROLE_NAME)["Role"]
     assert sso["Path"] == "/aws-reserved/sso.amazonaws.com/"
     slr = iam.get_role(RoleName="AWSServiceRoleForAutoScaling")["Role"]
     assert slr["Path"].startswith("/aws-service-role/")
@@ -79,12 +80,50 @@ def test_seeded_roles_carry_their_trust_policies_paths_and_managed_policies(
             p["PolicyName"]
             for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
         ]
-        for name in ("MyBucketRole", "OpsAdminRole")
+        for name in ("MyBucketRole", "OpsAdminRole", LOOKALIKE_ROLE_NAME)
     }
     assert attached == {
         "MyBucketRole": ["AmazonS3ReadOnlyAccess"],
         "OpsAdminRole": ["AdministratorAccess"],
+        LOOKALIKE_ROLE_NAME: ["AdministratorAccess"],
     }
+
+
+def test_the_look_alike_is_an_identity_center_name_outside_the_reserved_path(
+    demo: SeededDemo,
+) -> None:
+    """What an attacker with iam:CreateRole can plant: the name, not the path."""
+    role = boto3.client("iam").get_role(RoleName=LOOKALIKE_ROLE_NAME)["Role"]
+    assert role["RoleName"].startswith("AWSReservedSSO_")
+    assert role["Path"] == "/"
+    assert role["Arn"] == f"arn:aws:iam::{demo.tenant.account_id}:role/{LOOKALIKE_ROLE_NAME}"
+    (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{demo.tenant.account_id}:root"}
+    assert "Condition" not in statement
+
+
+def test_the_plugins_evaluator_gives_each_seeded_role_its_scenario_verdict(
+    demo: SeededDemo,
+) -> None:
+    """Each role as moto holds it now, judged by the plugin's trust evaluator: status, what
+    an exemption rests on (the reserved path or the trust policy, never the name) and
+    whether the name imitates an AWS-managed role."""
+    iam = boto3.client("iam")
+    judged, implied = {}, {}
+    for name, verdict in demo.tenant.posture.items():
+        role = iam.get_role(RoleName=name)["Role"]
+        result = evaluate_input({"Role": role}, (), None)
+        judged[name] = (
+            result["status"],
+            result.get("exempt_by"),
+            result["imitates_aws_managed_role"],
+        )
+        kind = verdict.imitates.kind if verdict.imitates else None
+        implied[name] = (verdict.status, verdict.exempt_by, kind)
+    assert set(judged) == set(demo.tenant.role_arns)
+    assert judged == implied
+    assert judged[LOOKALIKE_ROLE_NAME] == ("not_enforced", None, "IAM Identity Center")
+    assert judged[SSO_ROLE_NAME] == ("exempt", "reserved_path", None)
 
 
 def test_drift_role_really_lost_its_condition_in_moto(demo: SeededDemo) -> None:
@@ -253,7 +292,12 @@ def test_expected_findings_cover_every_planted_case(demo: SeededDemo) -> None:
         ("noncompliant_activity", "DriftRole", "alice"),
         ("noncompliant_activity", "OpsAdminRole", "dave"),
         ("posture", "MyBucketRole", None),
+        ("posture", LOOKALIKE_ROLE_NAME, None),
+        ("role_name_imitation", LOOKALIKE_ROLE_NAME, None),
     } <= found
+    assert [f.role_name for f in demo.tenant.expected if f.kind == "role_name_imitation"] == [
+        LOOKALIKE_ROLE_NAME
+    ]
     planted = {(f.kind, f.role_name, f.session_name, f.event_names) for f in demo.tenant.expected}
     forbidden = {(f.kind, f.role_name, f.session_name, f.event_names) for f in demo.tenant.absent}
     assert not planted & forbidden
