@@ -74,6 +74,7 @@ def test_the_look_alike_is_not_enforced_with_an_imitation_alert_and_the_real_one
     assert imitation["rawData"]["severity"] == "high"
     assert "anyone allowed iam:CreateRole" in imitation["rawData"]["description"]
     assert "/aws-reserved/sso.amazonaws.com/" in imitation["rawData"]["description"]
+    assert imitation["rawData"]["description"].lower().count("evaluates as") == 1
     (posture,) = alerts["role_session_name_not_enforced"]
     assert posture["rawData"]["role_arn"] == BACKDOOR.arn
     assert "RSN044" in posture["rawData"]["reason_codes"]

@@ -137,8 +137,8 @@ def _imitation_description(
         f"IAM role {role.arn} in account {role.account_id} is named like an AWS-managed "
         f"{found.kind.value} role, but AWS creates those only under {found.reserved_path}; "
         "anyone allowed iam:CreateRole can choose the name. "
-        + (f"{message} " if message else "")
-        + f"Its trust policy evaluates as '{policy_status}'."
+        # The finding's message already states the verdict; without one, state it here.
+        + (message if message else f"Its trust policy evaluates as '{policy_status}'.")
     )
 
 
