@@ -134,3 +134,24 @@ def test_a_late_file_read_by_a_budget_cut_pull_is_not_read_again_by_the_sweep():
     test_every_file_is_read_exactly_once_whatever_the_order_of_arrival.hypothesis.inner_test(
         KNOWN_TWICE_DELAYS, KNOWN_TWICE_STEPS, True
     )
+
+
+# Found by a random run with pulls up to 25 minutes apart: a sweep finds two late files of one
+# folder (12:10 and 12:19, landed 15:10 and 14:22) and the budget runs out after the first
+# (16:28). The next saved pulls listed the folder from its cursor, above the second, and the
+# run ended before the folder's next sweep: the sweep must be owed again at once.
+SWEEP_CUT_DELAYS = [0] * 10 + [180, 0, 0, 0, 123] + [0] * 9
+SWEEP_CUT_STEPS = (
+    [(1, None, False)] * 12
+    + [(1, None, True), (9, None, False), (1, None, True), (1, None, True), (24, None, False)]
+    + [(2, None, True), (25, None, False), (1, None, True), (1, None, True), (22, None, False)]
+    + [(1, None, True), (1, None, True), (17, None, False), (25, None, True), (25, None, True)]
+    + [(25, None, True), (25, None, False), (25, None, True), (25, 0, False), (1, None, True)]
+    + [(1, None, True), (25, None, False), (25, None, True), (25, None, False), (25, None, True)]
+)
+
+
+def test_a_late_file_left_by_a_budget_cut_sweep_is_read_before_the_folders_next_sweep():
+    test_every_file_is_read_exactly_once_whatever_the_order_of_arrival.hypothesis.inner_test(
+        SWEEP_CUT_DELAYS, SWEEP_CUT_STEPS, True
+    )
