@@ -52,6 +52,7 @@ from typing import Any, TextIO
 
 from devkit import soak_hostile
 from devkit.loader import REPO_ROOT
+from devkit.soak import poison
 from devkit.soak.faults import Disturber
 from devkit.soak.options import (
     ALL_ALERT_KINDS,
@@ -199,6 +200,12 @@ def run_soak(options: SoakOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
     if options.hostile:
         committed = [a.problems for a in disturbed.attempts if a.committed]
         hostile = soak_hostile.reports(hostile_items, committed)
+        if options.source == "sqs":
+            hostile["failures"] += poison.hostile_failures(
+                [(item.kind, item.key) for item in hostile_items if item.boundary == "object"],
+                (text for pulled in committed for text in pulled),
+                disturbed.queue_left,
+            )
         failures += hostile["failures"]
     report_path = options.workdir / f"report-{stamp}.json"
     report: dict[str, Any] = {

@@ -67,6 +67,8 @@ def run_figures(run: RunState) -> dict[str, Any]:
         },
         "sabotaged": run.sabotaged,
         "queue_final": run.queue_final,
+        "queue_left": run.queue_left,
+        "poison_left_reported": sorted(run.poison_reported()),
         "sqs_calls": run.sqs_calls,
     }
 
@@ -209,6 +211,13 @@ def print_summary(report: Mapping[str, Any], out: TextIO) -> None:
                 _queue(dis.get("queue_final") or {}),
             )
         )
+        rows.append(
+            (
+                "  of these reported left (poison) by the plugin",
+                _reported(ref),
+                _reported(dis),
+            )
+        )
     width = max(len(r[0]) for r in rows)
     out.write(f"\n{'':{width}}  {'reference':>14}  disturbed\n")
     for label, left, right in rows:
@@ -232,6 +241,11 @@ def _queue(depth: Mapping[str, int]) -> str:
     return (
         f"{depth.get('visible', 0)} / {depth.get('in_flight', 0)} / {depth.get('dead_letter', 0)}"
     )
+
+
+def _reported(figures: Mapping[str, Any]) -> int:
+    reported = set(figures.get("poison_left_reported") or [])
+    return sum(1 for ident in figures.get("queue_left") or {} if ident in reported)
 
 
 def _drops(figures: Mapping[str, Any]) -> int:

@@ -22,6 +22,7 @@ from typing import Any, TextIO
 from devkit.bson_size import bson_size
 from devkit.emulators.base import Fault
 from devkit.loader import REPO_ROOT
+from devkit.soak import poison
 from devkit.soak.faults import AttemptPlan, Disturber, hec_faults_for, s3_faults_for, sqs_faults_for
 from devkit.soak.options import POLL_SECONDS, SoakError, SoakOptions
 from devkit.soak.plan import Increment
@@ -74,6 +75,12 @@ class RunState:
     upload_seconds: float = 0.0
     queue_final: dict[str, int] = field(default_factory=dict)  # SQS only
     sqs_calls: dict[str, Any] = field(default_factory=dict)  # SQS only: the gateway's counts
+    # SQS only: the messages on the queue or in its dead-letter queue at the end, by id
+    queue_left: dict[str, str] = field(default_factory=dict)
+
+    def poison_reported(self) -> set[str]:
+        """Ids of the messages committed pulls reported leaving on the queue (SQS)."""
+        return poison.reported_left(p for a in self.attempts if a.committed for p in a.problems)
 
     @property
     def state(self) -> Path:
@@ -442,8 +449,17 @@ def execute_run(
         depth = world.queue_depth()
         if not depth.get("visible") and not depth.get("in_flight"):
             break
+        # Messages the plugin cannot process stay on the queue for its redrive policy
+        # (docs/readers.md): once only those are left, the drain is over.
+        left = run.poison_reported()
+        if (
+            depth.get("visible", 0) + depth.get("in_flight", 0) <= len(left)
+            and set(world.queue_messages()) <= left
+        ):
+            break
         time.sleep(1.0)
     run.queue_final = world.queue_depth()
+    run.queue_left = world.queue_messages()
     if world.sqs_gateway is not None:
         run.sqs_calls = world.sqs_gateway.snapshot()
     run.seconds = round(time.monotonic() - started, 1)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from devkit.bson_size import MONGODB_DOCUMENT_LIMIT
+from devkit.soak import poison
 from devkit.soak.options import SECTION_BOUNDS, SoakOptions
 from devkit.soak.runs import RunState
 from devkit.soak.world import World
@@ -387,9 +388,9 @@ def verdict(
             failures.append(f"storage section '{section}' reached {size} bytes (bound {bound})")
     if disturbed["timeouts"]:
         failures.append(f"{disturbed['timeouts']} pull attempts hung past the timeout")
-    queue = disturbed.get("queue_final") or {}
-    if queue.get("visible") or queue.get("in_flight"):
-        failures.append(f"SQS messages left on the queue after the drain: {queue}")
-    if queue.get("dead_letter"):
-        failures.append(f"SQS messages moved to the dead-letter queue: {queue['dead_letter']}")
+    # With the queue's redrive policy the reader leaves what it cannot process to the queue
+    # (and its dead-letter queue): only those messages may be there at the end.
+    failures += poison.queue_failures(
+        disturbed.get("queue_left") or {}, disturbed.get("poison_left_reported") or ()
+    )
     return failures

@@ -19,6 +19,7 @@ from devkit.aws_emulator import DEMO_ACCESS_KEY_ID, DEMO_SECRET_ACCESS_KEY, Moto
 from devkit.emulators.faulty_gateway import FaultyGateway
 from devkit.emulators.hec import HecEmulator, TokenSpec
 from devkit.runner import SQS_TIMINGS_ENV
+from devkit.soak import poison
 from devkit.soak.options import (
     BUCKET,
     DEAD_LETTER_QUEUE,
@@ -180,6 +181,18 @@ class World:
             "in_flight": int(main["Attributes"]["ApproximateNumberOfMessagesNotVisible"]),
             "dead_letter": sum(int(v) for v in dead["Attributes"].values()),
         }
+
+    def queue_messages(self) -> dict[str, str]:
+        """The messages on the queue and in its dead-letter queue, ``{id: "queue" |
+        "dead_letter"}``, looked at without consuming them (``poison.look``: waits for the
+        ones in flight, at most the reader's visibility timeout and a margin)."""
+        if self.options.source != "sqs":
+            return {}
+        sqs = self.client("sqs")
+        settle = int(SQS_TIMINGS.split(",")[0]) + 3
+        found = dict.fromkeys(poison.look(sqs, self.queue_url, settle_seconds=settle), "queue")
+        dead = poison.look(sqs, self.dead_letter_url, settle_seconds=settle)
+        return {**found, **dict.fromkeys(dead, "dead_letter")}
 
     def child_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}

@@ -156,3 +156,50 @@ def test_a_time_budget_stops_the_pull_and_the_next_pull_reads_the_rest_once(s3):
 def _named(key: str) -> datetime:
     stamp = key.rsplit("_", 2)[-2]
     return datetime.strptime(stamp, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+
+
+def pull_cut_at(stop_after: set[str], store, factory, clock) -> list[str]:
+    """One pull whose budget runs out while the pipeline works on a batch in ``stop_after``."""
+    mono = [0.0]
+    storage = store.begin()
+    reader = S3TrailReader(
+        factory, storage.setdefault("sources", {}), bucket=BUCKET, clock=clock,
+        deadline=Deadline(30, monotonic=lambda: mono[0]), sweeps_per_pull=6,
+        small_trail_folders=8, fetch_workers=1, list_workers=4,
+    )  # fmt: skip
+
+    def cut(batch):
+        if batch.name in stop_after:
+            mono[0] = 31.0
+
+    names = [b.name for b in drain(reader, cut)]
+    reader.commit()
+    store.save(storage)
+    return names
+
+
+def test_late_files_a_budget_cut_sweep_left_unread_are_read_by_the_next_pull(s3):
+    """A sweep finds a folder's late files below its cursor; the budget runs out after the
+    first. The next pull's listing of that folder must be a sweep again (a listing from the
+    cursor starts above them), not wait for the folder's next sweep interval."""
+    clock = FakeClock(start_time())
+    org = Org(s3, clock)
+    factory, store = Factory(), Storage()
+    for back in range(10, -1, -1):
+        org.deliver(clock.now - timedelta(minutes=back))
+    pull(store, factory, clock)
+
+    late: list[str] = []
+    pulls: list[list[str]] = []
+    for number in range(1, 31):
+        clock.advance(60)
+        org.deliver(clock.now)
+        if number == 1:
+            late += [org.deliver_late(90, index=7), org.deliver_late(85, index=7)]
+        pulls.append(pull_cut_at(set(late), store, factory, clock))
+
+    read = [name for names in pulls for name in names]
+    assert len(read) == len(set(read)), "a file was read twice"
+    first = next(i for i, names in enumerate(pulls) if late[0] in names)
+    assert late[1] not in pulls[first]  # the budget cut the sweep after the first
+    assert late[1] in pulls[first + 1]

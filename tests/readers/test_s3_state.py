@@ -71,6 +71,18 @@ def test_an_exact_cursor_survives_and_a_minute_cursor_is_stored_as_a_minute():
     assert cursor_minute(p, exact) is None
 
 
+def test_a_minute_cursor_any_number_of_minutes_back_round_trips():
+    """Offsets are base 36, so 33 minutes is stored as "x", the exact-cursor mark: only an
+    entry in ``x`` makes a cursor exact (another folder's entry does not)."""
+    p, q = prefix(), prefix(region="eu-west-1")
+    exact = f"{q.path}2026/11/29/{q.file_stem}20261129T1000Z_AbCdEfGh12345678.json.gz"
+    for offset in range(-60, 24 * 60 + 1):
+        alone = {p.path: PrefixState(p, minute_key(p, NOW - offset), NOW, NOW, NOW)}
+        beside = {**alone, q.path: PrefixState(q, exact, NOW, NOW, NOW)}
+        for states in (alone, beside):
+            assert roundtrip(Section(states))[1].states == states, offset
+
+
 def test_a_steady_folder_costs_about_fifty_bytes():
     """The size the scale targets rest on: 17,000 folders must fit well under 2 MB."""
     states = {}

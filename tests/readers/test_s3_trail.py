@@ -290,6 +290,23 @@ def test_backlog_is_split_across_pulls_by_the_budget_without_repeats(s3, factory
     assert got == [keys[:2], keys[2:4], keys[4:], []]
 
 
+def test_a_cursor_held_back_any_number_of_minutes_is_kept_and_nothing_is_read_twice(
+    s3, factory, clock, store
+):
+    """The budget stops a pull at a file 33 minutes old: the folder's cursor is kept at that
+    file (its stored offset, 33 in base 36, is "x", like the exact-cursor mark), so the next
+    pull reads the rest of the folder and not its first file again."""
+    first = put(s3, trail_key(at("2026-11-29T11:20:00"), account=A))
+    rest = [put(s3, trail_key(at(f"2026-11-29T11:{m}:00"), account=A)) for m in (27, 32)]
+
+    assert pull(store, factory, clock, max_objects_per_pull=1)[0] == [first]
+    state = folders(store)[f"AWSLogs/{A}/CloudTrail/us-east-1/"]
+    assert cursor_minute(state.prefix, state.cursor) == minute_of(at("2026-11-29T11:27:00"))
+    assert pull(store, factory, clock)[0] == rest
+    clock.advance(60)
+    assert pull(store, factory, clock)[0] == []
+
+
 def test_downtime_longer_than_the_look_back_is_caught_up_without_loss(s3, factory, clock, store):
     put(s3, trail_key(at("2026-11-29T11:00:00"), account=A))
     pull(store, factory, clock)

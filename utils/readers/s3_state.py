@@ -25,7 +25,8 @@ per folder, so 17,000 folders ≈ 0.9 MB)::
      "r": {<folder path>: ["d<encoded suffix>", "e<encoded suffix>"]}}  # rare: failed reads
 
 Minutes are base-36 offsets from ``t`` (``t - cursor``, ``t - last``, ``due - t``,
-``t - swept``); an empty cursor field marks a fresh folder; ``u`` marks a folder that had
+``t - swept``); an empty cursor field marks a fresh folder, and a cursor field ``x`` with an
+entry in ``x`` an exact cursor (without one, ``x`` is the offset 33); ``u`` marks a folder that had
 known unread files at the commit. Digests are 8 base64url characters (48 bits of BLAKE2b
 of the key suffix): a collision within one folder's handful of entries is negligible.
 """
@@ -47,6 +48,9 @@ LATE_SECONDS = 600
 # The cursor stays this far behind the clock: LATE_SECONDS plus a margin for the skew
 # between this host's clock and S3's, so a file that is not late is listed forward.
 CURSOR_LAG_MINUTES = 15
+# The cursor field of a folder whose cursor is exact (its key is in the section's ``x``).
+# It is also a base-36 offset (33 minutes): the ``x`` entry, not the field, decides.
+EXACT_MARK = "x"
 
 
 def digest(suffix: str) -> str:
@@ -131,7 +135,7 @@ def encode_section(
         else:
             minute = cursor_minute(p, state.cursor)
             if minute is None:
-                cursor_field = "x"
+                cursor_field = EXACT_MARK
                 exact[path] = encode_suffix(p, state.cursor[len(path) :])
             else:
                 cursor_field = _b36(now - minute)
@@ -209,14 +213,14 @@ def _decode_value(
     if len(fields) not in (4, 5) or (len(fields) == 5 and fields[4] != "u"):
         raise ValueError("bad folder entry")
     cursor: str | None
+    stored = exact.get(p.path)
     if fields[0] == "":
         cursor = None
-    elif fields[0] == "x":
-        stored = exact.get(p.path)
-        if not isinstance(stored, str):
-            raise ValueError("missing exact cursor")
+    elif fields[0] == EXACT_MARK and isinstance(stored, str):
         cursor = p.path + decode_suffix(p, stored)
     else:
+        # "x" is also the base-36 digit 33: without an exact entry it is a minute cursor
+        # 33 minutes back (a folder whose reading stopped at an older file).
         cursor = minute_key(p, now - int(fields[0], 36))
     retry: dict[str, str] = {}
     entries = retries.get(p.path)

@@ -843,7 +843,8 @@ class S3TrailReader:
         or failed with no room in the retry record), never closer to the clock than
         ``CURSOR_LAG_MINUTES``, never past what was listed, and never backwards. Keys this
         pull handed out above the new cursor become ``recent`` digests; late ones at or
-        below it become ``late`` digests.
+        below it become ``late`` digests. A sweep counts as done only once every late file
+        it found below the cursor was handed out.
         """
         state = stream.state
         p = state.prefix
@@ -897,7 +898,13 @@ class S3TrailReader:
             interval = self._rule.sweep_interval if self._rule is not None else 0
             state.swept = self._now - spread(path, interval)
         elif stream.sweep and stream.complete:
-            state.swept = self._now
+            if any(key <= cursor for key in pending):
+                # The budget ran out before the late files this sweep found were handed
+                # out. A listing from the cursor starts above them, so the sweep is owed
+                # again at once (the folder is listed next pull anyway: it has unread files).
+                state.swept = min(state.swept, self._now - self._lookback_minutes)
+            else:
+                state.swept = self._now
 
     def _abandon_denied(self, state: PrefixState) -> None:
         for encoded, kind in list(state.retry.items()):
