@@ -67,9 +67,8 @@ def resources_of(event: TrailEvent) -> tuple[str, ...]:
     listed = event.resources
     if listed is not None:
         for item in listed[:MAX_RECORD_RESOURCES]:
-            arn = item.get("ARN") if isinstance(item, dict) else None
-            if isinstance(arn, str):
-                add(arn)
+            if item.ARN:
+                add(item.ARN)
     params = event.requestParameters
     if params is None:
         return tuple(found)

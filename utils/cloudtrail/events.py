@@ -165,6 +165,16 @@ class Addendum(Model):
     originalRequestID: str | None
 
 
+class Resource(Model):
+    """One entry of a record's ``resources`` list: only its ARN is read (activity alerts name
+    it). Declared, not kept as raw JSON: the typed decoder then builds one small Struct per
+    entry and skips ``type`` and ``accountId``, where a JSON list would cost a dict per
+    entry that the garbage collector must also track."""
+
+    __slots__ = ()
+    ARN: str | None
+
+
 class TrailEvent(Model):
     """One CloudTrail record.
 
@@ -195,7 +205,7 @@ class TrailEvent(Model):
     requestParameters: RequestParameters | None
     responseElements: ResponseElements | None
     additionalEventData: AdditionalEventData | None
-    resources: list | None  # type: ignore[type-arg]  # [{"ARN", "type", "accountId"}], as JSON
+    resources: list[Resource] | None
 
 
 REQUIRED_FIELDS: Final = ("eventID", "eventName", "eventSource", "eventTime")
@@ -203,12 +213,14 @@ REQUIRED_FIELDS: Final = ("eventID", "eventName", "eventSource", "eventTime")
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """One declared field: its name, scalar type (``str``/``bool``/``int``) or nested part."""
+    """One declared field: its name, scalar type (``str``/``bool``/``int``) or nested part
+    (``many``: a list of that part)."""
 
     name: str
     scalar: type | None
     part: type[Model] | None
     required: bool
+    many: bool = False
 
 
 _FIELDS: dict[type[Model], tuple[Field, ...]] = {}
@@ -232,9 +244,15 @@ def _read_fields(part: type[Model]) -> tuple[Field, ...]:
         target = args[0]
         if isinstance(target, type) and issubclass(target, Model):
             out.append(Field(name, None, target, False))
+        elif typing.get_origin(target) is list and _is_model(typing.get_args(target)[0]):
+            out.append(Field(name, None, typing.get_args(target)[0], False, many=True))
         else:
             out.append(Field(name, target, None, name in REQUIRED_FIELDS and part is TrailEvent))
     return tuple(out)
+
+
+def _is_model(target: object) -> bool:
+    return isinstance(target, type) and issubclass(target, Model)
 
 
 def to_dict(part: Model) -> dict[str, Any]:
@@ -248,7 +266,10 @@ def to_dict(part: Model) -> dict[str, Any]:
         value = getattr(part, field.name)
         if value is None:
             continue
-        out[field.name] = to_dict(value) if field.part is not None else value
+        if field.many:
+            out[field.name] = [to_dict(item) for item in value]
+        else:
+            out[field.name] = to_dict(value) if field.part is not None else value
     return out
 
 
@@ -278,6 +299,7 @@ DECLARATIONS: Final = frozenset(
         ResponseElements,
         AdditionalEventData,
         Addendum,
+        Resource,
         TrailEvent,
     }
 )

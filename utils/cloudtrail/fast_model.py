@@ -47,7 +47,9 @@ class FastDecoders:
         fields: list[tuple[Any, ...]] = []
         for field in fields_of(part):
             if field.part is not None:
-                fields.append((field.name, self.struct_for(field.part) | None, None))
+                struct = self.struct_for(field.part)
+                typed = GenericAlias(list, (struct,)) if field.many else struct
+                fields.append((field.name, typed | None, None))
             elif field.required:
                 fields.append((field.name, field.scalar))
             else:

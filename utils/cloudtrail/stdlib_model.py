@@ -53,9 +53,21 @@ def _part_reader(name: str, view: type[View]) -> property:
     return property(read, doc=f"``{name}`` as a view, or None when absent or not an object")
 
 
+def _parts_reader(name: str, view: type[View]) -> property:
+    def read(self: View) -> Any:
+        value = self._data.get(name)
+        if type(value) is not list:
+            return None
+        return [view(item) for item in value if type(item) is dict]
+
+    return property(read, doc=f"``{name}`` as a list of views (objects only), or None")
+
+
 def _install_readers(cls: type, fields: tuple[Field, ...]) -> None:
     for field in fields:
-        if field.part is not None:
+        if field.part is not None and field.many:
+            setattr(cls, field.name, _parts_reader(field.name, view_class(field.part)))
+        elif field.part is not None:
             setattr(cls, field.name, _part_reader(field.name, view_class(field.part)))
         elif field.scalar is not None:
             setattr(cls, field.name, _scalar_reader(field.name, field.scalar))
@@ -215,9 +227,12 @@ def _declared(data: dict[str, Any], names: _Declared) -> dict[str, Any]:
     for key, value in data.items():
         if key in names:
             nested = names[key]
-            out[key] = (
-                _declared(value, nested) if nested is not None and type(value) is dict else value
-            )
+            if nested is not None and type(value) is dict:
+                out[key] = _declared(value, nested)
+            elif nested is not None and type(value) is list:  # a list of parts
+                out[key] = [_declared(x, nested) if type(x) is dict else x for x in value]
+            else:
+                out[key] = value
     return out
 
 
