@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from ..fastpath import import_optional
 from .events import Model, TrailEvent, fields_of
+from .stdlib_model import parts_from_json
 
 
 class FastDecoders:
@@ -23,13 +24,14 @@ class FastDecoders:
     def __init__(self, msgspec: ModuleType) -> None:
         self.msgspec = msgspec
         self._structs: dict[type[Model], Any] = {}
+        self._lazy: dict[Any, tuple[str, ...]] = {}  # Struct class → its raw JSON fields
+        self.errors: tuple[type[Exception], ...] = (msgspec.ValidationError, msgspec.DecodeError)
         event = self.struct_for(TrailEvent)
         events = GenericAlias(list, (event,))
         raws = GenericAlias(list, (msgspec.Raw,))
         defstruct = msgspec.defstruct
         trail_file = defstruct("TrailFile", [("Records", events)], gc=False)
         raw_file = defstruct("RawTrailFile", [("Records", raws)], gc=False)
-        self.errors: tuple[type[Exception], ...] = (msgspec.ValidationError, msgspec.DecodeError)
         # What makes a document not typed here: its own errors, or nesting past the
         # interpreter's recursion limit (msgspec recurses per level, skipped fields too).
         self.untyped: tuple[type[Exception], ...] = (*self.errors, RecursionError)
@@ -40,16 +42,30 @@ class FastDecoders:
         self.raw_array = msgspec.json.Decoder(raws)
 
     def struct_for(self, part: type[Model]) -> Any:
-        """The Struct class implementing the declaration ``part``."""
+        """The Struct class implementing the declaration ``part``.
+
+        A list of parts (``resources``) is kept as the raw JSON of the list and decoded when
+        read (a property of the same name): most events' resources are never read (only
+        activity alerts name them), and decoding a list per record costs a tracked list
+        each, which in a process holding a large index makes the garbage collector run
+        more (measured: about a tenth of the resolver's time on a churn-heavy trail). The
+        raw JSON is a slice of the trail file's buffer, so an event kept beyond its file
+        goes through ``detach`` first.
+        """
         struct = self._structs.get(part)
         if struct is not None:
             return struct
         fields: list[tuple[Any, ...]] = []
+        rename: dict[str, str] = {}
+        namespace: dict[str, Any] = {}
         for field in fields_of(part):
-            if field.part is not None:
-                struct = self.struct_for(field.part)
-                typed = GenericAlias(list, (struct,)) if field.many else struct
-                fields.append((field.name, typed | None, None))
+            if field.part is not None and field.many:
+                stored = f"{field.name}_json"
+                rename[stored] = field.name
+                fields.append((stored, self.msgspec.Raw, None))  # null: Raw(b"null")
+                namespace[field.name] = self._parts_property(stored, field.part)
+            elif field.part is not None:
+                fields.append((field.name, self.struct_for(field.part) | None, None))
             elif field.required:
                 fields.append((field.name, field.scalar))
             else:
@@ -62,9 +78,39 @@ class FastDecoders:
             gc=False,
             repr_omit_defaults=True,
             module=__name__,
+            rename=rename or None,
+            namespace=namespace or None,
         )
         self._structs[part] = struct
+        if rename:
+            self._lazy[struct] = tuple(rename)
         return struct
+
+    def _parts_property(self, stored: str, part: type[Model]) -> property:
+        """Read a raw JSON list of ``part`` as the stdlib view reads it: a list of the
+        objects among its items (others dropped), None when it is not a list."""
+        typed = self.msgspec.json.Decoder(GenericAlias(list, (self.struct_for(part),)))
+        errors = self.errors
+
+        def read(event: Any) -> Any:
+            raw = getattr(event, stored)
+            if raw is None:
+                return None
+            try:
+                return typed.decode(raw)
+            except errors:  # an odd list: read as the stdlib view reads it
+                return parts_from_json(bytes(raw), part)
+
+        return property(read, doc=f"the list of {part.__name__} (decoded when read)")
+
+    def detach(self, event: Any) -> Any:
+        """``event`` holding no slice of its trail file's buffer (kept beyond its file, a
+        slice would keep the whole file in memory)."""
+        for stored in self._lazy.get(type(event), ()):
+            raw = getattr(event, stored)
+            if raw is not None:
+                setattr(event, stored, raw.copy())
+        return event
 
 
 def _build() -> FastDecoders | None:

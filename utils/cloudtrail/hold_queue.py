@@ -52,6 +52,9 @@ class HoldQueue:
         # are, by default.
         self.pack: Callable[[TrailEvent], Any] = _same
         self.unpack: Callable[[Any], TrailEvent] = _same
+        # What an event kept beyond its trail file goes through first, so it holds no slice
+        # of that file's buffer (``FastDecoders.detach``); nothing by default.
+        self.detach: Callable[[TrailEvent], TrailEvent] = _same
         self._held: dict[int, HeldGroup] = {}  # insertion order = age
         self._held_events = 0
         self._deadlines: list[tuple[float, int]] = []  # heap of (deadline, held number)
@@ -104,7 +107,8 @@ class HoldQueue:
         new = group is None
         if group is None:
             at = parse_iso(event.eventTime)
-            group = HeldGroup(awaited, (at if at is not None else watermark) + hold_seconds, event)
+            deadline = (at if at is not None else watermark) + hold_seconds
+            group = HeldGroup(awaited, deadline, self.detach(event))
         else:
             group.awaited = awaited
         self.hold(group)
@@ -128,7 +132,7 @@ class HoldQueue:
     def add_to(self, group: HeldGroup, event: TrailEvent, deadline: float | None = None) -> None:
         """Hold one more event of a session already held (``group`` must be held); its own
         ``deadline``, when earlier than the group's, becomes the group's."""
-        group.rest.append(self.pack(event))
+        group.rest.append(self.pack(self.detach(event)))
         self._held_events += 1
         if deadline is not None and deadline < group.deadline:
             group.deadline = deadline
@@ -280,7 +284,7 @@ class HoldQueue:
             oldest = next(iter(self.given_up))
             self._forget_given_up(self.given_up.pop(oldest))
         if checks:
-            self.given_up_checks.setdefault(key, []).extend(checks)
+            self.given_up_checks.setdefault(key, []).extend(map(self.detach, checks))
             self._checks_count += len(checks)
             while self._checks_count > MAX_GIVEN_UP_CHECKS and self.given_up_checks:
                 oldest = next(iter(self.given_up_checks))
@@ -296,7 +300,7 @@ class HoldQueue:
 
     def keep_check(self, key: str, event: TrailEvent) -> None:
         """Keep one AssumeRole event of given-up session ``key`` as stored (no bound applied)."""
-        self.given_up_checks.setdefault(key, []).append(event)
+        self.given_up_checks.setdefault(key, []).append(self.detach(event))
         self._checks_count += 1
 
     def take_checks(self, key: str) -> list[TrailEvent]:

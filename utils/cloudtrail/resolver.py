@@ -44,6 +44,7 @@ from .events import (
     TrailEvent,
     UserIdentity,
 )
+from .fast_model import DECODERS
 from .hold_queue import HeldGroup, describe_wait
 from .identities import (
     IDENTITY_CENTER_PATH,
@@ -140,6 +141,8 @@ class IdentityResolver:
         self.index = index if index is not None else IssuanceIndex()
         self.holds = self.index.holds
         self.holds.pack, self.holds.unpack = pack_held, unpack_held
+        if DECODERS is not None:
+            self.holds.detach = DECODERS.detach
         self.settings = settings if settings is not None else ResolverSettings()
         self.stats = ResolverStats()
         self._policy_enforces = policy_enforces

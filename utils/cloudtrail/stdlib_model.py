@@ -10,6 +10,7 @@ type to this module.
 
 from __future__ import annotations
 
+import json
 import marshal
 from typing import Any, Final, cast
 
@@ -61,6 +62,19 @@ def _parts_reader(name: str, view: type[View]) -> property:
         return [view(item) for item in value if type(item) is dict]
 
     return property(read, doc=f"``{name}`` as a list of views (objects only), or None")
+
+
+def parts_from_json(text: bytes, part: type[Model]) -> list[Any] | None:
+    """A JSON list of ``part`` as a view reads it: its objects, as views; None when it is
+    not a list (or not JSON)."""
+    try:
+        value = json.loads(text.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    if type(value) is not list:
+        return None
+    view = view_class(part)
+    return [view(item) for item in value if type(item) is dict]
 
 
 def _install_readers(cls: type, fields: tuple[Field, ...]) -> None:
