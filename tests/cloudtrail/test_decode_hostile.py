@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.cloudtrail.helpers import decode, decoder, decoder_params, events
+from tests.cloudtrail.helpers import FAST_AVAILABLE, decode, decoder, decoder_params, events
 
 TrailObjectError = decode.TrailObjectError
 RecordError = decode.RecordError
@@ -163,3 +163,60 @@ def test_one_hostile_record_costs_only_itself(hostile: bytes, where: int, gz: bo
         ids = [e.eventID for e in decoded.events]
         assert [i for i in ids if i.startswith("v")] == ["v0", "v1", "v2"]
         assert len(decoded.errors) + len(ids) == 4
+
+
+def _typed_shapes() -> dict[str, bytes]:
+    """Records built to make typed decoding allocate as much as possible per byte of text:
+    every declared part present and empty, every declared string two characters long (one
+    character is a shared object), non-ASCII text, numbers that are not cached."""
+    required = '"eventID":"","eventName":"","eventSource":"","eventTime":""'
+
+    def strings(part: type[events.Model], value: str) -> str:
+        return ",".join(f'"{f.name}":"{value}"' for f in events.fields_of(part) if f.scalar is str)
+
+    parts = (
+        '"userIdentity":{"sessionContext":{"attributes":{},"sessionIssuer":{}},'
+        '"onBehalfOf":{}},"addendum":{},"requestParameters":{},"responseElements":'
+        '{"credentials":{},"assumedRoleUser":{},"federatedUser":{}},'
+        '"additionalEventData":{},"resources":[]'
+    )
+    records = {
+        "minimal": "{" + required + "}",
+        "empty parts": "{" + required + "," + parts + "}",
+        "one big part": "{" + required + ',"requestParameters":{}}',
+        "short strings": "{"
+        + strings(events.TrailEvent, "ab")
+        + ',"requestParameters":{'
+        + strings(events.RequestParameters, "ab")
+        + "}}",
+        "non-ASCII strings": "{"
+        + required
+        + ',"requestParameters":{'
+        + strings(events.RequestParameters, "\u00e9\u4e2d")
+        + "}}",
+        "numbers": "{" + required + ',"requestParameters":{"durationSeconds":123456789012}}',
+    }
+    return {
+        name: ('{"Records":[' + ",".join([record] * (1_000_000 // len(record))) + "]}").encode()
+        for name, record in records.items()
+    }
+
+
+@pytest.mark.skipif(not FAST_AVAILABLE, reason="msgspec fast path unavailable")
+@pytest.mark.parametrize("shape", list(_typed_shapes()))
+def test_typed_decoding_costs_at_most_its_bound_per_byte(shape: str) -> None:
+    """The typed path decodes files of up to budget / ``_TYPED_MAX_PER_BYTE`` bytes without
+    counting their structure: no text may cost more per byte than that bound."""
+    import tracemalloc
+
+    data = _typed_shapes()[shape]
+    typed = decode.TrailDecoder(fast=True).fast
+    assert typed is not None
+    tracemalloc.start()
+    try:
+        records = typed.file.decode(data).Records
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert records, "the shape must be typed, not refused"
+    assert peak <= decode._TYPED_MAX_PER_BYTE / 1.5 * len(data), f"{peak / len(data):.1f} per byte"

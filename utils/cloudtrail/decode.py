@@ -22,8 +22,10 @@ Python depends on its shape more than its size (``[0,0,0,…]`` costs 32 times i
 ``msgspec.Raw`` items; a record of four one-character fields costs five times its bytes as a
 Struct), so a large object is costed from counts of its structural bytes (``{``, ``,`` and
 ``"``, each a C-speed ``bytes.count``): an estimate that is an upper bound for the shapes
-each path builds, rejected over ``max_decode_bytes``. Small objects (under
-``_UNCOSTED_BYTES``) cannot exceed the budget whatever their shape, and skip the counting.
+each path builds, rejected over ``max_decode_bytes``. Objects that cannot exceed the budget
+whatever their shape skip the counting: under ``_UNCOSTED_BYTES`` on the stdlib path, and
+on the typed path whenever their length times ``_TYPED_MAX_PER_BYTE`` is within it (typed
+decoding builds only declared fields, so its worst cost per byte is small and bounded).
 """
 
 from __future__ import annotations
@@ -72,6 +74,14 @@ _UNCOSTED_BYTES: Final = 2 * 1024 * 1024
 # Raw or boxed number per ","; a str header (49) per two '"' of a declared value, each
 # value having a key too.
 _TYPED_PER_BRACE: Final = 200
+# What typed decoding can cost per byte of text, whatever the text: every Struct it builds
+# needs its key (``"requestParameters":{}`` is 23 bytes for a 216-byte Struct), a record its
+# four required strings, each part and declared field appears once per object (a repeated
+# key replaces, and frees, the value before), one-character strings are shared, and lists
+# of parts stay raw JSON. Measured worst, adversarial shapes: 4.4 bytes per byte
+# (``tests/cloudtrail/test_decode_hostile.py`` keeps it under this bound). Under the
+# default budget a file of up to 12 MB is decoded without counting its braces.
+_TYPED_MAX_PER_BYTE: Final = 8
 _TYPED_PER_QUOTE: Final = 13
 _LOADED_PER_BRACE: Final = 240
 _LOADED_PER_COMMA: Final = 64
@@ -304,7 +314,7 @@ class TrailDecoder:
                 payload.decode("utf-8")
             except UnicodeDecodeError as error:
                 _not_utf8(name, error)
-        if len(payload) > _UNCOSTED_BYTES:
+        if len(payload) * _TYPED_MAX_PER_BYTE > limits.max_decode_bytes:
             # Quotes are at most the bytes: count them only when that bound is not enough
             # (each ``count`` is a pass over the text, about a tenth of decoding it).
             braces = payload.count(b"{") * _TYPED_PER_BRACE
