@@ -193,17 +193,23 @@ def test_offline_checks_without_cryptography_say_so_first_and_still_check_the_ar
     assert str(failure.value) == problems[0]
 
 
+def _empty_material(ra: Any) -> Any:
+    """Roles Anywhere settings with no certificate or key (only the ARNs), for the checks
+    that fail before any material is read."""
+    return ra.RolesAnywhereSettings(
+        certificate="",
+        private_key="",
+        trust_anchor_arn=TRUST_ANCHOR,
+        profile_arn=PROFILE,
+        role_arn=ROLE,
+    )
+
+
 def test_a_cryptography_install_missing_a_module_names_that_module() -> None:
     rust = "cryptography.hazmat.bindings._rust"
     with hidden_modules(under(rust), unloaded=under(CRYPTOGRAPHY)) as (_plugin_cls, finder):
         ra = importlib.import_module(f"{PACKAGE}.utils.roles_anywhere")
-        settings = ra.RolesAnywhereSettings(
-            certificate="",
-            private_key="",
-            trust_anchor_arn=TRUST_ANCHOR,
-            profile_arn=PROFILE,
-            role_arn=ROLE,
-        )
+        settings = _empty_material(ra)
         [problem] = ra.validate_material(settings)
     assert rust in finder.refused
     assert problem.startswith(NEEDS_CRYPTOGRAPHY)
@@ -215,13 +221,7 @@ def test_an_import_error_inside_the_plugin_is_raised_not_explained_as_missing_cr
 ):
     with hidden_modules(under(PKI_MODULE)) as (_plugin_cls, _finder):
         ra = importlib.import_module(f"{PACKAGE}.utils.roles_anywhere")
-        settings = ra.RolesAnywhereSettings(
-            certificate="",
-            private_key="",
-            trust_anchor_arn=TRUST_ANCHOR,
-            profile_arn=PROFILE,
-            role_arn=ROLE,
-        )
+        settings = _empty_material(ra)
         with pytest.raises(ModuleNotFoundError) as failure:
             ra.validate_material(settings)
     assert failure.value.name == PKI_MODULE
