@@ -94,3 +94,33 @@ def test_a_held_view_keeps_exactly_what_the_model_declares() -> None:
     assert back.requestParameters.durationSeconds == 900
     assert back.responseElements is not None and back.responseElements.credentials is not None
     assert back.responseElements.credentials.accessKeyId == "ASIACHILD"
+
+
+def test_an_msgspec_too_old_for_the_fast_path_leaves_the_stdlib_path() -> None:
+    """A copy of msgspec in the CE image wins over the vendored one; one that lacks what the
+    typed decoders use must not break the plugin's import."""
+    import types
+
+    class _OldRaw:  # no ``copy``
+        pass
+
+    assert fast_model.build_decoders(None) is None
+    assert fast_model.build_decoders(types.SimpleNamespace(Raw=_OldRaw)) is None
+
+    def defstruct(*args: object, **kwargs: object) -> None:
+        raise TypeError("defstruct() got an unexpected keyword argument 'namespace'")
+
+    class _Raw:
+        def copy(self) -> None: ...
+
+    old = types.SimpleNamespace(
+        Raw=_Raw,
+        defstruct=defstruct,
+        ValidationError=ValueError,
+        DecodeError=ValueError,
+    )
+    assert fast_model.build_decoders(old) is None
+    if FAST_AVAILABLE:
+        import msgspec
+
+        assert fast_model.build_decoders(msgspec) is not None

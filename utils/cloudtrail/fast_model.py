@@ -114,8 +114,21 @@ class FastDecoders:
 
 
 def _build() -> FastDecoders | None:
-    msgspec = import_optional("msgspec")
-    return FastDecoders(msgspec) if msgspec is not None else None
+    return build_decoders(import_optional("msgspec"))
+
+
+def build_decoders(msgspec: ModuleType | None) -> FastDecoders | None:
+    """The fast path's decoders, or None for the stdlib path: when msgspec is absent, or
+    when the copy found (the CE image's wins over the vendored one) is too old for what
+    they use (``defstruct``'s ``rename`` and ``namespace``, ``Raw.copy``)."""
+    if msgspec is None:
+        return None
+    if not hasattr(getattr(msgspec, "Raw", None), "copy"):
+        return None
+    try:
+        return FastDecoders(msgspec)
+    except (TypeError, AttributeError, ValueError):
+        return None
 
 
 DECODERS: Final = _build()
