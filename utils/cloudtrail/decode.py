@@ -66,14 +66,10 @@ GZIP_MAGIC: Final = b"\x1f\x8b"
 DEFAULT_MAX_DECOMPRESSED_BYTES: Final = 48 * 1024 * 1024
 DEFAULT_MAX_RECORDS: Final = 100_000
 DEFAULT_MAX_DECODE_BYTES: Final = 96 * 1024 * 1024
-# Under this many bytes no shape can cost more than DEFAULT_MAX_DECODE_BYTES (the worst is
-# 32 bytes per byte, ``msgspec.Raw`` items or stdlib containers): no counting.
+# Under this many bytes no shape can cost more than DEFAULT_MAX_DECODE_BYTES on the stdlib
+# or split paths (the worst is 32 bytes per byte, ``msgspec.Raw`` items or stdlib
+# containers): no counting.
 _UNCOSTED_BYTES: Final = 2 * 1024 * 1024
-# What one structural byte can cost once decoded, at most (CPython 3.11, 64-bit): a Struct of
-# the model (the widest, TrailEvent, is 168 bytes) or a dict (232) per "{"; a list slot and a
-# Raw or boxed number per ","; a str header (49) per two '"' of a declared value, each
-# value having a key too.
-_TYPED_PER_BRACE: Final = 200
 # What typed decoding can cost per byte of text, whatever the text: every Struct it builds
 # needs its key (``"requestParameters":{}`` is 23 bytes for a 216-byte Struct), a record its
 # four required strings, each part and declared field appears once per object (a repeated
@@ -82,6 +78,11 @@ _TYPED_PER_BRACE: Final = 200
 # (``tests/cloudtrail/test_decode_hostile.py`` keeps it under this bound). Under the
 # default budget a file of up to 12 MB is decoded without counting its braces.
 _TYPED_MAX_PER_BYTE: Final = 8
+# What one structural byte can cost once decoded, at most (CPython 3.11, 64-bit): a Struct of
+# the model (the widest, TrailEvent, is 168 bytes) or a dict (232) per "{"; a list slot and a
+# Raw or boxed number per ","; a str header (49) per two '"' of a declared value, each
+# value having a key too.
+_TYPED_PER_BRACE: Final = 200
 _TYPED_PER_QUOTE: Final = 13
 _LOADED_PER_BRACE: Final = 240
 _LOADED_PER_COMMA: Final = 64
